@@ -1,0 +1,246 @@
+import { assertIdentifier, type TableRef } from './identifiers';
+
+export type DialectName = 'duckdb' | 'bigquery' | 'snowflake';
+export type SqlType = 'string' | 'int' | 'float' | 'bool' | 'date' | 'timestamp';
+
+/**
+ * The one place where SQL differs between warehouses. Everything else in aimo
+ * writes portable SQL and asks the dialect for the fragments that differ.
+ * Arguments named `expr` are SQL expressions built by aimo itself (never user
+ * values); identifiers are validated before they are quoted.
+ */
+export interface Dialect {
+  readonly name: DialectName;
+  quote(identifier: string): string;
+  /** Fully qualified, quoted table name */
+  table(ref: TableRef): string;
+  type(t: SqlType): string;
+  cast(expr: string, t: SqlType): string;
+  /** Lower-case hex SHA-256 of a string expression */
+  sha256Hex(expr: string): string;
+  /** Salted hash for PII; the salt is a bound parameter name (without @) */
+  saltedHash(expr: string, saltParam: string): string;
+  /** A stable pseudo-uniform number in [0, 1) derived from a string expression */
+  unitHash(expr: string): string;
+  approxQuantile(expr: string, q: number): string;
+  addDays(expr: string, days: string | number): string;
+  dateDiffDays(later: string, earlier: string): string;
+  currentTimestamp(): string;
+  createOrReplaceTableAs(target: TableRef, select: string): string;
+  createOrReplaceView(target: TableRef, select: string): string;
+  dropTableIfExists(target: TableRef): string;
+  /** Upsert the rows of `source` (a SELECT) into `target`, matching on `keys` */
+  merge(target: TableRef, source: string, keys: readonly string[], columns: readonly string[]): string;
+}
+
+abstract class BaseDialect implements Dialect {
+  abstract readonly name: DialectName;
+  protected abstract readonly quoteChar: string;
+  protected abstract readonly types: Record<SqlType, string>;
+
+  quote(identifier: string): string {
+    assertIdentifier(identifier);
+    return `${this.quoteChar}${identifier}${this.quoteChar}`;
+  }
+
+  abstract table(ref: TableRef): string;
+
+  type(t: SqlType): string {
+    return this.types[t];
+  }
+
+  cast(expr: string, t: SqlType): string {
+    return `CAST(${expr} AS ${this.type(t)})`;
+  }
+
+  abstract sha256Hex(expr: string): string;
+
+  saltedHash(expr: string, saltParam: string): string {
+    assertIdentifier(saltParam, 'salt parameter');
+    return this.sha256Hex(`(@${saltParam} || ${this.cast(expr, 'string')})`);
+  }
+
+  abstract unitHash(expr: string): string;
+  abstract approxQuantile(expr: string, q: number): string;
+  abstract addDays(expr: string, days: string | number): string;
+  abstract dateDiffDays(later: string, earlier: string): string;
+
+  currentTimestamp(): string {
+    return 'CURRENT_TIMESTAMP';
+  }
+
+  createOrReplaceTableAs(target: TableRef, select: string): string {
+    return `CREATE OR REPLACE TABLE ${this.table(target)} AS ${select}`;
+  }
+
+  createOrReplaceView(target: TableRef, select: string): string {
+    return `CREATE OR REPLACE VIEW ${this.table(target)} AS ${select}`;
+  }
+
+  dropTableIfExists(target: TableRef): string {
+    return `DROP TABLE IF EXISTS ${this.table(target)}`;
+  }
+
+  merge(target: TableRef, source: string, keys: readonly string[], columns: readonly string[]): string {
+    if (keys.length === 0) throw new Error('merge needs at least one key column');
+    const q = (c: string): string => this.quote(c);
+    const on = keys.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
+    const updatable = columns.filter((c) => !keys.includes(c));
+    const all = [...keys, ...updatable];
+    const update = updatable.length
+      ? ` WHEN MATCHED THEN UPDATE SET ${updatable.map((c) => `${q(c)} = s.${q(c)}`).join(', ')}`
+      : '';
+    return (
+      `MERGE INTO ${this.table(target)} AS t USING (${source}) AS s ON ${on}${update}` +
+      ` WHEN NOT MATCHED THEN INSERT (${all.map(q).join(', ')}) VALUES (${all.map((c) => `s.${q(c)}`).join(', ')})`
+    );
+  }
+
+  protected checkQuantile(q: number): number {
+    if (!(q >= 0 && q <= 1)) throw new Error(`quantile must be within [0, 1], got ${q}`);
+    return q;
+  }
+
+  protected days(days: string | number): string {
+    if (typeof days === 'number') {
+      if (!Number.isInteger(days)) throw new Error(`days must be an integer, got ${days}`);
+      return String(days);
+    }
+    return days;
+  }
+}
+
+export class DuckDbDialect extends BaseDialect {
+  readonly name = 'duckdb' as const;
+  protected readonly quoteChar = '"';
+  protected readonly types: Record<SqlType, string> = {
+    string: 'VARCHAR',
+    int: 'BIGINT',
+    float: 'DOUBLE',
+    bool: 'BOOLEAN',
+    date: 'DATE',
+    timestamp: 'TIMESTAMP',
+  };
+
+  table(ref: TableRef): string {
+    return ref.schema ? `${this.quote(ref.schema)}.${this.quote(ref.name)}` : this.quote(ref.name);
+  }
+
+  sha256Hex(expr: string): string {
+    return `sha256(${expr})`;
+  }
+
+  unitHash(expr: string): string {
+    return `(CAST(('0x' || substr(sha256(${this.cast(expr, 'string')}), 1, 8)) AS UBIGINT) / 4294967296.0)`;
+  }
+
+  approxQuantile(expr: string, q: number): string {
+    return `approx_quantile(${expr}, ${this.checkQuantile(q)})`;
+  }
+
+  addDays(expr: string, days: string | number): string {
+    return `(${expr} + to_days(CAST(${this.days(days)} AS INTEGER)))`;
+  }
+
+  dateDiffDays(later: string, earlier: string): string {
+    return `date_diff('day', ${earlier}, ${later})`;
+  }
+}
+
+export class BigQueryDialect extends BaseDialect {
+  readonly name = 'bigquery' as const;
+  protected readonly quoteChar = '`';
+  protected readonly types: Record<SqlType, string> = {
+    string: 'STRING',
+    int: 'INT64',
+    float: 'FLOAT64',
+    bool: 'BOOL',
+    date: 'DATE',
+    timestamp: 'TIMESTAMP',
+  };
+
+  constructor(
+    private readonly project: string,
+    private readonly dataset: string,
+  ) {
+    super();
+    if (!/^[a-z][a-z0-9-]{4,29}$/.test(project)) {
+      throw new Error(`BigQuery project ${JSON.stringify(project)} is not a valid project id`);
+    }
+    assertIdentifier(dataset, 'BigQuery dataset');
+  }
+
+  table(ref: TableRef): string {
+    return `\`${this.project}.${assertIdentifier(ref.schema ?? this.dataset)}.${assertIdentifier(ref.name)}\``;
+  }
+
+  sha256Hex(expr: string): string {
+    return `TO_HEX(SHA256(${expr}))`;
+  }
+
+  unitHash(expr: string): string {
+    return `(CAST(CONCAT('0x', SUBSTR(TO_HEX(SHA256(${this.cast(expr, 'string')})), 1, 8)) AS INT64) / 4294967296.0)`;
+  }
+
+  approxQuantile(expr: string, q: number): string {
+    return `APPROX_QUANTILES(${expr}, 1000)[OFFSET(${Math.round(this.checkQuantile(q) * 1000)})]`;
+  }
+
+  addDays(expr: string, days: string | number): string {
+    return `DATE_ADD(${expr}, INTERVAL ${this.days(days)} DAY)`;
+  }
+
+  dateDiffDays(later: string, earlier: string): string {
+    return `DATE_DIFF(${later}, ${earlier}, DAY)`;
+  }
+
+  currentTimestamp(): string {
+    return 'CURRENT_TIMESTAMP()';
+  }
+}
+
+export class SnowflakeDialect extends BaseDialect {
+  readonly name = 'snowflake' as const;
+  protected readonly quoteChar = '"';
+  protected readonly types: Record<SqlType, string> = {
+    string: 'VARCHAR',
+    int: 'NUMBER(38,0)',
+    float: 'DOUBLE',
+    bool: 'BOOLEAN',
+    date: 'DATE',
+    timestamp: 'TIMESTAMP_NTZ',
+  };
+
+  constructor(
+    private readonly database: string,
+    private readonly schema: string,
+  ) {
+    super();
+    assertIdentifier(database, 'Snowflake database');
+    assertIdentifier(schema, 'Snowflake schema');
+  }
+
+  table(ref: TableRef): string {
+    return `${this.quote(this.database)}.${this.quote(ref.schema ?? this.schema)}.${this.quote(ref.name)}`;
+  }
+
+  sha256Hex(expr: string): string {
+    return `SHA2(${expr}, 256)`;
+  }
+
+  unitHash(expr: string): string {
+    return `(TO_NUMBER(SUBSTR(SHA2(${this.cast(expr, 'string')}, 256), 1, 8), 'XXXXXXXX') / 4294967296.0)`;
+  }
+
+  approxQuantile(expr: string, q: number): string {
+    return `APPROX_PERCENTILE(${expr}, ${this.checkQuantile(q)})`;
+  }
+
+  addDays(expr: string, days: string | number): string {
+    return `DATEADD(day, ${this.days(days)}, ${expr})`;
+  }
+
+  dateDiffDays(later: string, earlier: string): string {
+    return `DATEDIFF(day, ${earlier}, ${later})`;
+  }
+}

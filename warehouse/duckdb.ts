@@ -1,0 +1,117 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { NonRetryableError } from '../domain/errors';
+import { DuckDbDialect } from './dialect';
+import type { TableRef } from './identifiers';
+import { compileParams, type SqlParams, type SqlValue } from './params';
+import { DialectWarehouse, type ColumnInfo, type Row } from './warehouse';
+
+/**
+ * DuckDB, embedded: a file in the data folder, or `:memory:` in tests. One
+ * instance per process (DuckDB locks its file); each call gets its own
+ * connection so concurrent activities do not serialise on one.
+ */
+export class DuckDbWarehouse extends DialectWarehouse {
+  readonly dialect = new DuckDbDialect();
+
+  private constructor(private readonly instance: DuckDBInstance) {
+    super();
+  }
+
+  static async open(path: string, options: { threads?: number } = {}): Promise<DuckDbWarehouse> {
+    const config: Record<string, string> = {};
+    if (options.threads) config['threads'] = String(options.threads);
+    const instance = await DuckDBInstance.create(path, config);
+    return new DuckDbWarehouse(instance);
+  }
+
+  async query<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T[]> {
+    return this.withConnection(async (conn) => {
+      const compiled = compileParams(sql, params, 'dollar');
+      const reader = await runWithErrors(conn, compiled.sql, toDuckValues(compiled.named));
+      return reader.getRowObjectsJS().map((row) => normaliseRow(row) as T);
+    });
+  }
+
+  async execute(sql: string, params: SqlParams = {}): Promise<void> {
+    await this.withConnection(async (conn) => {
+      const compiled = compileParams(sql, params, 'dollar');
+      await runWithErrors(conn, compiled.sql, toDuckValues(compiled.named));
+    });
+  }
+
+  async tableExists(table: TableRef): Promise<boolean> {
+    const rows = await this.query<{ n: number }>(
+      `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = @schema AND table_name = @name`,
+      { schema: table.schema ?? 'main', name: table.name },
+    );
+    return (rows[0]?.n ?? 0) > 0;
+  }
+
+  async columns(table: TableRef): Promise<ColumnInfo[]> {
+    const rows = await this.query<{ column_name: string; data_type: string; is_nullable: string }>(
+      `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+       WHERE table_schema = @schema AND table_name = @name ORDER BY ordinal_position`,
+      { schema: table.schema ?? 'main', name: table.name },
+    );
+    if (rows.length === 0) throw missingTable(table);
+    return rows.map((r) => ({ name: r.column_name, type: r.data_type.toUpperCase(), nullable: r.is_nullable === 'YES' }));
+  }
+
+  async close(): Promise<void> {
+    this.instance.closeSync();
+  }
+
+  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.instance.connect();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.closeSync();
+    }
+  }
+}
+
+export function missingTable(table: TableRef): NonRetryableError {
+  const name = table.schema ? `${table.schema}.${table.name}` : table.name;
+  return new NonRetryableError('MissingTable', `table ${name} does not exist: create it or fix the table name in the plan`);
+}
+
+async function runWithErrors(conn: DuckDBConnection, sql: string, values: Record<string, SqlValueForDuck>) {
+  try {
+    return await conn.runAndReadAll(sql, values);
+  } catch (err) {
+    throw classifyDuckDbError(err);
+  }
+}
+
+type SqlValueForDuck = string | number | bigint | boolean | null;
+
+/**
+ * DuckDB errors are about the statement (syntax, catalog, binder, constraint,
+ * conversion): retrying the same SQL cannot help. IO errors may be transient.
+ */
+function classifyDuckDbError(err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/^(IO|Interrupt|Out of Memory) Error/i.test(message)) return err instanceof Error ? err : new Error(message);
+  const type = /Catalog Error: Table with name/i.test(message) ? 'MissingTable' : 'WarehouseQueryError';
+  return new NonRetryableError(type, `DuckDB: ${message}`);
+}
+
+function toDuckValues(named: Record<string, SqlValue>): Record<string, SqlValueForDuck> {
+  const out: Record<string, SqlValueForDuck> = {};
+  for (const [k, v] of Object.entries(named)) out[k] = v instanceof Date ? v.toISOString() : v;
+  return out;
+}
+
+function normaliseRow(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) out[k] = normaliseValue(v);
+  return out;
+}
+
+function normaliseValue(v: unknown): unknown {
+  if (typeof v === 'bigint') {
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+  }
+  return v;
+}
