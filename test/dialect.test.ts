@@ -1,0 +1,83 @@
+import { compileParams } from '../warehouse/params';
+import { BigQueryDialect, DuckDbDialect, SnowflakeDialect } from '../warehouse/dialect';
+import { DuckDbWarehouse } from '../warehouse/duckdb';
+
+describe('compileParams', () => {
+  it('rewrites placeholders per style and leaves quoted text alone', () => {
+    const sql = `SELECT '@not' AS "a@b", @x + @y -- @comment\n, @x`;
+    expect(compileParams(sql, { x: 1, y: 2 }, 'dollar').sql).toBe(`SELECT '@not' AS "a@b", $x + $y -- @comment\n, $x`);
+    const positional = compileParams(sql, { x: 1, y: 2 }, 'positional');
+    expect(positional.sql).toBe(`SELECT '@not' AS "a@b", ? + ? -- @comment\n, ?`);
+    expect(positional.ordered).toEqual([1, 2, 1]);
+  });
+
+  it('names a missing parameter', () => {
+    expect(() => compileParams('SELECT @missing', {}, 'at')).toThrow(/@missing/);
+  });
+});
+
+describe('dialects', () => {
+  const duck = new DuckDbDialect();
+  const bq = new BigQueryDialect('my-project', 'aimo');
+  const sf = new SnowflakeDialect('ANALYTICS', 'AIMO');
+
+  it('quote and qualify validated identifiers only', () => {
+    expect(duck.table({ name: 'users', schema: 'raw' })).toBe('"raw"."users"');
+    expect(bq.table({ name: 'users' })).toBe('`my-project.aimo.users`');
+    expect(sf.table({ name: 'users' })).toBe('"ANALYTICS"."AIMO"."users"');
+    for (const bad of ['users; DROP TABLE x', 'a"b', '1abc', '']) {
+      expect(() => duck.quote(bad)).toThrow(/not a valid SQL identifier/);
+    }
+  });
+
+  it('write the dialect-specific fragments', () => {
+    expect(bq.sha256Hex('x')).toBe('TO_HEX(SHA256(x))');
+    expect(sf.sha256Hex('x')).toBe('SHA2(x, 256)');
+    expect(bq.approxQuantile('x', 0.5)).toBe('APPROX_QUANTILES(x, 1000)[OFFSET(500)]');
+    expect(sf.approxQuantile('x', 0.9)).toBe('APPROX_PERCENTILE(x, 0.9)');
+    expect(sf.addDays('d', 7)).toBe('DATEADD(day, 7, d)');
+    expect(bq.dateDiffDays('a', 'b')).toBe('DATE_DIFF(a, b, DAY)');
+    expect(() => duck.approxQuantile('x', 1.5)).toThrow(/quantile/);
+  });
+
+  it('run on DuckDB: hashing, unit hash, dates and an idempotent merge', async () => {
+    const wh = await DuckDbWarehouse.open(':memory:');
+    try {
+      const [row] = await wh.query<{ h: string; salted: string; u: number; d: Date; n: number }>(
+        `SELECT ${duck.sha256Hex("'abc'")} AS h, ${duck.saltedHash("'abc'", 'salt')} AS salted,
+                ${duck.unitHash("'abc'")} AS u, ${duck.addDays("DATE '2024-02-28'", 2)} AS d,
+                ${duck.dateDiffDays("DATE '2024-03-01'", "DATE '2024-02-01'")} AS n`,
+        { salt: 's1' },
+      );
+      expect(row!.h).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      expect(row!.salted).not.toBe(row!.h);
+      expect(row!.u).toBeCloseTo(0xba7816bf / 2 ** 32, 12);
+      expect(row!.d.toISOString().slice(0, 10)).toBe('2024-03-01');
+      expect(row!.n).toBe(29);
+
+      await wh.execute('CREATE TABLE t (k INTEGER, v VARCHAR)');
+      const upsert = () =>
+        wh.merge({ name: 't' }, `SELECT 1 AS k, @v AS v UNION ALL SELECT 2, 'b'`, ['k'], ['k', 'v'], { v: 'a' });
+      await upsert();
+      await upsert();
+      expect(await wh.query('SELECT * FROM t ORDER BY k')).toEqual([
+        { k: 1, v: 'a' },
+        { k: 2, v: 'b' },
+      ]);
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('reports a missing table as a non-retryable error that names it', async () => {
+    const wh = await DuckDbWarehouse.open(':memory:');
+    try {
+      await expect(wh.columns({ name: 'orders', schema: 'raw' })).rejects.toMatchObject({
+        type: 'MissingTable',
+        message: expect.stringContaining('raw.orders'),
+      });
+    } finally {
+      await wh.close();
+    }
+  });
+});
