@@ -194,7 +194,7 @@ export class BigQueryDialect extends BaseDialect {
     return `DATE_DIFF(${later}, ${earlier}, DAY)`;
   }
 
-  currentTimestamp(): string {
+  override currentTimestamp(): string {
     return 'CURRENT_TIMESTAMP()';
   }
 }

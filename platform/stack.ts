@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { ConfigError, loadConfig, type AimoConfig } from '../config';
+import { openWarehouse } from '../warehouse/open';
+import type { Warehouse } from '../warehouse/warehouse';
+import { createAimoWorker } from '../workers/create-worker';
+import { seedWarehouse } from '../workflows';
+import { ensureDevServer, type DevServer } from './dev-server';
+import { createLogger, type Logger } from './logger';
+import { ensureSearchAttributes } from './search-attributes';
+import { resolveTemporalBinary } from './temporal-binaries';
+import { connectClient, connectWorker } from './temporal-connection';
+import { installTemporalRuntime } from './temporal-runtime';
+
+export interface StackOptions {
+  /** serve: run until Ctrl-C; demo: run the demo to completion and exit */
+  readonly mode: 'serve' | 'demo';
+}
+
+export interface Stack {
+  readonly config: AimoConfig;
+  readonly logger: Logger;
+  readonly client: Client;
+  readonly warehouse: Warehouse;
+  readonly server: DevServer;
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Seed used for the embedded demo dataset, so every newcomer sees the same numbers. */
+const DEMO_SEED = 42;
+
+/**
+ * The composition root of the embedded stack: config → logger → Temporal dev
+ * server (+ UI) → search attributes → warehouse → worker → seed data. Each
+ * part is stopped in reverse order on shutdown, so nothing is left running.
+ */
+export async function startStack(): Promise<Stack> {
+  let config: AimoConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
+  installTemporalRuntime(logger, { metricsPort: config.env.AIMO_METRICS_PORT });
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const stops: Array<[string, () => Promise<unknown>]> = [];
+  const stopAll = async () => {
+    for (const [name, stop] of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err, part: name }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const server = await ensureDevServer(config, () =>
+      resolveTemporalBinary('cli', { report: (line) => logger.info(line) }),
+    );
+    stops.push(['temporal dev server', () => server.stop()]);
+    logger.info({ address: server.address, startedHere: server.startedHere }, server.startedHere ? 'Temporal dev server started' : 'using the running Temporal server');
+
+    const { client, connection: clientConnection } = await connectClient(config, server.address);
+    stops.push(['temporal client', () => clientConnection.close()]);
+    const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
+    if (added.length) logger.info({ added }, 'registered search attributes');
+
+    const warehouse = await openWarehouse(config);
+    stops.push(['warehouse', () => warehouse.close()]);
+
+    const connection: NativeConnection = await connectWorker(config, server.address);
+    stops.push(['worker connection', () => connection.close()]);
+    const worker: Worker = await createAimoWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.taskQueues.main,
+      activities: createActivities({ warehouse, hashSalt: config.hashSalt, dataDir: config.dataDir, temporalClient: client }),
+    });
+    const running = worker.run();
+    stops.push([
+      'worker',
+      async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      },
+    ]);
+    logger.info({ taskQueue: config.taskQueues.main }, 'worker running');
+
+    if (config.warehouse === 'duckdb') {
+      const seeded = await client.workflow.execute(seedWarehouse, {
+        taskQueue: config.taskQueues.main,
+        workflowId: 'aimo-seed-warehouse',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ seed: DEMO_SEED, users: config.env.AIMO_SIMULATOR_USERS }],
+      });
+      logger.info(seeded.seeded ? 'simulated dataset seeded into DuckDB' : 'DuckDB warehouse already has data');
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      logger,
+      client,
+      warehouse,
+      server,
+      shutdown(reason: string) {
+        stopping ??= (async () => {
+          logger.info({ reason }, 'shutting down: draining the worker, then stopping the server');
+          await stopAll();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+export async function runStack(options: StackOptions): Promise<void> {
+  const stack = await startStack();
+  const { config, server } = stack;
+  const lines = [
+    '',
+    'aimo is running',
+    `  Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
+    `  Temporal:      ${server.address}${server.startedHere ? ` (dev server, history in ${config.dataDir}/temporal.sqlite)` : ''}`,
+    `  Worker:        task queue "${config.taskQueues.main}"`,
+    `  Warehouse:     ${config.warehouse}${config.warehouse === 'duckdb' ? ` (${config.duckdbPath})` : ''}`,
+    `  Metrics:       http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  if (options.mode === 'demo') {
+    await stack.shutdown('demo finished');
+    return;
+  }
+  process.stdout.write('Press Ctrl-C to stop.\n');
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      void stack.shutdown(signal).then(resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}

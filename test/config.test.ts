@@ -1,0 +1,60 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseEnv } from '../config';
+
+describe('configuration from the environment', () => {
+  it('has working defaults for the embedded stack', () => {
+    const env = parseEnv({});
+    expect(env.TEMPORAL_ADDRESS).toBe('localhost:7233');
+    expect(env.AIMO_WAREHOUSE).toBe('duckdb');
+    expect(env.AIMO_TASK_QUEUE).toBe('aimo');
+  });
+
+  it('lists every bad or missing variable in one error, naming each and what is expected', () => {
+    let error: unknown;
+    try {
+      parseEnv({ TEMPORAL_ADDRESS: 'not an address', AIMO_WAREHOUSE: 'bigquery', LOG_LEVEL: 'loud', TEMPORAL_TLS: 'maybe' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/TEMPORAL_ADDRESS: expected host:port/);
+    expect(message).toMatch(/LOG_LEVEL: expected trace, debug/);
+    expect(message).toMatch(/TEMPORAL_TLS: expected true or false/);
+    expect(message).toMatch(/BIGQUERY_PROJECT: required when AIMO_WAREHOUSE=bigquery/);
+    expect(message).toMatch(/AIMO_HASH_SALT: required when AIMO_WAREHOUSE=bigquery/);
+    expect((error as ConfigError).problems).toHaveLength(6);
+  });
+
+  it('never echoes a secret value back in an error', () => {
+    expect(() => parseEnv({ AIMO_HASH_SALT: 'short-secret' })).toThrow(/AIMO_HASH_SALT: expected at least 16/);
+    expect(() => parseEnv({ AIMO_HASH_SALT: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('needs both halves of an mTLS pair and a Snowflake credential', () => {
+    expect(() => parseEnv({ TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
+    expect(() =>
+      parseEnv({
+        AIMO_WAREHOUSE: 'snowflake',
+        SNOWFLAKE_ACCOUNT: 'a',
+        SNOWFLAKE_USER: 'u',
+        SNOWFLAKE_WAREHOUSE: 'w',
+        SNOWFLAKE_DATABASE: 'd',
+        SNOWFLAKE_SCHEMA: 's',
+        AIMO_HASH_SALT: '0123456789abcdef',
+      }),
+    ).toThrow(/SNOWFLAKE_PRIVATE_KEY_PATH: Snowflake needs/);
+  });
+
+  it('derives paths and keeps a generated local salt stable across loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aimo-config-'));
+    const first = loadConfig({ AIMO_DATA_DIR: 'd' }, dir);
+    const second = loadConfig({ AIMO_DATA_DIR: 'd' }, dir);
+    expect(first.duckdbPath).toBe(join(dir, 'd', 'warehouse.duckdb'));
+    expect(first.hashSalt).toHaveLength(48);
+    expect(second.hashSalt).toBe(first.hashSalt);
+    expect(loadConfig({ AIMO_DATA_DIR: 'd', AIMO_HASH_SALT: 'x'.repeat(20) }, dir).hashSalt).toBe('x'.repeat(20));
+  });
+});

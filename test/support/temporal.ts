@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import { createAimoWorker } from '../../workers/create-worker';
+
+/** The shared ephemeral dev server started by the global setup. */
+export function connectToTestServer(): Promise<TestWorkflowEnvironment> {
+  const address = process.env['AIMO_TEST_TEMPORAL_ADDRESS'];
+  if (!address) throw new Error('AIMO_TEST_TEMPORAL_ADDRESS is not set: run the tests with jest (the global setup starts Temporal)');
+  return TestWorkflowEnvironment.createFromExistingServer({ address });
+}
+
+/** A time-skipping test server of this test file's own (timers complete as soon as nothing else is pending). */
+export function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const executable = JSON.parse(process.env['AIMO_TEST_TIME_SKIPPING_EXECUTABLE'] ?? '{"type":"cached-download"}') as EphemeralServerExecutable;
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+}
+
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+/** A worker built by the product's own factory, on the prebuilt workflow bundle. */
+export function createTestWorker(env: TestWorkflowEnvironment, activities: Activities, taskQueue: string): Promise<Worker> {
+  const codePath = process.env['AIMO_TEST_WORKFLOW_BUNDLE'];
+  return createAimoWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    activities,
+    ...(codePath ? { workflowBundle: { codePath } } : {}),
+  });
+}

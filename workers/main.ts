@@ -1,0 +1,10 @@
+import { runStack } from '../platform/stack';
+
+/**
+ * The one entry point: `npm start` locally (starts a dev server when none is
+ * running), the container in docker-compose (AIMO_DEV_SERVER=never).
+ */
+runStack({ mode: process.argv.includes('--demo') ? 'demo' : 'serve' }).catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

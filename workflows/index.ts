@@ -1,0 +1,1 @@
+export { seedWarehouse } from './seed-warehouse';

@@ -1,0 +1,15 @@
+import { log, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { SeedInput, SeedResult } from '../activities/seed';
+
+const { ensureSimulatedDataset } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 5 },
+});
+
+/** Fills an empty embedded warehouse with the simulated marketing dataset. */
+export async function seedWarehouse(input: SeedInput): Promise<SeedResult> {
+  const result = await ensureSimulatedDataset(input);
+  log.info(result.seeded ? 'warehouse seeded' : 'warehouse already seeded');
+  return result;
+}
