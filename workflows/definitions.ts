@@ -1,4 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecision } from '../domain/approval';
+import type { RolloutStatus } from '../domain/rollout-status';
 
 /**
  * Search attributes aimo sets on its workflows so the UI's list can filter by
@@ -9,3 +12,23 @@ export const STEP = defineSearchAttributeKey('AimoStep', SearchAttributeType.KEY
 export const STATUS = defineSearchAttributeKey('AimoStatus', SearchAttributeType.KEYWORD);
 
 export const AIMO_SEARCH_ATTRIBUTES = [USE_CASE, STEP, STATUS] as const;
+
+/** Workflow type names, for clients that start workflows by name (webhooks, schedules, CLI). */
+export const WORKFLOW_TYPES = {
+  rollout: 'rollout',
+  retrain: 'retrain',
+  drift: 'driftCheck',
+  rollback: 'rollback',
+  seed: 'seedWarehouse',
+} as const;
+
+/** Approve or reject the gate a rollout waits at; the validator refuses malformed decisions. */
+export const approvalUpdate = defineUpdate<{ accepted: true; gate: string }, [ApprovalDecision]>('approval');
+
+/** The current step and every finished step's outcome and key numbers. */
+export const statusQuery = defineQuery<RolloutStatus>('status');
+
+/** Workflow ids that say what they are, e.g. rollout-paid-search-cac-2026-11-28. */
+export function rolloutWorkflowId(useCase: string, suffix: string): string {
+  return `rollout-${useCase}-${suffix}`;
+}
