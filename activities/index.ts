@@ -1,13 +1,31 @@
 import type { ActivityDependencies } from './dependencies';
 import { withFailureMapping } from './failures';
+import { createAuditActivities } from './rollout/audit';
+import { createAutomationActivities } from './rollout/automation';
+import { createDataPathActivities } from './rollout/data-path';
+import { createExperimentActivities } from './rollout/experiment';
+import { createGuardrailActivities } from './rollout/guardrails';
+import { createInventoryActivities } from './rollout/inventory';
+import { createKpiActivities } from './rollout/kpi';
+import { createModelActivities } from './rollout/model';
+import { createReportActivities } from './rollout/report';
 import { createSeedActivities } from './seed';
 
 export type { ActivityDependencies } from './dependencies';
 
-/** Every activity aimo registers, built from its dependencies (real clients in the worker, test doubles nowhere but paid APIs). */
+/** Every activity aimo registers, built from its dependencies: real clients in the worker and in tests. */
 export function createActivities(deps: ActivityDependencies) {
   return withFailureMapping({
     ...createSeedActivities(deps),
+    ...createAuditActivities(deps),
+    ...createKpiActivities(deps),
+    ...createInventoryActivities(deps),
+    ...createDataPathActivities(deps),
+    ...createModelActivities(deps),
+    ...createGuardrailActivities(deps),
+    ...createExperimentActivities(deps),
+    ...createAutomationActivities(deps),
+    ...createReportActivities(deps),
   });
 }
 

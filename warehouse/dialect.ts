@@ -29,6 +29,9 @@ export interface Dialect {
   createOrReplaceTableAs(target: TableRef, select: string): string;
   createOrReplaceView(target: TableRef, select: string): string;
   dropTableIfExists(target: TableRef): string;
+  createSchemaIfNotExists(schema: string): string;
+  /** True where a string expression contains a match of the regular expression bound as @param */
+  regexpContains(expr: string, patternParam: string): string;
   /** Upsert the rows of `source` (a SELECT) into `target`, matching on `keys` */
   merge(target: TableRef, source: string, keys: readonly string[], columns: readonly string[]): string;
 }
@@ -79,6 +82,15 @@ abstract class BaseDialect implements Dialect {
 
   dropTableIfExists(target: TableRef): string {
     return `DROP TABLE IF EXISTS ${this.table(target)}`;
+  }
+
+  createSchemaIfNotExists(schema: string): string {
+    return `CREATE SCHEMA IF NOT EXISTS ${this.quote(schema)}`;
+  }
+
+  regexpContains(expr: string, patternParam: string): string {
+    assertIdentifier(patternParam, 'pattern parameter');
+    return `regexp_matches(${expr}, @${patternParam})`;
   }
 
   merge(target: TableRef, source: string, keys: readonly string[], columns: readonly string[]): string {
@@ -197,6 +209,15 @@ export class BigQueryDialect extends BaseDialect {
   override currentTimestamp(): string {
     return 'CURRENT_TIMESTAMP()';
   }
+
+  override createSchemaIfNotExists(schema: string): string {
+    return `CREATE SCHEMA IF NOT EXISTS \`${this.project}.${assertIdentifier(schema)}\``;
+  }
+
+  override regexpContains(expr: string, patternParam: string): string {
+    assertIdentifier(patternParam, 'pattern parameter');
+    return `REGEXP_CONTAINS(${expr}, @${patternParam})`;
+  }
 }
 
 export class SnowflakeDialect extends BaseDialect {
@@ -242,5 +263,14 @@ export class SnowflakeDialect extends BaseDialect {
 
   dateDiffDays(later: string, earlier: string): string {
     return `DATEDIFF(day, ${earlier}, ${later})`;
+  }
+
+  override createSchemaIfNotExists(schema: string): string {
+    return `CREATE SCHEMA IF NOT EXISTS ${this.quote(this.database)}.${this.quote(schema)}`;
+  }
+
+  override regexpContains(expr: string, patternParam: string): string {
+    assertIdentifier(patternParam, 'pattern parameter');
+    return `(REGEXP_INSTR(${expr}, @${patternParam}) > 0)`;
   }
 }

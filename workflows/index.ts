@@ -1,1 +1,2 @@
+export { rollout } from './rollout';
 export { seedWarehouse } from './seed-warehouse';

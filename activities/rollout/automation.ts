@@ -1,0 +1,58 @@
+import { Context, log } from '@temporalio/activity';
+import { NonRetryableError } from '../../domain/errors';
+import type { RolloutPlan } from '../../domain/plan';
+import type { RolloutContext } from '../../domain/rollout-context';
+import { scheduleIdFor, upsertSchedule } from '../../platform/schedules';
+import { promote, servingView } from '../../serving/registry';
+import { WORKFLOW_TYPES } from '../../workflows/definitions';
+import type { ActivityDependencies } from '../dependencies';
+import { upsertAimoRow } from './aimo-tables';
+import type { ModelVersion } from './model';
+
+export interface AutomationResult {
+  readonly champion: string;
+  readonly servingView: string;
+  readonly schedules: Array<{ scheduleId: string; cron: string; outcome: string }>;
+  readonly alertRoutes: number;
+}
+
+export function createAutomationActivities({ warehouse, temporalClient }: ActivityDependencies) {
+  return {
+    /**
+     * Step 7: the shipped model becomes champion behind the serving view, and
+     * this use case's retrain and drift schedules are created or updated
+     * (same plan, same schedules: 'unchanged').
+     */
+    async applyAutomation({ ctx, plan, model, at }: { ctx: RolloutContext; plan: RolloutPlan; model: ModelVersion; at: string }): Promise<AutomationResult> {
+      if (!temporalClient) throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; schedules cannot be applied');
+      await promote(warehouse, { useCase: ctx.useCase, versionId: model.versionId, by: ctx.workflowId, reason: 'experiment shipped', at });
+      const taskQueue = Context.current().info.taskQueue;
+      const loops = [
+        { kind: 'retrain', workflowType: WORKFLOW_TYPES.retrain, cron: plan.automation.retrainEvery },
+        { kind: 'drift', workflowType: WORKFLOW_TYPES.drift, cron: plan.automation.driftEvery },
+      ] as const;
+      const schedules: AutomationResult['schedules'] = [];
+      for (const loop of loops) {
+        const scheduleId = scheduleIdFor(ctx.useCase, loop.kind);
+        const outcome = await upsertSchedule(temporalClient, {
+          scheduleId,
+          workflowType: loop.workflowType,
+          workflowId: `${loop.kind}-${ctx.useCase}-scheduled`,
+          taskQueue,
+          args: [{ useCase: ctx.useCase }],
+          cron: loop.cron,
+          overlap: 'SKIP',
+          managedBy: 'rollout',
+          note: `${loop.kind} loop of ${ctx.useCase}, created by ${ctx.workflowId}`,
+        });
+        schedules.push({ scheduleId, cron: loop.cron, outcome });
+      }
+      for (const [index, route] of plan.automation.alertRoutes.entries()) {
+        await upsertAimoRow(warehouse, 'alert_routes', { use_case: ctx.useCase, route: `${index}-${route.kind}`, route_json: JSON.stringify(route) });
+      }
+      const view = servingView(ctx.useCase);
+      log.info('automation applied', { schedules: schedules.map((s) => `${s.scheduleId}:${s.outcome}`) });
+      return { champion: model.versionId, servingView: `${view.schema}.${view.name}`, schedules, alertRoutes: plan.automation.alertRoutes.length };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { heartbeat, log } from '@temporalio/activity';
+import { runExpectations, type ExpectationResult } from '../../analytics/expectations';
+import { NonRetryableError } from '../../domain/errors';
+import type { RolloutPlan } from '../../domain/plan';
+import { PROPENSITY_MODELS, type PropensityModelName } from '../../domain/propensity-pipeline';
+import type { RolloutContext } from '../../domain/rollout-context';
+import { buildModelSql, modelTable } from '../../pipelines/propensity';
+import type { ActivityDependencies } from '../dependencies';
+import { ensureAimoTables, upsertAimoRow } from './aimo-tables';
+
+export interface ModelRun {
+  readonly model: PropensityModelName;
+  readonly table: string;
+  readonly rows: number;
+  readonly seconds: number;
+  readonly expectations: ExpectationResult[];
+}
+
+export function createDataPathActivities({ warehouse, hashSalt }: ActivityDependencies) {
+  return {
+    /**
+     * Step 3, one model: CREATE OR REPLACE of a table named after the rollout,
+     * then its data-quality expectations. Running it twice leaves the same
+     * table and the same result rows.
+     */
+    async runDataModel({ ctx, plan, model }: { ctx: RolloutContext; plan: RolloutPlan; model: PropensityModelName }): Promise<ModelRun> {
+      if (!PROPENSITY_MODELS.some((m) => m.name === model)) {
+        throw new NonRetryableError('UnknownModel', `no data model named ${model}`);
+      }
+      await ensureAimoTables(warehouse);
+      const started = performance.now();
+      const target = modelTable(ctx, model);
+      const sql = buildModelSql(warehouse, ctx, plan, model, hashSalt);
+      await warehouse.createOrReplaceTableAs(target, sql.select, sql.params, { useCase: ctx.useCase, workflowId: ctx.workflowId });
+      heartbeat(`built ${model}`);
+      const [count] = await warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${warehouse.dialect.table(target)}`);
+      const expectations = await runExpectations(warehouse, target, sql.expectations, { now: new Date(`${plan.windows.asOf}T00:00:00Z`) });
+      for (const result of expectations) {
+        await upsertAimoRow(warehouse, 'dq_results', {
+          workflow_id: ctx.workflowId,
+          model,
+          expectation: result.name,
+          success: result.success,
+          unexpected_count: result.unexpectedCount,
+          unexpected_percent: result.unexpectedPercent,
+          result_json: JSON.stringify(result),
+        });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      log.info('data model built', { model, rows: count?.n ?? 0, seconds, failed: expectations.filter((e) => !e.success).length });
+      return { model, table: `${target.schema}.${target.name}`, rows: Number(count?.n ?? 0), seconds, expectations };
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { log } from '@temporalio/activity';
+import { analyseExperiment, measureExperimentArms, type ExperimentAnalysis } from '../../analytics/experiment';
+import { addDaysIso } from '../../domain/dates';
+import type { RolloutPlan } from '../../domain/plan';
+import type { RolloutContext } from '../../domain/rollout-context';
+import { srmTest } from '../../domain/stats';
+import { modelTable } from '../../pipelines/propensity';
+import { simulateMarketResponse } from '../../simulator';
+import type { ActivityDependencies } from '../dependencies';
+import { upsertAimoRow } from './aimo-tables';
+import type { ModelVersion } from './model';
+import { sourceTable } from './sources';
+
+export interface ExperimentAssignment {
+  readonly experimentId: string;
+  readonly assignmentTable: string;
+  readonly activationTable: string;
+  readonly startDate: string;
+  readonly endDate: string;
+  readonly control: number;
+  readonly treatment: number;
+}
+
+export interface ExperimentReadout extends ExperimentAnalysis {
+  readonly experimentId: string;
+  readonly window: { from: string; to: string };
+  readonly ship: boolean;
+  readonly summary: string;
+}
+
+export function createExperimentActivities({ warehouse }: ActivityDependencies) {
+  const q = (c: string) => warehouse.dialect.quote(c);
+  const countArms = async (assignmentTable: string) => {
+    const [schema, name] = assignmentTable.split('.') as [string, string];
+    const rows = await warehouse.query<{ arm: string; n: number }>(
+      `SELECT ${q('arm')} AS arm, COUNT(*) AS n FROM ${warehouse.dialect.table({ schema, name })} GROUP BY ${q('arm')}`,
+    );
+    const n = (arm: string) => Number(rows.find((r) => r.arm === arm)?.n ?? 0);
+    return { control: n('control'), treatment: n('treatment') };
+  };
+
+  return {
+    /**
+     * Step 6a: deterministic hash assignment of every eligible (consented,
+     * in-market) user, and the treatment's activation list with hashed contact
+     * keys and scores. Both tables are replaced wholesale: same input, same rows.
+     */
+    async assignExperiment({ ctx, plan, model, startDate }: { ctx: RolloutContext; plan: RolloutPlan; model: ModelVersion; startDate: string }): Promise<ExperimentAssignment> {
+      const experimentId = `${ctx.tablePrefix}_exp`;
+      const assignment = modelTable(ctx, 'assignment');
+      const activation = modelTable(ctx, 'activation');
+      const d = warehouse.dialect;
+      await warehouse.createOrReplaceTableAs(
+        assignment,
+        `SELECT f.${q('user_id')},
+                CASE WHEN ${d.unitHash(`@experiment_id || ':' || f.${q('user_id')}`)} < @treatment_share THEN 'treatment' ELSE 'control' END AS ${q('arm')},
+                @experiment_id AS ${q('experiment_id')}
+         FROM ${d.table(modelTable(ctx, 'features'))} f`,
+        { experiment_id: experimentId, treatment_share: plan.experiment.treatmentShare },
+      );
+      await warehouse.createOrReplaceTableAs(
+        activation,
+        `SELECT a.${q('user_id')}, u.${q('email_hash')}, u.${q('phone_hash')}, s.${q('score')}, @version_id AS ${q('model_version')}
+         FROM ${d.table(assignment)} a
+         JOIN ${d.table(modelTable(ctx, 'stg_users'))} u ON u.${q('user_id')} = a.${q('user_id')}
+         JOIN ${d.table(modelTable(ctx, 'scores'))} s ON s.${q('user_id')} = a.${q('user_id')}
+         WHERE a.${q('arm')} = 'treatment'`,
+        { version_id: model.versionId },
+      );
+      const assignmentTable = `${assignment.schema}.${assignment.name}`;
+      const arms = await countArms(assignmentTable);
+      log.info('experiment assigned', { experimentId, ...arms });
+      return {
+        experimentId,
+        assignmentTable,
+        activationTable: `${activation.schema}.${activation.name}`,
+        startDate,
+        endDate: addDaysIso(startDate, plan.experiment.measureDays),
+        ...arms,
+      };
+    },
+
+    /** Only with outcomeSource "simulator": the built-in market answers the activation, idempotently. */
+    async simulateExperimentOutcomes({ plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<void> {
+      const [schema, name] = assignment.assignmentTable.split('.') as [string, string];
+      await simulateMarketResponse(warehouse, {
+        assignmentTable: { schema, name },
+        experimentId: assignment.experimentId,
+        startDate: assignment.startDate,
+        days: plan.experiment.measureDays,
+        schema: plan.sources.schema,
+        seed: 42,
+      });
+    },
+
+    /** Interim health: a sample-ratio mismatch means assignment or logging is broken. */
+    async checkExperimentHealth({ plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<{ srmFlagged: boolean; pValue: number }> {
+      const arms = await countArms(assignment.assignmentTable);
+      const srm = srmTest([arms.control, arms.treatment], [1 - plan.experiment.treatmentShare, plan.experiment.treatmentShare]);
+      return { srmFlagged: srm.pValue < 0.001, pValue: srm.pValue };
+    },
+
+    /** Step 6b: the readout — effect with its CI, SRM, cost per incremental result, and the ship rule. */
+    async readExperiment({ ctx, plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<ExperimentReadout> {
+      const [schema, name] = assignment.assignmentTable.split('.') as [string, string];
+      const arms = await measureExperimentArms(warehouse, {
+        assignmentTable: { schema, name },
+        ordersTable: sourceTable(plan, 'orders'),
+        timestampColumn: 'order_ts',
+        from: assignment.startDate,
+        to: assignment.endDate,
+      });
+      const analysis = analyseExperiment(arms, {
+        expectedTreatmentShare: plan.experiment.treatmentShare,
+        costPerTreatedUser: plan.experiment.costPerTreatedUser,
+      });
+      const ship =
+        !analysis.srm.flagged &&
+        (plan.experiment.shipRule === 'ci_excludes_zero' ? analysis.effect.ciLow > 0 : analysis.effect.absolute > 0);
+      const pctPts = (v: number) => `${(v * 100).toFixed(2)} pp`;
+      const summary = `uplift ${pctPts(analysis.effect.absolute)} (95 % CI ${pctPts(analysis.effect.ciLow)} to ${pctPts(analysis.effect.ciHigh)})${analysis.srm.flagged ? ', sample ratio mismatch' : ''}: ${ship ? 'ship' : 'no ship'}`;
+      const readout: ExperimentReadout = { ...analysis, experimentId: assignment.experimentId, window: { from: assignment.startDate, to: assignment.endDate }, ship, summary };
+      await upsertAimoRow(warehouse, 'experiments', {
+        experiment_id: assignment.experimentId,
+        use_case: ctx.useCase,
+        workflow_id: ctx.workflowId,
+        readout_json: JSON.stringify(readout),
+        ship,
+      });
+      return readout;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { log } from '@temporalio/activity';
+import { addDaysIso } from '../../domain/dates';
+import type { RolloutPlan } from '../../domain/plan';
+import type { RolloutContext } from '../../domain/rollout-context';
+import type { Warehouse } from '../../warehouse/warehouse';
+import type { ActivityDependencies } from '../dependencies';
+import { upsertAimoRow } from './aimo-tables';
+import { sourceTable } from './sources';
+
+export interface KpiBaseline {
+  readonly metric: RolloutPlan['kpi']['metric'];
+  readonly baseline: number | null;
+  readonly target: number | null;
+  readonly window: { readonly from: string; readonly to: string };
+  /** The aggregates the baseline was computed from */
+  readonly components: Record<string, number>;
+}
+
+interface KpiComponents {
+  spend: number;
+  market_spend: number;
+  revenue: number;
+  market_revenue: number;
+  margin: number;
+  returned_revenue: number;
+  customers: number;
+  new_customers: number;
+  visitors: number;
+}
+
+/** All KPI ingredients in one pass over the warehouse; only these aggregates leave it. */
+export async function measureKpiComponents(wh: Warehouse, plan: RolloutPlan, from: string, to: string): Promise<KpiComponents> {
+  const t = (s: Parameters<typeof sourceTable>[1]) => wh.dialect.table(sourceTable(plan, s));
+  const q = (c: string) => wh.dialect.quote(c);
+  const inWindow = (column: string) =>
+    `${q(column)} >= CAST(@from_date AS TIMESTAMP) AND ${q(column)} < CAST(@to_date AS TIMESTAMP)`;
+  const sql = `
+    WITH spend AS (
+      SELECT
+        SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('spend')} ELSE 0 END) AS spend,
+        SUM(${q('spend')}) AS market_spend
+      FROM ${t('spend')}
+      WHERE ${q('market')} = @market AND ${q('spend_date')} >= CAST(@from_date AS DATE) AND ${q('spend_date')} < CAST(@to_date AS DATE)
+    ),
+    first_orders AS (
+      SELECT ${q('user_id')}, MIN(${q('order_ts')}) AS first_ts FROM ${t('orders')} GROUP BY ${q('user_id')}
+    ),
+    window_orders AS (
+      SELECT o.${q('user_id')}, o.${q('channel')}, o.${q('revenue')}, o.${q('margin')}, o.${q('returned')}, o.${q('order_ts')}, f.first_ts
+      FROM ${t('orders')} o JOIN first_orders f ON f.${q('user_id')} = o.${q('user_id')}
+      WHERE o.${q('market')} = @market AND o.${inWindow('order_ts')}
+    ),
+    orders_agg AS (
+      SELECT
+        SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('revenue')} ELSE 0 END) AS revenue,
+        SUM(${q('revenue')}) AS market_revenue,
+        SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('margin')} ELSE 0 END) AS margin,
+        SUM(CASE WHEN ${q('channel')} = @channel AND ${q('returned')} THEN ${q('revenue')} ELSE 0 END) AS returned_revenue,
+        COUNT(DISTINCT CASE WHEN ${q('channel')} = @channel THEN ${q('user_id')} END) AS customers,
+        COUNT(DISTINCT CASE WHEN ${q('channel')} = @channel AND ${q('order_ts')} = first_ts THEN ${q('user_id')} END) AS new_customers
+      FROM window_orders
+    ),
+    visitors AS (
+      SELECT COUNT(DISTINCT ${q('user_id')}) AS visitors FROM ${t('sessions')}
+      WHERE ${q('channel')} = @channel AND ${q('market')} = @market AND ${inWindow('started_at')}
+    )
+    SELECT spend.spend, spend.market_spend, orders_agg.revenue, orders_agg.market_revenue, orders_agg.margin,
+           orders_agg.returned_revenue, orders_agg.customers, orders_agg.new_customers, visitors.visitors
+    FROM spend CROSS JOIN orders_agg CROSS JOIN visitors`;
+  const [row] = await wh.query<Record<keyof KpiComponents, number | null>>(sql, {
+    channel: plan.kpi.channel,
+    market: plan.kpi.market,
+    from_date: from,
+    to_date: to,
+  });
+  const out = {} as KpiComponents;
+  for (const key of Object.keys(row ?? {}) as (keyof KpiComponents)[]) out[key] = Number(row?.[key] ?? 0);
+  return out;
+}
+
+export function kpiValue(metric: RolloutPlan['kpi']['metric'], c: KpiComponents): number | null {
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+  switch (metric) {
+    case 'cac':
+      return ratio(c.spend, c.new_customers);
+    case 'conversion_rate':
+      return ratio(c.customers, c.visitors);
+    case 'roas':
+      return ratio(c.revenue, c.spend);
+    case 'mer':
+      return ratio(c.market_revenue, c.market_spend);
+    case 'clv':
+      return ratio(c.revenue - c.returned_revenue, c.customers);
+    case 'contribution_margin':
+      return c.margin - c.spend;
+  }
+}
+
+export function createKpiActivities({ warehouse }: ActivityDependencies) {
+  return {
+    /** Step 1: measures the KPI's baseline over the plan's window and records the KPI spec. */
+    async measureKpiBaseline({ ctx, plan }: { ctx: RolloutContext; plan: RolloutPlan }): Promise<KpiBaseline> {
+      const to = plan.windows.asOf;
+      const from = addDaysIso(to, -plan.kpi.baselineDays);
+      const components = await measureKpiComponents(warehouse, plan, from, to);
+      const baseline = kpiValue(plan.kpi.metric, components);
+      const target = baseline === null ? null : baseline * (1 + plan.kpi.targetChange);
+      await upsertAimoRow(warehouse, 'kpi_specs', {
+        workflow_id: ctx.workflowId,
+        use_case: ctx.useCase,
+        metric: plan.kpi.metric,
+        channel: plan.kpi.channel,
+        market: plan.kpi.market,
+        baseline,
+        target,
+        target_change: plan.kpi.targetChange,
+        deadline: plan.kpi.deadline,
+        window_from: from,
+        window_to: to,
+        spec_json: JSON.stringify(plan.kpi),
+      });
+      log.info('KPI baseline measured', { metric: plan.kpi.metric, baseline, target });
+      return { metric: plan.kpi.metric, baseline, target, window: { from, to }, components: { ...components } };
+    },
+  };
+}

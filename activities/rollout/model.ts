@@ -1,0 +1,112 @@
+import { heartbeat, log } from '@temporalio/activity';
+import { evaluateClassifier, evaluateBySegment } from '../../analytics/evaluation';
+import { scoreExpression, trainLogisticRegression, type LogisticModel } from '../../analytics/logistic';
+import { shortHash } from '../../domain/naming';
+import type { RolloutPlan } from '../../domain/plan';
+import { PROPENSITY_FEATURES } from '../../domain/propensity-pipeline';
+import type { RolloutContext } from '../../domain/rollout-context';
+import { modelTable } from '../../pipelines/propensity';
+import type { ActivityDependencies } from '../dependencies';
+import { upsertAimoRow } from './aimo-tables';
+
+export interface ModelMetrics {
+  readonly auc: number;
+  readonly logLoss: number;
+  readonly brier: number;
+  readonly prevalence: number;
+  readonly holdoutRows: number;
+  readonly calibration: Array<{ bin: number; meanPredicted: number; observedRate: number; count: number }>;
+}
+
+export interface ModelVersion {
+  readonly versionId: string;
+  readonly useCase: string;
+  readonly features: string[];
+  readonly model: LogisticModel;
+  readonly metrics: ModelMetrics;
+  readonly fairness: { segment: string; maxAucGap: number; groups: Array<{ value: string; auc: number | null; rows: number }> };
+  readonly featuresTable: string;
+  readonly scoresTable: string;
+}
+
+/** Model versions are named after the use case and the workflow that trained them. */
+export function modelVersionId(useCase: string, workflowId: string): string {
+  return `${useCase}-${shortHash(workflowId)}`;
+}
+
+export function createModelActivities({ warehouse }: ActivityDependencies) {
+  return {
+    /**
+     * Step 4: trains the propensity baseline in the warehouse, evaluates it on
+     * the holdout, scores every user in SQL and registers the version with its
+     * lineage. Same inputs, same version row and scores table.
+     */
+    async trainBaselineModel({ ctx, plan, registeredAt }: { ctx: RolloutContext; plan: RolloutPlan; registeredAt: string }): Promise<ModelVersion> {
+      const features = modelTable(ctx, 'features');
+      const featureNames = [...PROPENSITY_FEATURES];
+      const model = await trainLogisticRegression(warehouse, {
+        table: features,
+        features: featureNames,
+        label: 'label',
+        filter: { column: 'split', value: 'train' },
+        l2: plan.model.l2,
+        maxIterations: 25,
+        tolerance: 1e-8,
+      });
+      heartbeat('trained');
+      const score = scoreExpression(warehouse.dialect, model);
+      const holdout = { column: 'split', value: 'holdout' };
+      const evaluation = await evaluateClassifier(warehouse, { table: features, filter: holdout, label: 'label', score });
+      const fairness = await evaluateBySegment(warehouse, {
+        table: features,
+        filter: holdout,
+        label: 'label',
+        score,
+        segment: plan.guardrails.fairnessSegment,
+      });
+      const versionId = modelVersionId(ctx.useCase, ctx.workflowId);
+      const scores = modelTable(ctx, 'scores');
+      const q = (c: string) => warehouse.dialect.quote(c);
+      await warehouse.createOrReplaceTableAs(
+        scores,
+        `SELECT ${q('user_id')}, ${score} AS ${q('score')}, @version_id AS ${q('version_id')} FROM ${warehouse.dialect.table(features)}`,
+        { version_id: versionId },
+      );
+      const metrics: ModelMetrics = {
+        auc: evaluation.auc,
+        logLoss: evaluation.logLoss,
+        brier: evaluation.brier,
+        prevalence: evaluation.prevalence,
+        holdoutRows: evaluation.rows,
+        calibration: evaluation.calibration,
+      };
+      const version: ModelVersion = {
+        versionId,
+        useCase: ctx.useCase,
+        features: featureNames,
+        model,
+        metrics,
+        fairness: {
+          segment: plan.guardrails.fairnessSegment,
+          maxAucGap: fairness.maxAucGap,
+          groups: fairness.groups.map((g) => ({ value: g.value, auc: g.auc, rows: g.rows })),
+        },
+        featuresTable: `${features.schema}.${features.name}`,
+        scoresTable: `${scores.schema}.${scores.name}`,
+      };
+      await upsertAimoRow(warehouse, 'model_registry', {
+        version_id: versionId,
+        use_case: ctx.useCase,
+        workflow_id: ctx.workflowId,
+        status: 'registered',
+        features_json: JSON.stringify(featureNames),
+        model_json: JSON.stringify(model),
+        metrics_json: JSON.stringify({ ...metrics, fairness: version.fairness }),
+        lineage_json: JSON.stringify({ plan, featuresTable: version.featuresTable, scoresTable: version.scoresTable, workflowId: ctx.workflowId }),
+        registered_at: registeredAt,
+      });
+      log.info('baseline model registered', { versionId, auc: metrics.auc });
+      return version;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RolloutPlan } from '../../domain/plan';
+import type { RolloutState, StepOutcome } from '../../domain/rollout-status';
+import type { ActivityDependencies } from '../dependencies';
+import type { AutomationResult } from './automation';
+import type { ModelRun } from './data-path';
+import type { ExperimentReadout } from './experiment';
+import type { GuardrailReport } from './guardrails';
+import type { InventoryReport } from './inventory';
+import type { KpiBaseline } from './kpi';
+import type { ModelVersion } from './model';
+
+/** Everything a rollout decided and measured; returned by the workflow and written to the data folder. */
+export interface RolloutResult {
+  useCase: string;
+  workflowId: string;
+  plan: RolloutPlan;
+  status: RolloutState;
+  steps: StepOutcome[];
+  failure?: string;
+  kpi?: KpiBaseline;
+  inventory?: InventoryReport;
+  dataPath?: { models: ModelRun[]; failedExpectations: string[] };
+  model?: ModelVersion;
+  guardrails?: GuardrailReport;
+  experiment?: ExperimentReadout;
+  automation?: AutomationResult;
+  scale?: Array<{ channel: string; market: string; workflowId: string; status: string; summary: string }>;
+  reportPath?: string;
+}
+
+function fileSafe(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** Write-then-rename, so a crash mid-write never leaves half a report. */
+function writeAtomically(path: string, content: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+const num = (v: number | null | undefined, digits = 4) =>
+  v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : Number(v.toPrecision(digits)).toString();
+
+export function renderRolloutMarkdown(r: RolloutResult): string {
+  const lines: string[] = [];
+  lines.push(`# Rollout ${r.useCase}`, '');
+  lines.push(`- Workflow: \`${r.workflowId}\``, `- Status: **${r.status}**`);
+  lines.push(`- Goal: ${r.plan.kpi.metric} ${r.plan.kpi.targetChange > 0 ? '+' : ''}${(r.plan.kpi.targetChange * 100).toFixed(1)} % in ${r.plan.kpi.channel} / ${r.plan.kpi.market} by ${r.plan.kpi.deadline}`);
+  if (r.failure) lines.push('', '## Why it stopped', '', '```', r.failure, '```');
+  lines.push('', '## Steps', '', '| step | outcome | summary |', '|---|---|---|');
+  for (const s of r.steps) lines.push(`| ${s.step} | ${s.status} | ${s.summary.replace(/\|/g, '/')} |`);
+  if (r.kpi) {
+    lines.push('', '## KPI', '', `Baseline ${r.kpi.metric} over ${r.kpi.window.from} – ${r.kpi.window.to}: **${num(r.kpi.baseline)}**; target **${num(r.kpi.target)}**.`);
+  }
+  if (r.inventory) {
+    lines.push('', '## Data inventory', '', '| source | table | rows | duplicate rate | staleness (h) | problems |', '|---|---|---|---|---|---|');
+    for (const s of r.inventory.sources) {
+      lines.push(`| ${s.source} | ${s.table} | ${s.rows} | ${num(s.duplicateRate, 3)} | ${num(s.stalenessHours, 3)} | ${[...s.blocking, ...s.warnings].join('; ') || '—'} |`);
+    }
+    lines.push('', `Consent coverage ${num(r.inventory.consentCoverage, 3)}, identity match rate ${num(r.inventory.identityMatchRate, 3)}.`);
+  }
+  if (r.dataPath) {
+    lines.push('', '## Data path', '', '| model | rows | seconds | expectations |', '|---|---|---|---|');
+    for (const m of r.dataPath.models) {
+      const failed = m.expectations.filter((e) => !e.success).map((e) => `${e.name} (${e.unexpectedCount})`);
+      lines.push(`| ${m.model} | ${m.rows} | ${num(m.seconds, 3)} | ${failed.length ? `failed: ${failed.join(', ')}` : `${m.expectations.length} passed`} |`);
+    }
+  }
+  if (r.model) {
+    const m = r.model.metrics;
+    lines.push('', '## Baseline model', '', `Version \`${r.model.versionId}\`: AUC ${num(m.auc)}, log loss ${num(m.logLoss)}, Brier ${num(m.brier)} on ${m.holdoutRows} holdout rows.`);
+  }
+  if (r.guardrails) {
+    lines.push('', '## Guardrails', '', '| check | result | detail |', '|---|---|---|');
+    for (const c of r.guardrails.checks) lines.push(`| ${c.name} | ${c.passed ? 'pass' : 'FAIL'} | ${c.detail} |`);
+  }
+  if (r.experiment) {
+    const e = r.experiment;
+    lines.push('', '## Experiment', '', e.summary, '');
+    lines.push(`- Users: ${e.arms.control.users} control, ${e.arms.treatment.users} treatment; SRM p = ${num(e.srm.pValue, 3)}${e.srm.flagged ? ' (**flagged**)' : ''}`);
+    lines.push(`- Conversion: control ${num(e.arms.control.conversionRate)}, treatment ${num(e.arms.treatment.conversionRate)}; uplift ${num(e.effect.absolute)} (95 % CI ${num(e.effect.ciLow)} to ${num(e.effect.ciHigh)})`);
+    lines.push(`- Cost per incremental conversion: ${num(e.costPerIncrementalConversion)}`, `- Decision: **${e.ship ? 'ship' : 'no ship'}**`);
+  }
+  if (r.automation) {
+    lines.push('', '## Automation', '');
+    for (const s of r.automation.schedules) lines.push(`- schedule \`${s.scheduleId}\` (${s.cron}): ${s.outcome}`);
+    lines.push(`- serving view: \`${r.automation.servingView}\` → \`${r.automation.champion}\``);
+  }
+  if (r.scale?.length) {
+    lines.push('', '## Scale', '', '| target | workflow | status |', '|---|---|---|');
+    for (const c of r.scale) lines.push(`| ${c.channel} / ${c.market} | \`${c.workflowId}\` | ${c.status} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function createReportActivities({ dataDir }: ActivityDependencies) {
+  return {
+    /** The result as JSON and a Markdown report in <data>/reports, overwritten in place (idempotent). */
+    async writeRolloutReport(result: RolloutResult): Promise<{ jsonPath: string; markdownPath: string }> {
+      const dir = join(dataDir, 'reports');
+      mkdirSync(dir, { recursive: true });
+      const base = join(dir, fileSafe(result.workflowId));
+      writeAtomically(`${base}.json`, JSON.stringify(result, null, 2));
+      writeAtomically(`${base}.md`, renderRolloutMarkdown(result));
+      return { jsonPath: `${base}.json`, markdownPath: `${base}.md` };
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Deterministic names for what a rollout leaves in the warehouse, keyed by
+ * its use case and workflow id: a retried or replayed step writes to the same
+ * tables, and two rollouts never write to each other's.
+ */
+export function shortHash(text: string): string {
+  // FNV-1a, 32 bit: stable, tiny and pure, so workflow code can use it too.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+export function useCaseIdentifier(useCase: string): string {
+  return useCase.replace(/-/g, '_');
+}
+
+/** e.g. paid_search_cac_1a2b3c4d — the prefix of every table one rollout writes. */
+export function rolloutTablePrefix(useCase: string, workflowId: string): string {
+  return `${useCaseIdentifier(useCase)}_${shortHash(workflowId)}`;
+}
+
+/** The schema where aimo keeps its own tables (registry, audit log, reports, features). */
+export const AIMO_SCHEMA = 'aimo';

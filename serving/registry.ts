@@ -1,0 +1,118 @@
+import { NonRetryableError } from '../domain/errors';
+import { AIMO_SCHEMA, useCaseIdentifier } from '../domain/naming';
+import { aimoTable, ensureAimoTables, upsertAimoRow } from '../activities/rollout/aimo-tables';
+import { tableRef, type TableRef } from '../warehouse/identifiers';
+import type { Warehouse } from '../warehouse/warehouse';
+
+export type ModelAlias = 'champion' | 'challenger' | 'previous';
+
+export interface RegisteredVersion {
+  readonly versionId: string;
+  readonly useCase: string;
+  readonly status: string;
+  readonly scoresTable: string;
+  readonly metrics: Record<string, unknown>;
+  readonly lineage: Record<string, unknown>;
+  readonly model: unknown;
+}
+
+/** The stable view activation reads: aimo.<use case>_serving. */
+export function servingView(useCase: string): TableRef {
+  return tableRef(`${useCaseIdentifier(useCase)}_serving`, AIMO_SCHEMA);
+}
+
+export async function getVersion(wh: Warehouse, versionId: string): Promise<RegisteredVersion | undefined> {
+  await ensureAimoTables(wh);
+  const q = (c: string) => wh.dialect.quote(c);
+  const [row] = await wh.query<Record<string, string>>(
+    `SELECT ${q('version_id')}, ${q('use_case')}, ${q('status')}, ${q('metrics_json')}, ${q('lineage_json')}, ${q('model_json')}
+     FROM ${wh.dialect.table(aimoTable('model_registry'))} WHERE ${q('version_id')} = @version_id`,
+    { version_id: versionId },
+  );
+  if (!row) return undefined;
+  const lineage = JSON.parse(row['lineage_json'] ?? '{}') as Record<string, unknown>;
+  return {
+    versionId: row['version_id']!,
+    useCase: row['use_case']!,
+    status: row['status']!,
+    scoresTable: String(lineage['scoresTable'] ?? ''),
+    metrics: JSON.parse(row['metrics_json'] ?? '{}') as Record<string, unknown>,
+    lineage,
+    model: JSON.parse(row['model_json'] ?? 'null'),
+  };
+}
+
+export async function getAlias(wh: Warehouse, useCase: string, alias: ModelAlias): Promise<string | undefined> {
+  await ensureAimoTables(wh);
+  const q = (c: string) => wh.dialect.quote(c);
+  const [row] = await wh.query<{ version_id: string }>(
+    `SELECT ${q('version_id')} AS version_id FROM ${wh.dialect.table(aimoTable('model_aliases'))}
+     WHERE ${q('use_case')} = @use_case AND ${q('alias')} = @alias`,
+    { use_case: useCase, alias },
+  );
+  return row?.version_id || undefined;
+}
+
+export async function setAlias(
+  wh: Warehouse,
+  change: { useCase: string; alias: ModelAlias; versionId: string; by: string; reason: string; at: string },
+): Promise<void> {
+  await upsertAimoRow(wh, 'model_aliases', {
+    use_case: change.useCase,
+    alias: change.alias,
+    version_id: change.versionId,
+    updated_by: change.by,
+    reason: change.reason,
+    updated_at: change.at,
+  });
+}
+
+export async function setVersionStatus(wh: Warehouse, versionId: string, status: string): Promise<void> {
+  const q = (c: string) => wh.dialect.quote(c);
+  await wh.execute(
+    `UPDATE ${wh.dialect.table(aimoTable('model_registry'))} SET ${q('status')} = @status WHERE ${q('version_id')} = @version_id`,
+    { status, version_id: versionId },
+  );
+}
+
+/** Points the serving view at one version's scores: one CREATE OR REPLACE VIEW, atomic in every warehouse. */
+export async function switchServing(wh: Warehouse, useCase: string, version: RegisteredVersion): Promise<void> {
+  if (!version.scoresTable.includes('.')) {
+    throw new NonRetryableError('VersionWithoutScores', `model version ${version.versionId} has no scores table to serve`);
+  }
+  const [schema, name] = version.scoresTable.split('.') as [string, string];
+  const q = (c: string) => wh.dialect.quote(c);
+  await wh.execute(
+    wh.dialect.createOrReplaceView(
+      servingView(useCase),
+      `SELECT ${q('user_id')}, ${q('score')}, ${q('version_id')} FROM ${wh.dialect.table(tableRef(name, schema))}`,
+    ),
+  );
+}
+
+/**
+ * Makes a version the champion: the old champion becomes `previous`, then the
+ * view switches. Promoting the current champion again changes nothing.
+ */
+export async function promote(
+  wh: Warehouse,
+  change: { useCase: string; versionId: string; by: string; reason: string; at: string },
+): Promise<{ previous?: string; changed: boolean }> {
+  const version = await getVersion(wh, change.versionId);
+  if (!version) throw new NonRetryableError('UnknownModelVersion', `model version ${change.versionId} is not in the registry`);
+  const current = await getAlias(wh, change.useCase, 'champion');
+  if (current === change.versionId) {
+    await switchServing(wh, change.useCase, version);
+    return { ...(await previousOf(wh, change.useCase)), changed: false };
+  }
+  if (current) await setAlias(wh, { ...change, alias: 'previous', versionId: current });
+  await setAlias(wh, { ...change, alias: 'champion' });
+  await setVersionStatus(wh, change.versionId, 'champion');
+  await switchServing(wh, change.useCase, version);
+  return { ...(current ? { previous: current } : {}), changed: true };
+}
+
+async function previousOf(wh: Warehouse, useCase: string): Promise<{ previous?: string }> {
+  const previous = await getAlias(wh, useCase, 'previous');
+  return previous ? { previous } : {};
+}
