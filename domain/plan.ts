@@ -91,6 +91,8 @@ const experimentSchema = z.object({
   treatmentShare: z.number().min(0.05).max(0.95).default(0.5),
   duration: durationText.default('14 days').describe('How long the experiment runs (seconds in demos)'),
   checkEvery: durationText.default('1 day').describe('Cadence of interim checks (SRM)'),
+  startDate: isoDate.optional().describe('First day of the outcome window (default: the day the experiment starts)'),
+  measureDays: z.number().int().min(1).max(90).default(14).describe('Days of outcomes the readout measures'),
   costPerTreatedUser: z.number().min(0).default(0.4).describe('Media cost of treating one user, for cost per result'),
   shipRule: z
     .enum(['ci_excludes_zero', 'point_estimate_positive'])

@@ -1,0 +1,154 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities';
+import type { RolloutResult } from '../activities/rollout/report';
+import { listSchedules, deleteSchedule } from '../platform/schedules';
+import { getAlias } from '../serving/registry';
+import type { DuckDbWarehouse } from '../warehouse/duckdb';
+import { rollout } from '../workflows';
+import { approvalUpdate, statusQuery } from '../workflows/definitions';
+import { seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
+import { connectToTestServer, createTestWorker, startTimeSkippingServer, uniqueTaskQueue } from './support/temporal';
+
+/**
+ * The rollout on the time-skipping server: 14-day experiments finish in
+ * seconds. Schedules are not implemented by the time-skipping server, so the
+ * automation step's Temporal client points at the shared dev server, where the
+ * created schedules are then checked.
+ */
+describe('rollout workflow', () => {
+  let env: TestWorkflowEnvironment;
+  let devServer: TestWorkflowEnvironment;
+  let warehouse: DuckDbWarehouse;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    [env, devServer, warehouse] = await Promise.all([startTimeSkippingServer(), connectToTestServer(), seededWarehouse()]);
+    dataDir = tempDataDir();
+  });
+
+  afterAll(async () => {
+    for (const s of await listSchedules(devServer.client, 'aimo-rt-')) await deleteSchedule(devServer.client, s.scheduleId);
+    await warehouse?.close();
+    await devServer?.teardown();
+    await env?.teardown();
+  });
+
+  const activities = () => createActivities({ warehouse, hashSalt: TEST_SALT, dataDir, temporalClient: devServer.client });
+
+  async function run<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
+    const taskQueue = uniqueTaskQueue('rollout');
+    const worker = await createTestWorker(env, activities(), taskQueue);
+    return worker.runUntil(fn(taskQueue));
+  }
+
+  it('runs all eight steps with a 14-day experiment and finds the planted truth', async () => {
+    const plan = testPlan({ useCase: 'rt-full' });
+    const result: RolloutResult = await run((taskQueue) =>
+      env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-rt-full-1', args: [plan] }),
+    );
+    expect(result.status).toBe('completed');
+    expect(result.steps.map((s) => s.step)).toEqual(['kpi', 'inventory', 'data-path', 'baseline-model', 'guardrails', 'experiment', 'automation', 'scale']);
+
+    expect(result.kpi!.baseline).toBeGreaterThan(0);
+    expect(result.kpi!.target).toBeCloseTo(result.kpi!.baseline! * 0.85, 6);
+
+    // The model can't beat the oracle that knows each user's true propensity, but it must learn most of it.
+    const [truth] = await warehouse.query<{ auc: number }>(oracleAucSql(result.model!.featuresTable));
+    expect(result.model!.metrics.auc).toBeGreaterThan(0.6);
+    expect(result.model!.metrics.auc).toBeLessThanOrEqual(truth!.auc + 0.02);
+
+    const [planted] = await warehouse.query<{ value: number }>(`SELECT value FROM raw.truth_effect WHERE metric = 'conversion_uplift_absolute'`);
+    const effect = result.experiment!.effect;
+    expect(effect.ciLow).toBeLessThanOrEqual(planted!.value);
+    expect(effect.ciHigh).toBeGreaterThanOrEqual(planted!.value);
+    expect(result.experiment!.srm.flagged).toBe(false);
+
+    const schedules = await listSchedules(devServer.client, 'aimo-rt-full-');
+    expect(schedules.map((s) => s.scheduleId).sort()).toEqual(['aimo-rt-full-drift', 'aimo-rt-full-retrain']);
+    expect(await getAlias(warehouse, 'rt-full', 'champion')).toBe(result.model!.versionId);
+
+    const report = readFileSync(result.reportPath!, 'utf8');
+    expect(report).toContain('## Experiment');
+    expect(existsSync(result.reportPath!.replace(/\.md$/, '.json'))).toBe(true);
+    const audit = await warehouse.query<{ decision: string }>(`SELECT decision FROM aimo.audit_log WHERE workflow_id = 'rollout-rt-full-1' ORDER BY seq`);
+    expect(audit.map((a) => a.decision)).toEqual(['started', 'passed', 'started', result.experiment!.ship ? 'ship' : 'no-ship', 'promoted', 'completed']);
+  });
+
+  it('waits at an approval gate and goes on when a person approves by Update', async () => {
+    const plan = testPlan({ useCase: 'rt-approve', approval: { beforeExperiment: true, timeout: '3 days', onTimeout: 'reject' } });
+    const result = await run(async (taskQueue) => {
+      const handle = await env.client.workflow.start(rollout, { taskQueue, workflowId: 'rollout-rt-approve-1', args: [plan] });
+      await waitFor(async () => (await handle.query(statusQuery)).state === 'waiting-approval');
+      await expect(handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: '', reason: 'x' } as never] })).rejects.toThrow(/by: say who decides/);
+      const accepted = await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'ana@growth', reason: 'model and data look right' }] });
+      expect(accepted).toEqual({ accepted: true, gate: 'experiment' });
+      return handle.result();
+    });
+    expect(result.status).toBe('completed');
+    const audit = await warehouse.query<{ decision: string; actor: string }>(
+      `SELECT decision, actor FROM aimo.audit_log WHERE workflow_id = 'rollout-rt-approve-1' AND step = 'experiment' ORDER BY seq`,
+    );
+    expect(audit[0]).toEqual({ decision: 'approve', actor: 'ana@growth' });
+  });
+
+  it('stops as rejected when a person rejects, and refuses approvals when nothing waits', async () => {
+    const plan = testPlan({ useCase: 'rt-reject', approval: { beforeExperiment: true, timeout: '3 days', onTimeout: 'approve' } });
+    const result = await run(async (taskQueue) => {
+      const handle = await env.client.workflow.start(rollout, { taskQueue, workflowId: 'rollout-rt-reject-1', args: [plan] });
+      await expect(handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'early', reason: 'too soon' }] })).rejects.toThrow(/not waiting/);
+      await waitFor(async () => (await handle.query(statusQuery)).state === 'waiting-approval');
+      await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'reject', by: 'legal', reason: 'consent text under review' }] });
+      return handle.result();
+    });
+    expect(result.status).toBe('rejected');
+    expect(result.failure).toMatch(/legal: consent text under review/);
+    expect(result.experiment).toBeUndefined();
+  });
+
+  it('fails an invalid plan from the UI at once, naming every field', async () => {
+    const fromUi = { useCase: 'Bad Name', kpi: { metric: 'cpa', channel: 'paid_search', market: 'de', targetChange: -0.1, deadline: '2026-06-30' }, windows: { asOf: 'yesterday' } };
+    const error = await run((taskQueue) =>
+      env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-rt-invalid-1', args: [fromUi] }).catch((e: unknown) => e),
+    );
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const cause = (error as WorkflowFailedError).cause as Error & { type?: string; nonRetryable?: boolean };
+    expect(cause.type).toBe('InvalidPlan');
+    expect(cause.nonRetryable).toBe(true);
+    for (const field of ['useCase:', 'kpi.metric:', 'kpi.market:', 'windows.asOf:']) expect(cause.message).toContain(field);
+  });
+
+  it('stops on a blocking data gap with a readable report', async () => {
+    const plan = testPlan({ useCase: 'rt-gap', sources: { schema: 'raw', orders: 'orders_missing' } as never });
+    const error = await run((taskQueue) =>
+      env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-rt-gap-1', args: [plan] }).catch((e: unknown) => e),
+    );
+    const cause = (error as WorkflowFailedError).cause as Error & { type?: string };
+    expect(cause.type).toBe('BlockingDataGap');
+    expect(cause.message).toMatch(/orders: table raw\.orders_missing does not exist/);
+    const report = readFileSync(`${dataDir}/reports/rollout-rt-gap-1.md`, 'utf8');
+    expect(report).toMatch(/Blocking data gaps/);
+    const [row] = await warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name LIKE 'rt_gap_%'`);
+    expect(row!.n).toBe(0);
+  });
+});
+
+function oracleAucSql(featuresTable: string): string {
+  // AUC of the simulator's true propensity on the same holdout users and labels (ties averaged).
+  return `
+    WITH h AS (
+      SELECT f.label AS y, t.propensity AS p FROM ${featuresTable} f
+      JOIN raw.truth_propensity t ON t.user_id = f.user_id AND t.window_days = 14
+      WHERE f.split = 'holdout'
+    ), r AS (SELECT y, AVG(rn) OVER (PARTITION BY p) AS rank FROM (SELECT y, p, ROW_NUMBER() OVER (ORDER BY p) AS rn FROM h) x)
+    SELECT (SUM(CASE WHEN y = 1 THEN rank ELSE 0 END) - SUM(y) * (SUM(y) + 1) / 2.0) / (SUM(y) * (COUNT(*) - SUM(y))) AS auc FROM r`;
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
