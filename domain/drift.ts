@@ -1,0 +1,436 @@
+import { z } from 'zod';
+import { NonRetryableError } from './errors';
+
+/**
+ * Drift between a reference window (the training data) and a current window,
+ * judged from aggregates the warehouse computed: bin counts, category counts
+ * and the Kolmogorov–Smirnov statistic. Pure, so the drift workflow can import
+ * the verdict rules and the schemas as well as the activity.
+ */
+
+/**
+ * Share that stands in for an empty bin in PSI, where ln(c/r) would be
+ * infinite. 1e-4 is the common choice; it bounds one empty bin's contribution
+ * by (share − 1e-4)·ln(share / 1e-4), e.g. 0.31 for a bin holding 5 % in the
+ * other window. Shares are not renormalised afterwards, as usual.
+ */
+export const PSI_EPSILON = 1e-4;
+
+/**
+ * A constant reference gives one bin, so PSI is 0 whatever happens. Such a
+ * feature is judged by the KS statistic instead, which then reads as the share
+ * of current values on one side of the constant; this is the bar unless
+ * `ksStatistic` is configured.
+ */
+export const CONSTANT_REFERENCE_KS = 0.1;
+
+const identifier = z
+  .string({ error: 'must be a column name' })
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a SQL identifier: letters, digits and underscores, starting with a letter or underscore');
+
+const share = (what: string) =>
+  z.number({ error: `must be a number in (0, 1]: ${what}` }).gt(0, `must be above 0: ${what}`).max(1, `must be at most 1: ${what}`);
+
+/** A typo in a field name must not silently fall back to a default. */
+const knownFields = (fields: string) => ({
+  error: (issue: { code?: string; keys?: string[] }) =>
+    issue.code === 'unrecognized_keys' ? `unknown field ${(issue.keys ?? []).map((k) => `"${k}"`).join(', ')}: the fields are ${fields}` : undefined,
+});
+
+export const driftThresholdsSchema = z.strictObject({
+  psi: z
+    .number({ error: 'must be a positive number such as 0.1 (0.1 = moderate shift, 0.25 = major shift)' })
+    .positive('must be above 0, e.g. 0.1 (0.1 = moderate shift, 0.25 = major shift)')
+    .default(0.1)
+    .describe('A numeric feature or the prediction drifts when its PSI reaches this'),
+  jsDistance: share('the Jensen–Shannon distance (base 2) at which a categorical feature drifts, e.g. 0.1')
+    .default(0.1)
+    .describe('A categorical feature drifts when its Jensen–Shannon distance (base 2) reaches this'),
+  ksStatistic: share('the Kolmogorov–Smirnov statistic at which a numeric feature also drifts, e.g. 0.1')
+    .optional()
+    .describe('When set, a numeric feature also drifts when its KS statistic reaches this'),
+  driftedShare: share('the share of features that must drift for the dataset to drift, e.g. 0.5')
+    .default(0.5)
+    .describe('The dataset drifts when at least this share of its features drift'),
+}, knownFields('psi, jsDistance, ksStatistic, driftedShare'));
+
+export type DriftThresholds = z.output<typeof driftThresholdsSchema>;
+export type DriftThresholdsInput = z.input<typeof driftThresholdsSchema>;
+
+const filterValue = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' });
+const rangeBound = z.union([z.string(), z.number()], { error: 'must be a number or an ISO date/timestamp string' });
+
+const windowFilterSchema = z
+  .strictObject({
+    column: identifier,
+    value: filterValue.optional().describe('Keep rows where the column equals this'),
+    from: rangeBound.optional().describe('Keep rows where the column is at least this'),
+    to: rangeBound.optional().describe('Keep rows where the column is below this (exclusive)'),
+  })
+  .refine((f) => (f.value !== undefined) !== (f.from !== undefined || f.to !== undefined), {
+    error: 'give either value (rows equal to it) or from/to (a half-open range [from, to)), not both and not neither',
+  });
+
+export type WindowFilter = z.output<typeof windowFilterSchema>;
+
+const windowSchema = z.strictObject({
+  table: z.strictObject({ name: identifier, schema: identifier.optional() }, { error: 'must be { name, schema? }' }),
+  filter: z.array(windowFilterSchema).optional().describe('Rows of the table that form the window; several filters all apply'),
+});
+
+/** What a drift check compares: the input of `computeDrift`, as a plan or the UI would send it. */
+export const driftCheckSchema = z
+  .strictObject({
+    reference: windowSchema.describe('The window the model was trained on'),
+    current: windowSchema.describe('The window to compare with it'),
+    numericFeatures: z.array(identifier).default([]),
+    categoricalFeatures: z.array(identifier).default([]),
+    prediction: identifier.optional().describe('Numeric score column; its drift is reported but does not count towards the dataset share'),
+    bins: z
+      .number({ error: 'must be a whole number of bins, e.g. 10' })
+      .int('must be a whole number of bins, e.g. 10')
+      .min(2, 'must be at least 2')
+      .max(100, 'must be at most 100')
+      .default(10),
+    maxCategories: z
+      .number({ error: 'must be a whole number, e.g. 50' })
+      .int('must be a whole number, e.g. 50')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000: more categories would move rows, not aggregates')
+      .default(50)
+      .describe('Most frequent categories compared one by one; the rest are pooled into one "other" bucket'),
+    thresholds: driftThresholdsSchema.prefault({}),
+  }, knownFields('reference, current, numericFeatures, categoricalFeatures, prediction, bins, maxCategories, thresholds'))
+  .superRefine((check, ctx) => {
+    const columns = [...check.numericFeatures, ...check.categoricalFeatures, ...(check.prediction ? [check.prediction] : [])];
+    if (columns.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['numericFeatures'], message: 'name at least one numeric or categorical feature, or a prediction' });
+    }
+    const seen = new Set<string>();
+    for (const column of columns) {
+      if (seen.has(column)) ctx.addIssue({ code: 'custom', path: [], message: `column "${column}" is listed twice: name each column once, under one kind` });
+      seen.add(column);
+    }
+  });
+
+export type DriftCheck = z.output<typeof driftCheckSchema>;
+
+/** One window of a drift check: a table, optionally narrowed by one filter or several (all apply). */
+export interface DriftWindowInput {
+  readonly table: { readonly name: string; readonly schema?: string };
+  readonly filter?: WindowFilter | readonly WindowFilter[];
+}
+
+export interface DriftCheckInput {
+  readonly reference: DriftWindowInput;
+  readonly current: DriftWindowInput;
+  readonly numericFeatures?: readonly string[];
+  readonly categoricalFeatures?: readonly string[];
+  /** Numeric score column */
+  readonly prediction?: string;
+  /** Quantile bins of numeric columns, defined on the reference; 10 unless given */
+  readonly bins?: number;
+  readonly maxCategories?: number;
+  readonly thresholds?: Partial<DriftThresholds>;
+}
+
+export function parseDriftThresholds(input: unknown): DriftThresholds {
+  return parseOrThrow(driftThresholdsSchema, input ?? {}, 'thresholds', 'InvalidDriftThresholds');
+}
+
+/** Validates a drift check; a single filter may be given without the array. */
+export function parseDriftCheck(input: unknown): DriftCheck {
+  return parseOrThrow(driftCheckSchema, withFilterArrays(input), '', 'InvalidDriftCheck');
+}
+
+function withFilterArrays(input: unknown): unknown {
+  if (!isRecord(input)) return input;
+  const out: Record<string, unknown> = { ...input };
+  for (const window of ['reference', 'current']) {
+    const w = input[window];
+    if (isRecord(w) && w['filter'] !== undefined && !Array.isArray(w['filter'])) out[window] = { ...w, filter: [w['filter']] };
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, root: string, type: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = [root, ...issue.path.map(String)].filter(Boolean).join('.') || '(drift check)';
+    return `${path}: ${issue.message}`;
+  });
+  throw new NonRetryableError(type, problems.join('; '), { problems });
+}
+
+// ---------------------------------------------------------------------------
+// Report shapes
+
+export type FeatureKind = 'numeric' | 'categorical' | 'prediction';
+
+export interface BinCounts {
+  readonly referenceCount: number;
+  readonly currentCount: number;
+  readonly referenceShare: number;
+  readonly currentShare: number;
+}
+
+/** Values in [lower, upper); a null bound is open (−∞ or +∞). */
+export interface NumericBin extends BinCounts {
+  readonly lower: number | null;
+  readonly upper: number | null;
+}
+
+/** One category; `category: null` pools every category beyond `maxCategories`. */
+export interface CategoryBin extends BinCounts {
+  readonly category: string | null;
+}
+
+interface FeatureDriftBase {
+  readonly feature: string;
+  readonly psi?: number;
+  /** Jensen–Shannon distance, base 2: sqrt of the divergence, in [0, 1] */
+  readonly jsDistance?: number;
+  readonly drifted: boolean;
+  readonly reason: string;
+  /** Non-null values compared */
+  readonly referenceCount: number;
+  readonly currentCount: number;
+  readonly referenceNullShare: number;
+  readonly currentNullShare: number;
+}
+
+export interface NumericFeatureDrift extends FeatureDriftBase {
+  readonly kind: 'numeric' | 'prediction';
+  /** Two-sample Kolmogorov–Smirnov statistic, exact on the raw values */
+  readonly ks?: number;
+  /** Its asymptotic p-value; with large windows tiny shifts are "significant", so the verdict uses the statistic */
+  readonly ksPValue?: number;
+  readonly bins: NumericBin[];
+}
+
+export interface CategoricalFeatureDrift extends FeatureDriftBase {
+  readonly kind: 'categorical';
+  readonly bins: CategoryBin[];
+}
+
+export type FeatureDrift = NumericFeatureDrift | CategoricalFeatureDrift;
+
+export interface DriftReport {
+  readonly features: FeatureDrift[];
+  /** Share of input features (not the prediction) that drifted */
+  readonly driftedShare: number;
+  readonly datasetDrift: boolean;
+  readonly thresholds: DriftThresholds;
+  readonly referenceRows: number;
+  readonly currentRows: number;
+}
+
+// ---------------------------------------------------------------------------
+// Math on aggregated histograms
+
+export function toShares(counts: readonly number[]): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => (total > 0 ? c / total : 0));
+}
+
+/** PSI = Σ (c − r)·ln(c / r) over bins, an empty bin's share replaced by `epsilon`. */
+export function populationStabilityIndex(referenceCounts: readonly number[], currentCounts: readonly number[], epsilon = PSI_EPSILON): number {
+  assertSameLength(referenceCounts, currentCounts);
+  const r = toShares(referenceCounts);
+  const c = toShares(currentCounts);
+  let psi = 0;
+  for (let i = 0; i < r.length; i++) {
+    const ri = r[i]! > 0 ? r[i]! : epsilon;
+    const ci = c[i]! > 0 ? c[i]! : epsilon;
+    psi += (ci - ri) * Math.log(ci / ri);
+  }
+  return psi;
+}
+
+/** sqrt of the Jensen–Shannon divergence in bits: 0 for equal distributions, 1 for disjoint ones. */
+export function jensenShannonDistance(referenceCounts: readonly number[], currentCounts: readonly number[]): number {
+  assertSameLength(referenceCounts, currentCounts);
+  const p = toShares(referenceCounts);
+  const q = toShares(currentCounts);
+  let divergence = 0;
+  for (let i = 0; i < p.length; i++) {
+    const m = (p[i]! + q[i]!) / 2;
+    if (p[i]! > 0) divergence += 0.5 * p[i]! * Math.log2(p[i]! / m);
+    if (q[i]! > 0) divergence += 0.5 * q[i]! * Math.log2(q[i]! / m);
+  }
+  // Rounding can leave a hair below 0 or above 1.
+  return Math.sqrt(Math.min(1, Math.max(0, divergence)));
+}
+
+/**
+ * Asymptotic p-value of the two-sample KS statistic `d` for samples of `n` and
+ * `m` values: the Kolmogorov distribution with Stephens' small-sample
+ * correction, as in Numerical Recipes (probks).
+ */
+export function ksPValue(d: number, n: number, m: number): number {
+  if (n <= 0 || m <= 0) return 1;
+  const effective = Math.sqrt((n * m) / (n + m));
+  const lambda = (effective + 0.12 + 0.11 / effective) * d;
+  if (lambda < 1e-3) return 1;
+  let sum = 0;
+  let previous = 0;
+  for (let j = 1; j <= 100; j++) {
+    const term = (j % 2 === 1 ? 2 : -2) * Math.exp(-2 * j * j * lambda * lambda);
+    sum += term;
+    if (Math.abs(term) <= 1e-3 * previous || Math.abs(term) <= 1e-8 * sum) return Math.min(1, Math.max(0, sum));
+    previous = Math.abs(term);
+  }
+  // The series did not settle: lambda is so small that the samples cannot be told apart.
+  return 1;
+}
+
+/**
+ * Interior bin edges from the reference's quantiles: sorted, distinct, and
+ * strictly above the reference minimum, so that no reference bin is empty by
+ * construction (a point mass at the minimum, e.g. many zeros, would otherwise
+ * leave (−∞, min) empty). A constant reference gets no edges: one bin.
+ */
+export function binEdgesFromQuantiles(quantiles: readonly (number | null)[], referenceMin: number | null): number[] {
+  if (referenceMin === null || !Number.isFinite(referenceMin)) return [];
+  const edges = quantiles.filter((q): q is number => q !== null && Number.isFinite(q) && q > referenceMin);
+  return [...new Set(edges)].sort((a, b) => a - b);
+}
+
+// ---------------------------------------------------------------------------
+// Verdicts
+
+export interface NumericAggregates {
+  readonly feature: string;
+  readonly kind: 'numeric' | 'prediction';
+  /** Interior edges: bins are (−∞, e1), [e1, e2), …, [ek, +∞) */
+  readonly edges: readonly number[];
+  readonly referenceCounts: readonly number[];
+  readonly currentCounts: readonly number[];
+  readonly referenceNulls: number;
+  readonly currentNulls: number;
+  /** null when either window has no values */
+  readonly ks: number | null;
+}
+
+export interface CategoricalAggregates {
+  readonly feature: string;
+  readonly categories: readonly (string | null)[];
+  readonly referenceCounts: readonly number[];
+  readonly currentCounts: readonly number[];
+  readonly referenceNulls: number;
+  readonly currentNulls: number;
+}
+
+export function assessNumericFeature(a: NumericAggregates, t: DriftThresholds): NumericFeatureDrift {
+  if (a.referenceCounts.length !== a.edges.length + 1) throw new Error(`${a.feature}: ${a.edges.length} edges need ${a.edges.length + 1} bins`);
+  const counts = windowCounts(a);
+  const bins = withShares(a.referenceCounts, a.currentCounts).map((b, i) => ({
+    lower: i === 0 ? null : a.edges[i - 1]!,
+    upper: i === a.edges.length ? null : a.edges[i]!,
+    ...b,
+  }));
+  const base = { feature: a.feature, kind: a.kind, ...counts, bins };
+  const missing = missingValuesVerdict(counts.referenceCount, counts.currentCount);
+  if (missing) return { ...base, ...missing };
+
+  const psi = populationStabilityIndex(a.referenceCounts, a.currentCounts);
+  const jsDistance = jensenShannonDistance(a.referenceCounts, a.currentCounts);
+  const ks = a.ks ?? undefined;
+  const metrics = { psi, jsDistance, ...(ks === undefined ? {} : { ks, ksPValue: ksPValue(ks, counts.referenceCount, counts.currentCount) }) };
+  const ksText = ks === undefined ? '' : `, KS ${fmt(ks)}`;
+
+  if (a.edges.length === 0) {
+    const bar = t.ksStatistic ?? CONSTANT_REFERENCE_KS;
+    const drifted = ks !== undefined && ks >= bar;
+    const reason = `the reference is constant (one bin, PSI 0 by construction): KS ${ks === undefined ? 'n/a' : fmt(ks)} ${drifted ? '≥' : '<'} ${fmt(bar)}`;
+    return { ...base, ...metrics, drifted, reason };
+  }
+  if (psi >= t.psi) return { ...base, ...metrics, drifted: true, reason: `PSI ${fmt(psi)} ≥ ${fmt(t.psi)}${ksText}` };
+  if (t.ksStatistic !== undefined && ks !== undefined && ks >= t.ksStatistic) {
+    return { ...base, ...metrics, drifted: true, reason: `KS ${fmt(ks)} ≥ ${fmt(t.ksStatistic)} (PSI ${fmt(psi)} < ${fmt(t.psi)})` };
+  }
+  return { ...base, ...metrics, drifted: false, reason: `PSI ${fmt(psi)} < ${fmt(t.psi)}${ksText}` };
+}
+
+export function assessCategoricalFeature(a: CategoricalAggregates, t: DriftThresholds): CategoricalFeatureDrift {
+  const counts = windowCounts(a);
+  const bins = withShares(a.referenceCounts, a.currentCounts).map((b, i) => ({ category: a.categories[i] ?? null, ...b }));
+  const base = { feature: a.feature, kind: 'categorical' as const, ...counts, bins };
+  const missing = missingValuesVerdict(counts.referenceCount, counts.currentCount);
+  if (missing) return { ...base, ...missing };
+
+  const psi = populationStabilityIndex(a.referenceCounts, a.currentCounts);
+  const jsDistance = jensenShannonDistance(a.referenceCounts, a.currentCounts);
+  const drifted = jsDistance >= t.jsDistance;
+  const reason = `JS distance ${fmt(jsDistance)} ${drifted ? '≥' : '<'} ${fmt(t.jsDistance)} (PSI ${fmt(psi)})`;
+  return { ...base, psi, jsDistance, drifted, reason };
+}
+
+/**
+ * The dataset verdict counts input features only: the prediction moves when
+ * the inputs do, and counting it would double-count their drift. A check of a
+ * prediction alone is judged by the prediction.
+ */
+export function summariseDrift(
+  features: FeatureDrift[],
+  thresholds: DriftThresholds,
+  rows: { referenceRows: number; currentRows: number },
+): DriftReport {
+  const inputs = features.filter((f) => f.kind !== 'prediction');
+  const judged = inputs.length > 0 ? inputs : features;
+  const driftedShare = judged.length ? judged.filter((f) => f.drifted).length / judged.length : 0;
+  return {
+    features,
+    driftedShare,
+    datasetDrift: judged.length > 0 && driftedShare >= thresholds.driftedShare,
+    thresholds,
+    ...rows,
+  };
+}
+
+function windowCounts(a: { referenceCounts: readonly number[]; currentCounts: readonly number[]; referenceNulls: number; currentNulls: number }) {
+  const referenceCount = sum(a.referenceCounts);
+  const currentCount = sum(a.currentCounts);
+  return {
+    referenceCount,
+    currentCount,
+    referenceNullShare: nullShare(a.referenceNulls, referenceCount),
+    currentNullShare: nullShare(a.currentNulls, currentCount),
+  };
+}
+
+/** A window without values has no distribution to compare; that a feature went (or was) entirely null is itself the finding. */
+function missingValuesVerdict(referenceCount: number, currentCount: number): { drifted: boolean; reason: string } | undefined {
+  if (referenceCount === 0 && currentCount === 0) return { drifted: false, reason: 'every value is null in both windows' };
+  if (currentCount === 0) return { drifted: true, reason: `every value in the current window is null (the reference has ${referenceCount})` };
+  if (referenceCount === 0) return { drifted: true, reason: `every value in the reference is null but the current window has ${currentCount}` };
+  return undefined;
+}
+
+function withShares(referenceCounts: readonly number[], currentCounts: readonly number[]): BinCounts[] {
+  assertSameLength(referenceCounts, currentCounts);
+  const r = toShares(referenceCounts);
+  const c = toShares(currentCounts);
+  return referenceCounts.map((rc, i) => ({ referenceCount: rc, currentCount: currentCounts[i]!, referenceShare: r[i]!, currentShare: c[i]! }));
+}
+
+function nullShare(nulls: number, values: number): number {
+  return nulls + values > 0 ? nulls / (nulls + values) : 0;
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+function assertSameLength(a: readonly number[], b: readonly number[]): void {
+  if (a.length !== b.length) throw new Error(`histograms differ in length: ${a.length} reference bins, ${b.length} current bins`);
+}
+
+function fmt(x: number): string {
+  return String(Number(x.toPrecision(3)));
+}
