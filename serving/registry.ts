@@ -116,3 +116,41 @@ async function previousOf(wh: Warehouse, useCase: string): Promise<{ previous?: 
   const previous = await getAlias(wh, useCase, 'previous');
   return previous ? { previous } : {};
 }
+
+/** Statuses of versions that failed a gate: never served again by a rollback. */
+const UNSERVABLE = new Set(['rejected', 'failed', 'rolled_back_failed']);
+
+/**
+ * Moves serving back to the previous good version (or a named one): champion
+ * and previous swap, the view switches, and a second call with the same
+ * target changes nothing.
+ */
+export async function rollbackTo(
+  wh: Warehouse,
+  change: { useCase: string; toVersion?: string; by: string; reason: string; at: string },
+): Promise<{ from?: string; to: string; changed: boolean }> {
+  const champion = await getAlias(wh, change.useCase, 'champion');
+  const target = change.toVersion ?? (await getAlias(wh, change.useCase, 'previous'));
+  if (!target) {
+    throw new NonRetryableError('NoPreviousVersion', `${change.useCase} has no previous version to roll back to; name one with toVersion`);
+  }
+  const version = await getVersion(wh, target);
+  if (!version || version.useCase !== change.useCase) {
+    throw new NonRetryableError('UnknownModelVersion', `model version ${target} does not exist for use case ${change.useCase}`);
+  }
+  if (UNSERVABLE.has(version.status)) {
+    throw new NonRetryableError('VersionFailedGates', `model version ${target} is ${version.status} (it failed its gates) and cannot serve`);
+  }
+  if (champion === target) {
+    await switchServing(wh, change.useCase, version);
+    return { to: target, changed: false };
+  }
+  if (champion) {
+    await setAlias(wh, { useCase: change.useCase, alias: 'previous', versionId: champion, by: change.by, reason: change.reason, at: change.at });
+    await setVersionStatus(wh, champion, 'rolled_back');
+  }
+  await setAlias(wh, { useCase: change.useCase, alias: 'champion', versionId: target, by: change.by, reason: change.reason, at: change.at });
+  await setVersionStatus(wh, target, 'champion');
+  await switchServing(wh, change.useCase, version);
+  return { ...(champion ? { from: champion } : {}), to: target, changed: true };
+}

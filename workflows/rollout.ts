@@ -1,6 +1,5 @@
 import {
   ApplicationFailure,
-  condition,
   executeChild,
   log,
   proxyActivities,
@@ -14,7 +13,6 @@ import type { Activities } from '../activities';
 import type { ExperimentReadout } from '../activities/rollout/experiment';
 import type { GuardrailReport } from '../activities/rollout/guardrails';
 import type { RolloutResult } from '../activities/rollout/report';
-import { approvalDecisionSchema, type ApprovalDecision } from '../domain/approval';
 import { rolloutTablePrefix } from '../domain/naming';
 import { checkPlan, type RolloutPlan } from '../domain/plan';
 import type { RolloutContext } from '../domain/rollout-context';
@@ -22,6 +20,7 @@ import type { RolloutState, RolloutStatus, RolloutStep, StepOutcome } from '../d
 import { durationToMs } from '../domain/duration';
 import { topologicalLevels } from '../domain/dag';
 import { PROPENSITY_MODELS, type PropensityModelName } from '../domain/propensity-pipeline';
+import { ApprovalGate } from './approval-gate';
 import { approvalUpdate, STATUS, STEP, statusQuery, USE_CASE } from './definitions';
 
 const NON_RETRYABLE = ['InvalidPlan', 'MissingTable', 'WarehouseQueryError', 'InvalidIdentifier', 'BlockingDataGap', 'CostBudgetExceeded'];
@@ -61,7 +60,7 @@ export async function rollout(input: unknown): Promise<RolloutResult> {
     tablePrefix: rolloutTablePrefix(plan.useCase, info.workflowId),
   };
   const tracker = new RolloutTracker(plan);
-  const gates = new ApprovalGates(tracker);
+  const gates = new ApprovalGate((waitingFor) => tracker.setState(waitingFor ? 'waiting-approval' : 'running', waitingFor));
   setHandler(statusQuery, () => tracker.status());
   setHandler(approvalUpdate, (decision) => gates.decide(decision), { validator: (decision) => gates.validate(decision) });
   upsertMemo({ summary: `Rollout of ${plan.useCase}: ${plan.kpi.metric} ${pct(plan.kpi.targetChange)} in ${plan.kpi.channel}/${plan.kpi.market}` });
@@ -297,42 +296,6 @@ class RolloutTracker {
       { key: STEP, value: this.current },
       { key: STATUS, value: this.state },
     ]);
-  }
-}
-
-/** Human approval gates: the workflow waits for the `approval` Update, with a timeout policy from the plan. */
-class ApprovalGates {
-  private waiting: string | undefined;
-  private decision: ApprovalDecision | undefined;
-
-  constructor(private readonly tracker: RolloutTracker) {}
-
-  validate(input: unknown): void {
-    const parsed = approvalDecisionSchema.safeParse(input);
-    if (!parsed.success) {
-      throw new Error(`invalid approval: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(decision)'}: ${i.message}`).join('; ')}`);
-    }
-    if (!this.waiting) throw new Error('this rollout is not waiting for an approval');
-    if (parsed.data.gate && parsed.data.gate !== this.waiting) {
-      throw new Error(`this rollout waits at the "${this.waiting}" gate, not "${parsed.data.gate}"`);
-    }
-  }
-
-  decide(decision: ApprovalDecision): { accepted: true; gate: string } {
-    const gate = this.waiting ?? 'none';
-    this.decision = approvalDecisionSchema.parse(decision);
-    return { accepted: true, gate };
-  }
-
-  async wait(gate: string, timeoutMs: number, onTimeout: 'approve' | 'reject'): Promise<ApprovalDecision> {
-    this.waiting = gate;
-    this.decision = undefined;
-    this.tracker.setState('waiting-approval', `approval at the ${gate} gate`);
-    const decided = await condition(() => this.decision !== undefined, timeoutMs);
-    this.waiting = undefined;
-    this.tracker.setState('running');
-    if (decided && this.decision) return this.decision;
-    return { decision: onTimeout, by: 'aimo (timeout)', reason: `no decision within the plan's approval timeout; policy: ${onTimeout}` };
   }
 }
 
