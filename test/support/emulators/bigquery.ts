@@ -1,7 +1,8 @@
-import { ensureEmulators } from '../../../scripts/provision-emulators';
-import { BigQueryWarehouse, type BigQueryWarehouseOptions } from '../../../warehouse/bigquery';
-import { jsonLine, startEmulatorProcess, type EmulatorProcess } from './process';
 import { join } from 'node:path';
+import { ensureEmulators } from '../../../scripts/provision-emulators';
+import type { BigQueryWarehouseOptions } from '../../../warehouse/bigquery';
+import { jsonLine, startEmulatorProcess, type EmulatorProcess } from './process';
+import { WorkerHostedBigQuery } from './worker-warehouse';
 
 export const EMULATED_PROJECT = 'aimo-test';
 /** bqemulator runs every job "in" US and ignores other locations; real BigQuery does not. */
@@ -45,12 +46,12 @@ export async function startBigQueryEmulator(): Promise<BigQueryEmulator> {
   return { endpoint: `http://127.0.0.1:${port}`, projectId: EMULATED_PROJECT, process, stop: () => process.stop() };
 }
 
-/** A BigQueryWarehouse on the emulator (or on a proxy in front of it), with its dataset created. */
-export async function openEmulatedBigQuery(
-  endpoint: string,
-  overrides: Partial<BigQueryWarehouseOptions> = {},
-): Promise<BigQueryWarehouse> {
-  const warehouse = new BigQueryWarehouse({
+/**
+ * A BigQueryWarehouse on the emulator (or on a proxy in front of it), with
+ * its dataset created. It runs in a worker thread: see worker-warehouse.ts.
+ */
+export function openEmulatedBigQuery(endpoint: string, overrides: Partial<BigQueryWarehouseOptions> = {}): Promise<WorkerHostedBigQuery> {
+  return WorkerHostedBigQuery.open({
     projectId: EMULATED_PROJECT,
     dataset: 'aimo_test',
     location: EMULATED_LOCATION,
@@ -58,6 +59,4 @@ export async function openEmulatedBigQuery(
     unauthenticated: true,
     ...overrides,
   });
-  await warehouse.ensureDataset();
-  return warehouse;
 }

@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { NonRetryableError } from '../domain/errors';
+import { DuckDbWarehouse } from '../warehouse/duckdb';
+import type { Dialect } from '../warehouse/dialect';
+import type { Warehouse } from '../warehouse/warehouse';
+import { openEmulatedBigQuery, startBigQueryEmulator } from './support/emulators/bigquery';
+import { openEmulatedSnowflake, startSnowflakeEmulator } from './support/emulators/snowflake';
+
+/**
+ * One set of behaviours every warehouse adapter must show, run against
+ * embedded DuckDB and the BigQuery and Snowflake emulators through the real
+ * client libraries. Whatever aimo's activities rely on belongs here.
+ */
+
+interface Opened {
+  readonly warehouse: Warehouse;
+  close(): Promise<void>;
+}
+
+interface Target {
+  readonly name: string;
+  open(): Promise<Opened>;
+  /** The warehouse's own name for an integer column */
+  readonly integerType: RegExp;
+}
+
+const targets: Target[] = [
+  {
+    name: 'DuckDB',
+    integerType: /^(BIGINT|INTEGER)$/,
+    open: async () => {
+      const warehouse = await DuckDbWarehouse.open(':memory:');
+      return { warehouse, close: () => warehouse.close() };
+    },
+  },
+  {
+    name: 'BigQuery (bqemulator)',
+    integerType: /^INT64$/,
+    open: async () => {
+      const emulator = await startBigQueryEmulator();
+      try {
+        const warehouse = await openEmulatedBigQuery(emulator.endpoint);
+        return { warehouse, close: async () => (await warehouse.close(), await emulator.stop()) };
+      } catch (err) {
+        await emulator.stop();
+        throw err;
+      }
+    },
+  },
+  {
+    name: 'Snowflake (fakesnow)',
+    // Real Snowflake reports NUMBER; fakesnow reports the DuckDB type underneath.
+    integerType: /^(NUMBER|INTEGER|BIGINT|DECIMAL)/,
+    open: async () => {
+      const emulator = await startSnowflakeEmulator();
+      try {
+        const warehouse = await openEmulatedSnowflake(emulator.accessUrl);
+        return { warehouse, close: async () => (await warehouse.close(), await emulator.stop()) };
+      } catch (err) {
+        await emulator.stop();
+        throw err;
+      }
+    },
+  },
+];
+
+const opened = new Map<string, Opened>();
+
+beforeAll(async () => {
+  // Start the emulators side by side; each picks its own free port.
+  const results = await Promise.allSettled(targets.map(async (t) => opened.set(t.name, await t.open())));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+});
+
+afterAll(async () => {
+  await Promise.all([...opened.values()].map((o) => o.close()));
+});
+
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const unitHash = (text: string) => parseInt(sha256Hex(text).slice(0, 8), 16) / 2 ** 32;
+
+describe.each(targets)('$name', (target) => {
+  let wh: Warehouse;
+  let d: Dialect;
+  const q = (identifier: string) => d.quote(identifier);
+
+  beforeAll(() => {
+    wh = opened.get(target.name)!.warehouse;
+    d = wh.dialect;
+  });
+
+  it('binds every parameter type, null and Date included', async () => {
+    const when = new Date('2024-03-01T10:11:12.345Z');
+    const [row] = await wh.query(
+      `SELECT @s AS ${q('s')}, @i AS ${q('i')}, @f AS ${q('f')}, @yes AS ${q('yes')}, @no AS ${q('no')},
+              ${d.cast('@nothing', 'int')} AS ${q('nothing')},
+              ${d.cast('@when', 'timestamp')} AS ${q('ts')},
+              ${d.cast(d.cast('@when', 'timestamp'), 'date')} AS ${q('day')},
+              ${d.cast('@big', 'int')} AS ${q('big')}`,
+      { s: 'héllo wörld', i: 42, f: 1.5, yes: true, no: false, nothing: null, when, big: 2n ** 60n },
+    );
+    expect(row).toEqual({
+      s: 'héllo wörld',
+      i: 42,
+      f: 1.5,
+      yes: true,
+      no: false,
+      nothing: null,
+      ts: when,
+      day: new Date('2024-03-01T00:00:00.000Z'),
+      // Beyond 2^53 integers come back as exact strings, never rounded numbers.
+      big: (2n ** 60n).toString(),
+    });
+  });
+
+  it('keeps a parameter value out of the SQL text', async () => {
+    await wh.createOrReplaceTableAs({ name: 'guarded' }, `SELECT 1 AS ${q('k')}`);
+    const hostile = `x'); DROP TABLE ${d.table({ name: 'guarded' })}; --`;
+    // An @ inside a string literal is text, not a placeholder (there is no @not_a_param to bind).
+    const [row] = await wh.query(`SELECT @v AS ${q('v')}, 'mail@not_a_param' AS ${q('literal')}`, { v: hostile });
+    expect(row).toEqual({ v: hostile, literal: 'mail@not_a_param' });
+    expect(await wh.tableExists({ name: 'guarded' })).toBe(true);
+  });
+
+  it('createOrReplaceTableAs twice leaves what once does', async () => {
+    const select = `SELECT @k AS ${q('k')}, @v AS ${q('v')} UNION ALL SELECT 2, 'b'`;
+    await wh.createOrReplaceTableAs({ name: 'ctas' }, select, { k: 1, v: 'a' });
+    const once = await wh.query(`SELECT * FROM ${d.table({ name: 'ctas' })} ORDER BY ${q('k')}`);
+    await wh.createOrReplaceTableAs({ name: 'ctas' }, select, { k: 1, v: 'a' });
+    const twice = await wh.query(`SELECT * FROM ${d.table({ name: 'ctas' })} ORDER BY ${q('k')}`);
+    expect(once).toEqual([
+      { k: 1, v: 'a' },
+      { k: 2, v: 'b' },
+    ]);
+    expect(twice).toEqual(once);
+  });
+
+  it('merge twice leaves what once does, and updates matched rows', async () => {
+    const merged = { name: 'merged' };
+    await wh.execute(`CREATE OR REPLACE TABLE ${d.table(merged)} (${q('k')} ${d.type('int')}, ${q('v')} ${d.type('string')})`);
+    const source = `SELECT 1 AS ${q('k')}, @v AS ${q('v')} UNION ALL SELECT 2, 'b'`;
+    const rows = () => wh.query(`SELECT * FROM ${d.table(merged)} ORDER BY ${q('k')}`);
+
+    await wh.merge(merged, source, ['k'], ['k', 'v'], { v: 'a' });
+    const once = await rows();
+    await wh.merge(merged, source, ['k'], ['k', 'v'], { v: 'a' });
+    expect(await rows()).toEqual(once);
+    expect(once).toEqual([
+      { k: 1, v: 'a' },
+      { k: 2, v: 'b' },
+    ]);
+
+    await wh.merge(merged, source, ['k'], ['k', 'v'], { v: 'changed' });
+    expect(await rows()).toEqual([
+      { k: 1, v: 'changed' },
+      { k: 2, v: 'b' },
+    ]);
+  });
+
+  it('tableExists and columns describe a table in column order', async () => {
+    await wh.execute(
+      `CREATE OR REPLACE TABLE ${d.table({ name: 'described' })} (${q('user_id')} ${d.type('int')}, ${q('email')} ${d.type('string')}, ${q('seen_at')} ${d.type('timestamp')})`,
+    );
+    expect(await wh.tableExists({ name: 'described' })).toBe(true);
+    expect(await wh.tableExists({ name: 'never_created' })).toBe(false);
+    const columns = await wh.columns({ name: 'described' });
+    expect(columns.map((c) => c.name)).toEqual(['user_id', 'email', 'seen_at']);
+    expect(columns[0]!.type).toMatch(target.integerType);
+    for (const c of columns) {
+      expect(c.type).toBe(c.type.toUpperCase());
+      expect(c.nullable).toBe(true);
+    }
+  });
+
+  it('reports a missing table as a non-retryable error that names it', async () => {
+    for (const attempt of [
+      () => wh.columns({ name: 'no_such_table' }),
+      () => wh.query(`SELECT * FROM ${d.table({ name: 'no_such_table' })}`),
+    ]) {
+      const err = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(NonRetryableError);
+      expect(err).toMatchObject({ type: 'MissingTable', message: expect.stringMatching(/no_such_table/i) });
+    }
+  });
+
+  it('reports bad SQL as a non-retryable query error carrying the warehouse message', async () => {
+    const err = await wh.query('SELEC 1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NonRetryableError);
+    expect(err).toMatchObject({ type: 'WarehouseQueryError', message: expect.stringMatching(/SELEC/) });
+  });
+
+  it('hashes like Node: sha256Hex, saltedHash and unitHash', async () => {
+    const inputs = { a: 'abc', b: 'user-1234@example.com', c: 'café ☕' };
+    const [row] = await wh.query(
+      `SELECT ${d.sha256Hex('@a')} AS ${q('sha_a')}, ${d.sha256Hex('@c')} AS ${q('sha_c')},
+              ${d.saltedHash('@b', 'salt')} AS ${q('salted_b')},
+              ${d.unitHash('@a')} AS ${q('unit_a')}, ${d.unitHash('@b')} AS ${q('unit_b')}, ${d.unitHash('@c')} AS ${q('unit_c')}`,
+      { ...inputs, salt: 'pepper-and-salt-0123456789' },
+    );
+    expect(row).toEqual({
+      sha_a: sha256Hex(inputs.a),
+      sha_c: sha256Hex(inputs.c),
+      salted_b: sha256Hex(`pepper-and-salt-0123456789${inputs.b}`),
+      unit_a: expect.closeTo(unitHash(inputs.a), 12),
+      unit_b: expect.closeTo(unitHash(inputs.b), 12),
+      unit_c: expect.closeTo(unitHash(inputs.c), 12),
+    });
+  });
+
+  it('approxQuantile lands near the exact quantile', async () => {
+    const digits = Array.from({ length: 10 }, (_, i) => `SELECT ${i} AS ${q('d')}`).join(' UNION ALL ');
+    await wh.createOrReplaceTableAs(
+      { name: 'one_to_thousand' },
+      `SELECT a.${q('d')} * 100 + b.${q('d')} * 10 + c.${q('d')} + 1 AS ${q('x')} FROM (${digits}) a CROSS JOIN (${digits}) b CROSS JOIN (${digits}) c`,
+    );
+    const [row] = await wh.query<{ q50: number; q90: number; n: number }>(
+      `SELECT ${d.approxQuantile(q('x'), 0.5)} AS ${q('q50')}, ${d.approxQuantile(q('x'), 0.9)} AS ${q('q90')}, count(*) AS ${q('n')}
+       FROM ${d.table({ name: 'one_to_thousand' })}`,
+    );
+    expect(row!.n).toBe(1000);
+    expect(Math.abs(row!.q50 - 500.5)).toBeLessThanOrEqual(10);
+    expect(Math.abs(row!.q90 - 900.5)).toBeLessThanOrEqual(10);
+  });
+
+  it('addDays and dateDiffDays do calendar arithmetic', async () => {
+    const leapDay = d.cast("'2024-02-28'", 'date');
+    const [row] = await wh.query(
+      `SELECT ${d.addDays(leapDay, 2)} AS ${q('plus_two')}, ${d.addDays(leapDay, '@days')} AS ${q('minus_bound')},
+              ${d.dateDiffDays(d.cast("'2024-03-01'", 'date'), d.cast("'2024-02-01'", 'date'))} AS ${q('feb_days')},
+              ${d.dateDiffDays(d.cast("'2023-12-31'", 'date'), d.cast("'2024-01-01'", 'date'))} AS ${q('backwards')}`,
+      { days: -28 },
+    );
+    expect(row).toEqual({
+      plus_two: new Date('2024-03-01T00:00:00.000Z'),
+      minus_bound: new Date('2024-01-31T00:00:00.000Z'),
+      feb_days: 29,
+      backwards: -1,
+    });
+  });
+});
