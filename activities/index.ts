@@ -1,5 +1,8 @@
 import type { ActivityDependencies } from './dependencies';
 import { withFailureMapping } from './failures';
+import { createAlertActivities } from './loops/alerts';
+import { createDriftActivities } from './loops/drift';
+import { createModelOpsActivities } from './loops/model-ops';
 import { createAuditActivities } from './rollout/audit';
 import { createAutomationActivities } from './rollout/automation';
 import { createDataPathActivities } from './rollout/data-path';
@@ -26,6 +29,9 @@ export function createActivities(deps: ActivityDependencies) {
     ...createExperimentActivities(deps),
     ...createAutomationActivities(deps),
     ...createReportActivities(deps),
+    ...createModelOpsActivities(deps),
+    ...createDriftActivities(deps),
+    ...createAlertActivities(deps),
   });
 }
 

@@ -1,2 +1,5 @@
+export { driftCheck } from './drift';
+export { retrain } from './retrain';
+export { rollback } from './rollback';
 export { rollout } from './rollout';
 export { seedWarehouse } from './seed-warehouse';

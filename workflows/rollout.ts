@@ -2,14 +2,12 @@ import {
   ApplicationFailure,
   executeChild,
   log,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import type { ExperimentReadout } from '../activities/rollout/experiment';
 import type { GuardrailReport } from '../activities/rollout/guardrails';
 import type { RolloutResult } from '../activities/rollout/report';
@@ -18,24 +16,9 @@ import { checkPlan, type RolloutPlan } from '../domain/plan';
 import type { RolloutContext } from '../domain/rollout-context';
 import type { RolloutState, RolloutStatus, RolloutStep, StepOutcome } from '../domain/rollout-status';
 import { durationToMs } from '../domain/duration';
-import { topologicalLevels } from '../domain/dag';
-import { PROPENSITY_MODELS, type PropensityModelName } from '../domain/propensity-pipeline';
+import { dataActivities, quickActivities, runDataPath } from './activity-proxies';
 import { ApprovalGate } from './approval-gate';
 import { approvalUpdate, STATUS, STEP, statusQuery, USE_CASE } from './definitions';
-
-const NON_RETRYABLE = ['InvalidPlan', 'MissingTable', 'WarehouseQueryError', 'InvalidIdentifier', 'BlockingDataGap', 'CostBudgetExceeded'];
-
-const DATA_PATH_LEVELS = topologicalLevels(PROPENSITY_MODELS.map((m) => ({ name: m.name, dependsOn: [...m.dependsOn] }))) as PropensityModelName[][];
-
-const dataActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '5 minutes',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-const quickActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
-});
 
 /**
  * The eight-step rollout of one AI use case. The workflow decides; every
@@ -114,10 +97,7 @@ export async function rollout(input: unknown): Promise<RolloutResult> {
 
     // 3 Data path — the DAG, level by level; models within a level run in parallel.
     tracker.begin('data-path');
-    const models = [];
-    for (const level of DATA_PATH_LEVELS) {
-      models.push(...(await Promise.all(level.map((model) => dataActivities.runDataModel({ ctx, plan, model })))));
-    }
+    const models = await runDataPath(ctx, plan);
     const failedExpectations = models.flatMap((m) => m.expectations.filter((e) => !e.success).map((e) => `${m.model}: ${e.name}`));
     result.dataPath = { models, failedExpectations };
     tracker.done('data-path', failedExpectations.length ? 'failed' : 'passed', `${models.length} models, ${failedExpectations.length} failed expectation(s)`, {

@@ -16,6 +16,8 @@ const TABLES = {
   model_registry: { key: ['version_id'], columns: { version_id: 'string', use_case: 'string', workflow_id: 'string', status: 'string', features_json: 'string', model_json: 'string', metrics_json: 'string', lineage_json: 'string', registered_at: 'string' } },
   model_aliases: { key: ['use_case', 'alias'], columns: { use_case: 'string', alias: 'string', version_id: 'string', updated_by: 'string', reason: 'string', updated_at: 'string' } },
   experiments: { key: ['experiment_id'], columns: { experiment_id: 'string', use_case: 'string', workflow_id: 'string', readout_json: 'string', ship: 'bool' } },
+  drift_reports: { key: ['workflow_id'], columns: { workflow_id: 'string', use_case: 'string', champion_version: 'string', dataset_drift: 'bool', drifted_share: 'float', report_json: 'string' } },
+  alerts_sent: { key: ['incident_id', 'route'], columns: { incident_id: 'string', route: 'string', use_case: 'string', sent_at: 'string', payload_json: 'string' } },
   alert_routes: { key: ['use_case', 'route'], columns: { use_case: 'string', route: 'string', route_json: 'string' } },
 } as const satisfies Record<string, { key: readonly string[]; columns: Record<string, SqlType> }>;
 

@@ -1,0 +1,32 @@
+import { rollbackInputSchema } from '../domain/loops';
+import { quickActivities } from './activity-proxies';
+import { auditTrail, loopContext, parseInput, publish } from './loop-support';
+
+export interface RollbackResult {
+  readonly useCase: string;
+  readonly from?: string;
+  readonly to: string;
+  readonly changed: boolean;
+}
+
+/**
+ * Moves a use case's serving back to its previous good version (or a named
+ * one) in one atomic switch, with who and why in the audit log. Started from
+ * the UI, a webhook or another workflow; running it twice changes nothing more.
+ */
+export async function rollback(input: unknown): Promise<RollbackResult> {
+  const request = parseInput(rollbackInputSchema, input, 'rollback');
+  const ctx = loopContext(request.useCase);
+  const audit = auditTrail(ctx);
+  publish(request.useCase, 'rollback', 'running', `Rollback of ${request.useCase}${request.toVersion ? ` to ${request.toVersion}` : ''}: ${request.reason}`);
+  try {
+    const switched = await quickActivities.rollbackServing({ ...request, at: new Date().toISOString() });
+    await audit('rollback', switched.changed ? 'rolled-back' : 'already-serving', request.reason, request.by, { ...switched });
+    publish(request.useCase, 'rollback', 'completed');
+    return { useCase: request.useCase, ...switched };
+  } catch (err) {
+    publish(request.useCase, 'rollback', 'failed');
+    await audit('rollback', 'refused', err instanceof Error ? err.message : String(err), request.by);
+    throw err;
+  }
+}
