@@ -105,7 +105,7 @@ export class BigQueryWarehouse extends DialectWarehouse {
     const request = this.jobRequest(sql, params, ctx);
     try {
       const [job] = await this.client.createQueryJob({ ...request, dryRun: true });
-      return Number(job.metadata?.statistics?.totalBytesProcessed ?? 0);
+      return dryRunBytes(job);
     } catch (err) {
       throw classifyBigQueryError(err);
     }
@@ -170,7 +170,7 @@ export class BigQueryWarehouse extends DialectWarehouse {
     let estimate: number;
     try {
       const [dryRun] = await this.client.createQueryJob({ ...request, dryRun: true });
-      estimate = Number(dryRun.metadata?.statistics?.totalBytesProcessed ?? 0);
+      estimate = dryRunBytes(dryRun);
     } catch (err) {
       throw classifyBigQueryError(err);
     }
@@ -246,6 +246,11 @@ function clientOptions(options: BigQueryWarehouseOptions): BigQueryOptions {
  */
 function anonymousAuthClient(): { getRequestHeaders(): Promise<Headers> } {
   return { getRequestHeaders: async () => new Headers() };
+}
+
+function dryRunBytes(job: Job): number {
+  const statistics = job.metadata?.statistics as { totalBytesProcessed?: string; query?: { totalBytesProcessed?: string } } | undefined;
+  return Number(statistics?.query?.totalBytesProcessed ?? statistics?.totalBytesProcessed ?? 0);
 }
 
 function toQueryValue(value: SqlValue): unknown {
