@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
+import type { TypedSearchAttributes } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { applySchedulesFromConfig, formatApplyReport, parseSchedulesFile, ScheduleConfigError, specsFromFile } from '../config/schedules';
 import {
@@ -62,7 +63,7 @@ describe('schedules', () => {
     expect(first.action.workflowType).toBe('retrain');
     expect(first.action.workflowId).toBe(`retrain-${uc('idem')}`);
     expect(first.action.args).toEqual([{ useCase: uc('idem'), trigger: { kind: 'schedule', scheduleId: spec.scheduleId } }]);
-    expect(first.action.typedSearchAttributes?.get(USE_CASE)).toBe(uc('idem'));
+    expect((first.action.typedSearchAttributes as TypedSearchAttributes | undefined)?.get(USE_CASE)).toBe(uc('idem'));
     expect(first.spec.calendars?.[0]?.hour).toEqual([{ start: 3, end: 3, step: 1 }]);
 
     const changed: ScheduleSpecInput = { ...spec, cron: '30 4 * * 1' };

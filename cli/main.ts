@@ -1,0 +1,146 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CliContext, CliError, EXIT, stdio, type Output } from './context';
+import { schedulesApply, schedulesBackfill, schedulesDelete, schedulesList, schedulesPause } from './schedules';
+import { webhooksServe } from './webhooks';
+import { approve, rollback, rolloutStart, status } from './workflows';
+
+export const USAGE = `aimo — start and follow aimo's workflows
+
+Usage:
+  aimo rollout start <plan.json> [--wait] [--id <suffix>]   validate the plan locally, then start the rollout
+  aimo status <workflowId>                                  state, steps and Temporal UI link of a workflow
+  aimo approve <workflowId> --by <who> --reason <why> [--reject] [--gate <gate>]
+  aimo rollback <useCase> --reason <why> [--to <version>] [--by <who>] [--id <suffix>]
+  aimo schedules list [--prefix aimo-]
+  aimo schedules apply <file.yaml> [--prune [--prune-prefix aimo-<team>-]]
+                                                            create/update/pause (and with --prune delete) schedules
+  aimo schedules pause <scheduleId> --note <why> | unpause <scheduleId> | delete <scheduleId>
+  aimo schedules backfill <scheduleId> --from <date> --to <date>
+  aimo webhooks serve                                       the signed webhook server (AIMO_WEBHOOK_SECRETS)
+
+Every command takes --json (machine-readable output) and --help.
+Settings come from the environment or .env (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, AIMO_TASK_QUEUE, ...).
+Exit codes: 0 ok, 1 failed/refused, 2 bad input (nothing done), 3 not found, 4 environment or Temporal unreachable.`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const common: Options = { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } };
+
+function parse(args: string[], options: Options, positionals: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message.split('\n')[0]}\n\n${USAGE}`, EXIT.usage);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values['help']) return { help: true as const, values, positionals: [] as string[] };
+  if (parsed.positionals.length !== positionals.length) {
+    const missing = positionals.slice(parsed.positionals.length);
+    throw new CliError(
+      missing.length ? `missing ${missing.map((p) => `<${p}>`).join(' ')}\n\n${USAGE}` : `unexpected argument "${parsed.positionals[positionals.length]}"\n\n${USAGE}`,
+      EXIT.usage,
+    );
+  }
+  return { help: false as const, values, positionals: parsed.positionals };
+}
+
+const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+
+/** Runs one command; returns the exit code. Errors the user can act on are printed without a stack. */
+export async function run(argv: string[], io: Output = stdio): Promise<number> {
+  const ctx = new CliContext(io);
+  const [command, sub, ...rest] = argv;
+  try {
+    if (!command || command === 'help' || command === '--help' || command === '-h') {
+      io.out(USAGE);
+      return command ? EXIT.ok : EXIT.usage;
+    }
+    switch (command) {
+      case 'rollout': {
+        if (sub !== 'start') throw new CliError(`unknown command "rollout ${sub ?? ''}"; did you mean "rollout start <plan.json>"?\n\n${USAGE}`, EXIT.usage);
+        const p = parse(rest, { wait: { type: 'boolean', default: false }, id: { type: 'string' } }, ['plan.json']);
+        if (p.help) return (io.out(USAGE), EXIT.ok);
+        return await rolloutStart(ctx, p.positionals[0]!, { wait: p.values['wait'] === true, json: p.values['json'] === true, ...(str(p.values['id']) ? { id: str(p.values['id'])! } : {}) });
+      }
+      case 'status': {
+        const p = parse(sub === undefined ? [] : [sub, ...rest], {}, ['workflowId']);
+        if (p.help) return (io.out(USAGE), EXIT.ok);
+        return await status(ctx, p.positionals[0]!, { json: p.values['json'] === true });
+      }
+      case 'approve': {
+        const p = parse(sub === undefined ? [] : [sub, ...rest], { by: { type: 'string' }, reason: { type: 'string' }, reject: { type: 'boolean', default: false }, gate: { type: 'string' } }, ['workflowId']);
+        if (p.help) return (io.out(USAGE), EXIT.ok);
+        const by = str(p.values['by']);
+        const reason = str(p.values['reason']);
+        const gate = str(p.values['gate']);
+        return await approve(ctx, p.positionals[0]!, { reject: p.values['reject'] === true, json: p.values['json'] === true, ...(by ? { by } : {}), ...(reason ? { reason } : {}), ...(gate ? { gate } : {}) });
+      }
+      case 'rollback': {
+        const p = parse(sub === undefined ? [] : [sub, ...rest], { to: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, id: { type: 'string' } }, ['useCase']);
+        if (p.help) return (io.out(USAGE), EXIT.ok);
+        const opts: Parameters<typeof rollback>[2] = { json: p.values['json'] === true };
+        for (const key of ['to', 'reason', 'by', 'id'] as const) {
+          const v = str(p.values[key]);
+          if (v !== undefined) opts[key] = v;
+        }
+        return await rollback(ctx, p.positionals[0]!, opts);
+      }
+      case 'schedules': {
+        switch (sub) {
+          case 'list': {
+            const p = parse(rest, { prefix: { type: 'string' } }, []);
+            if (p.help) return (io.out(USAGE), EXIT.ok);
+            const prefix = str(p.values['prefix']);
+            return await schedulesList(ctx, { json: p.values['json'] === true, ...(prefix ? { prefix } : {}) });
+          }
+          case 'apply': {
+            const p = parse(rest, { prune: { type: 'boolean', default: false }, 'prune-prefix': { type: 'string' } }, ['file']);
+            if (p.help) return (io.out(USAGE), EXIT.ok);
+            const prunePrefix = str(p.values['prune-prefix']);
+            return await schedulesApply(ctx, p.positionals[0]!, { prune: p.values['prune'] === true, json: p.values['json'] === true, ...(prunePrefix ? { prunePrefix } : {}) });
+          }
+          case 'pause':
+          case 'unpause': {
+            const p = parse(rest, { note: { type: 'string' } }, ['scheduleId']);
+            if (p.help) return (io.out(USAGE), EXIT.ok);
+            return await schedulesPause(ctx, p.positionals[0]!, str(p.values['note']), sub === 'pause');
+          }
+          case 'delete': {
+            const p = parse(rest, {}, ['scheduleId']);
+            if (p.help) return (io.out(USAGE), EXIT.ok);
+            return await schedulesDelete(ctx, p.positionals[0]!);
+          }
+          case 'backfill': {
+            const p = parse(rest, { from: { type: 'string' }, to: { type: 'string' } }, ['scheduleId']);
+            if (p.help) return (io.out(USAGE), EXIT.ok);
+            return await schedulesBackfill(ctx, p.positionals[0]!, str(p.values['from']), str(p.values['to']));
+          }
+          default:
+            throw new CliError(`unknown command "schedules ${sub ?? ''}"\n\n${USAGE}`, EXIT.usage);
+        }
+      }
+      case 'webhooks': {
+        if (sub !== 'serve') throw new CliError(`unknown command "webhooks ${sub ?? ''}"; did you mean "webhooks serve"?`, EXIT.usage);
+        const p = parse(rest, {}, []);
+        if (p.help) return (io.out(USAGE), EXIT.ok);
+        return await webhooksServe(ctx);
+      }
+      default:
+        throw new CliError(`unknown command "${command}"\n\n${USAGE}`, EXIT.usage);
+    }
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`aimo: ${err.message}`);
+      for (const problem of err.problems) io.err(`  - ${problem}`);
+      return err.exitCode;
+    }
+    io.err(`aimo: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return EXIT.failed;
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (require.main === module) {
+  void run(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,172 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { deleteSchedule } from '../platform/schedules';
+import { STATUS, USE_CASE } from '../workflows/definitions';
+import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
+
+const BIN = join(__dirname, '..', 'cli', 'bin.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npx aimo …` as a child process, in an empty directory (no .env), against the given Temporal. */
+function aimo(args: string[], env: Record<string, string>): Promise<Run> {
+  const cwd = mkdtempSync(join(tmpdir(), 'aimo-cli-'));
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { PATH: process.env['PATH'] ?? '', HOME: cwd, LOG_LEVEL: 'warn', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('aimo CLI', () => {
+  let env: TestWorkflowEnvironment;
+  let temporal: Record<string, string>;
+  const taskQueue = uniqueTaskQueue('cli');
+  const uc = `cli-${randomBytes(3).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'aimo-cli-files-'));
+
+  beforeAll(async () => {
+    env = await connectToTestServer();
+    temporal = { TEMPORAL_ADDRESS: process.env['AIMO_TEST_TEMPORAL_ADDRESS']!, AIMO_TASK_QUEUE: taskQueue, AIMO_TEMPORAL_UI_URL: 'http://ui.example' };
+  });
+
+  afterAll(async () => {
+    await env.client.workflow.getHandle(`rollout-${uc}-cli-1`).terminate('test cleanup').catch(() => undefined);
+    await deleteSchedule(env.client, `aimo-${uc}-retrain`);
+    await deleteSchedule(env.client, `aimo-${uc}-drift`);
+    await env?.teardown();
+  });
+
+  it('validates a plan file locally and names every bad field, without touching Temporal', async () => {
+    const file = join(dir, 'bad-plan.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ useCase: 'Bad Name', kpi: { metric: 'cpa', channel: 'paid_search', market: 'de', targetChange: 0, deadline: '2026-06-30' }, windows: { asOf: 'yesterday' } }),
+    );
+    // An address where nothing listens: validation must fail before any connection is tried.
+    const res = await aimo(['rollout', 'start', file], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('is not a valid rollout plan; fix these fields (nothing was started)');
+    for (const field of ['useCase:', 'kpi.metric:', 'kpi.market:', 'kpi.targetChange:', 'windows.asOf:']) {
+      expect(res.stderr).toMatch(new RegExp(`^  - ${field.replace('.', '\\.')}`, 'm'));
+    }
+
+    writeFileSync(join(dir, 'not-json.json'), '{ "useCase": ');
+    const notJson = await aimo(['rollout', 'start', join(dir, 'not-json.json')], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/not-json\.json is not valid JSON/);
+
+    const missing = await aimo(['rollout', 'start', join(dir, 'nope.json')], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.json: ENOENT/);
+  });
+
+  it('starts a rollout, then shows its status; a second start joins it', async () => {
+    const file = join(dir, 'plan.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ useCase: uc, kpi: { metric: 'cac', channel: 'paid_search', market: 'DE', targetChange: -0.15, deadline: '2026-06-30' }, windows: { asOf: '2026-03-04' } }),
+    );
+    const workflowId = `rollout-${uc}-cli-1`;
+    const start = await aimo(['rollout', 'start', file, '--id', 'cli-1'], temporal);
+    expect(start.stderr).toBe('');
+    expect(start.code).toBe(0);
+    expect(start.stdout).toContain(`Started: ${workflowId}`);
+    expect(start.stdout).toContain(`Temporal UI: http://ui.example/namespaces/default/workflows/${workflowId}`);
+    const desc = await env.client.workflow.getHandle(workflowId).describe();
+    expect(desc.type).toBe('rollout');
+    expect(desc.taskQueue).toBe(taskQueue);
+    expect(desc.typedSearchAttributes.get(USE_CASE)).toBe(uc);
+    expect(desc.typedSearchAttributes.get(STATUS)).toBe('running');
+
+    const again = await aimo(['rollout', 'start', file, '--id', 'cli-1', '--json'], temporal);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(expect.objectContaining({ workflowId, runId: desc.runId, joined: true }));
+
+    // Nobody runs this task queue: status still answers from Temporal and says why the live view is missing.
+    const status = await aimo(['status', workflowId], temporal);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`${workflowId}  (rollout)`);
+    expect(status.stdout).toMatch(/status:\s+RUNNING/);
+    expect(status.stdout).toMatch(/summary:\s+Rollout of cli-/);
+    expect(status.stdout).toMatch(/live status: no worker answered the status query within 5 s \(is a worker running on task queue cli-/);
+
+    await env.client.workflow.getHandle(workflowId).terminate('done with it');
+    const json = await aimo(['status', workflowId, '--json'], temporal);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(expect.objectContaining({ workflowId, type: 'rollout', status: 'TERMINATED', runId: desc.runId }));
+
+    const rerun = await aimo(['rollout', 'start', file, '--id', 'cli-1'], temporal);
+    expect(rerun.code).toBe(1);
+    expect(rerun.stderr).toMatch(/already ran \(terminated\)/);
+  });
+
+  it('exits 3 for an unknown workflow and 4 when Temporal cannot be reached', async () => {
+    const unknown = await aimo(['status', `rollout-${uc}-nope`], temporal);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/no workflow rollout-cli-.*-nope in namespace default/);
+
+    const down = await aimo(['status', 'x'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(down.code).toBe(4);
+    expect(down.stderr).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1/);
+  });
+
+  it('refuses incomplete decisions and bad usage with exit 2', async () => {
+    const noReason = await aimo(['approve', 'rollout-x', '--by', 'ana'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toMatch(/--reason: give a reason of at least 3 characters/);
+    const unknownFlag = await aimo(['status', 'x', '--colour'], temporal);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toMatch(/Unknown option '--colour'/);
+    const unknownCommand = await aimo(['deploy'], temporal);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toMatch(/unknown command "deploy"/);
+    const rollbackNoReason = await aimo(['rollback', uc], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(rollbackNoReason.code).toBe(2);
+    expect(rollbackNoReason.stderr).toMatch(/reason: give a reason/);
+  });
+
+  it('applies a schedules file and lists the schedules', async () => {
+    const file = join(dir, 'schedules.yaml');
+    writeFileSync(file, `schedules:\n  - useCase: ${uc}\n    loop: retrain\n    cron: "0 3 * * 1"\n  - useCase: ${uc}\n    loop: drift\n    every: 12h\n    paused: true\n    note: not yet\n`);
+    const apply = await aimo(['schedules', 'apply', file], temporal);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toMatch(new RegExp(`created\\s+aimo-${uc}-retrain`));
+    expect(apply.stdout).toMatch(new RegExp(`paused\\s+aimo-${uc}-drift`));
+    const again = await aimo(['schedules', 'apply', file, '--json'], temporal);
+    expect(JSON.parse(again.stdout)).toEqual(expect.objectContaining({ unchanged: [`aimo-${uc}-retrain`, `aimo-${uc}-drift`] }));
+
+    let listed: Array<{ scheduleId: string; paused: boolean }> = [];
+    const until = Date.now() + 15_000;
+    while (listed.length < 2 && Date.now() < until) {
+      const list = await aimo(['schedules', 'list', '--prefix', `aimo-${uc}-`, '--json'], temporal);
+      expect(list.code).toBe(0);
+      listed = JSON.parse(list.stdout) as typeof listed;
+    }
+    expect(listed.map((s) => [s.scheduleId, s.paused])).toEqual([
+      [`aimo-${uc}-drift`, true],
+      [`aimo-${uc}-retrain`, false],
+    ]);
+    const table = await aimo(['schedules', 'list', '--prefix', `aimo-${uc}-`], temporal);
+    expect(table.stdout).toMatch(new RegExp(`aimo-${uc}-drift\\s+driftCheck\\s+paused`));
+
+    writeFileSync(join(dir, 'bad.yaml'), 'schedules:\n  - useCase: x\n    loop: sometimes\n');
+    const bad = await aimo(['schedules', 'apply', join(dir, 'bad.yaml')], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/schedules\.0\.loop: expected "retrain" or "drift"/);
+  });
+});
