@@ -35,5 +35,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const pinoPretty = require('pino-pretty') as (o: object) => pino.DestinationStream;
     return pino(base, pinoPretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' }));
   }
-  return pino(base);
+  // Synchronous writes keep log lines in order with what the CLI prints to stdout.
+  return pino(base, pino.destination({ dest: 1, sync: true }));
 }

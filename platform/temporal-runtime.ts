@@ -22,8 +22,10 @@ export function installTemporalRuntime(logger: Logger, options: { metricsPort?: 
   installed = true;
   const sdkLogger = new DefaultLogger('INFO', (entry) => {
     const meta: LogMetadata = entry.meta ?? {};
-    const { sdkComponent, ...context } = meta as LogMetadata & { sdkComponent?: string };
-    logger[PINO_LEVEL[entry.level]]({ ...context, component: sdkComponent ?? 'temporal' }, entry.message);
+    // Task tokens are opaque and long; the webpack report of the bundler is for debugging only.
+    const { sdkComponent, taskToken: _taskToken, ...context } = meta as LogMetadata & { sdkComponent?: string; taskToken?: unknown };
+    const level = entry.message.startsWith('asset workflow-bundle') ? 'debug' : PINO_LEVEL[entry.level];
+    logger[level]({ ...context, component: sdkComponent ?? 'temporal' }, entry.message);
   });
   Runtime.install({
     logger: sdkLogger,

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
+import { createLogger } from '../../platform/logger';
+import { installTemporalRuntime } from '../../platform/temporal-runtime';
 import { createAimoWorker } from '../../workers/create-worker';
+
+// SDK, workflow and activity logs go through aimo's logger; warnings and up unless LOG_LEVEL says otherwise.
+installTemporalRuntime(createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn', format: 'json' }));
 
 /** The shared ephemeral dev server started by the global setup. */
 export function connectToTestServer(): Promise<TestWorkflowEnvironment> {
