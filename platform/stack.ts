@@ -6,7 +6,8 @@ import { ConfigError, loadConfig, type AimoConfig } from '../config';
 import { openWarehouse } from '../warehouse/open';
 import type { Warehouse } from '../warehouse/warehouse';
 import { createAimoWorker } from '../workers/create-worker';
-import { seedWarehouse } from '../workflows';
+import { seedWarehouse, type rollout } from '../workflows';
+import { startDemoRollout, summariseDemo } from './demo';
 import { ensureDevServer, type DevServer } from './dev-server';
 import { createLogger, type Logger } from './logger';
 import { ensureSearchAttributes } from './search-attributes';
@@ -140,8 +141,26 @@ export async function runStack(options: StackOptions): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
+  if (config.warehouse === 'duckdb') {
+    const demo = await startDemoRollout(stack.client, config.taskQueues.main);
+    process.stdout.write(
+      `Demo rollout ${demo.workflowId} ${demo.started ? 'started' : 'already ran'}: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${demo.workflowId}\n`,
+    );
+    if (options.mode === 'demo') {
+      try {
+        const result = await stack.client.workflow.getHandle<typeof rollout>(demo.workflowId).result();
+        const summary = await summariseDemo(result, stack.warehouse);
+        process.stdout.write(`\n${summary.lines.join('\n')}\n`);
+        process.exitCode = summary.ok ? 0 : 1;
+      } finally {
+        await stack.shutdown('demo finished');
+      }
+      return;
+    }
+  }
   if (options.mode === 'demo') {
-    await stack.shutdown('demo finished');
+    await stack.shutdown('the demo runs on the embedded DuckDB warehouse only');
+    process.exitCode = 1;
     return;
   }
   process.stdout.write('Press Ctrl-C to stop.\n');

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { RolloutResult } from '../activities/rollout/report';
+import { checkPlan } from '../domain/plan';
+import type { Warehouse } from '../warehouse/warehouse';
+import { rollout } from '../workflows';
+import { rolloutWorkflowId } from '../workflows/definitions';
+
+export const DEMO_PLAN_PATH = join(__dirname, '..', 'plans', 'demo-paid-search-cac.json');
+
+export function demoPlan(): unknown {
+  return JSON.parse(readFileSync(DEMO_PLAN_PATH, 'utf8')) as unknown;
+}
+
+/**
+ * Starts the demo rollout once per Temporal history: a second `npm start`
+ * on the same data folder finds it and leaves it alone.
+ */
+export async function startDemoRollout(client: Client, taskQueue: string): Promise<{ workflowId: string; started: boolean }> {
+  const plan = demoPlan();
+  const checked = checkPlan(plan);
+  if (!checked.ok) throw new Error(`the demo plan is invalid:\n${checked.problems.join('\n')}`);
+  const workflowId = rolloutWorkflowId(checked.plan.useCase, 'demo');
+  try {
+    await client.workflow.start(rollout, {
+      taskQueue,
+      workflowId,
+      args: [plan],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    return { workflowId, started: true };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+    throw err;
+  }
+}
+
+export interface DemoSummary {
+  readonly lines: string[];
+  readonly ok: boolean;
+}
+
+/** The demo's outcome next to what the simulator planted. */
+export async function summariseDemo(result: RolloutResult, warehouse: Warehouse): Promise<DemoSummary> {
+  const [planted] = await warehouse.query<{ value: number }>(
+    `SELECT value FROM ${warehouse.dialect.table({ schema: result.plan.sources.schema, name: 'truth_effect' })} WHERE metric = 'conversion_uplift_absolute'`,
+  );
+  const pp = (v: number | undefined | null) => (v === undefined || v === null ? 'n/a' : `${(v * 100).toFixed(2)} pp`);
+  const lines = [`Rollout ${result.workflowId}: ${result.status}${result.failure ? ` — ${result.failure}` : ''}`];
+  if (result.kpi) lines.push(`  KPI baseline (${result.kpi.metric}, ${result.kpi.window.from} – ${result.kpi.window.to}): ${result.kpi.baseline?.toFixed(2) ?? 'n/a'} → target ${result.kpi.target?.toFixed(2) ?? 'n/a'}`);
+  if (result.model) lines.push(`  Baseline model ${result.model.versionId}: holdout AUC ${result.model.metrics.auc.toFixed(3)}`);
+  const e = result.experiment;
+  if (e) {
+    lines.push(`  Experiment uplift: ${pp(e.effect.absolute)} (95 % CI ${pp(e.effect.ciLow)} to ${pp(e.effect.ciHigh)}); planted by the simulator: ${pp(planted?.value)}`);
+    lines.push(`  Decision: ${e.ship ? 'ship' : 'no ship'}; cost per incremental conversion ${e.costPerIncrementalConversion?.toFixed(2) ?? 'n/a'}`);
+  }
+  for (const child of result.scale ?? []) lines.push(`  Scaled to ${child.channel}/${child.market}: ${child.status} (${child.workflowId})`);
+  if (result.reportPath) lines.push(`  Report: ${result.reportPath}`);
+  return { lines, ok: result.status === 'completed' };
+}
