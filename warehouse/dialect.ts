@@ -250,7 +250,9 @@ export class SnowflakeDialect extends BaseDialect {
   }
 
   unitHash(expr: string): string {
-    return `(TO_NUMBER(SUBSTR(SHA2(${this.cast(expr, 'string')}, 256), 1, 8), 'XXXXXXXX') / 4294967296.0)`;
+    // Divide as DOUBLE: NUMBER division keeps only about six decimals in Snowflake, which would
+    // round values near a split boundary differently from DuckDB and BigQuery.
+    return `(CAST(TO_NUMBER(SUBSTR(SHA2(${this.cast(expr, 'string')}, 256), 1, 8), 'XXXXXXXX') AS DOUBLE) / 4294967296.0)`;
   }
 
   approxQuantile(expr: string, q: number): string {
