@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ensureEmulators } from '../../../scripts/provision-emulators';
 import type { BigQueryWarehouseOptions } from '../../../warehouse/bigquery';
-import { jsonLine, startEmulatorProcess, type EmulatorProcess } from './process';
+import { jsonLine, reportProvisioning, startEmulatorProcess, type EmulatorProcess } from './process';
 import { WorkerHostedBigQuery } from './worker-warehouse';
 
 export const EMULATED_PROJECT = 'aimo-test';
@@ -18,7 +18,7 @@ export interface BigQueryEmulator {
 
 /** Installs bqemulator if needed and starts it, in memory, on a free port it picks itself. */
 export async function startBigQueryEmulator(): Promise<BigQueryEmulator> {
-  const { bigquery } = await ensureEmulators({ names: ['bigquery'] });
+  const { bigquery } = await ensureEmulators({ names: ['bigquery'], report: reportProvisioning });
   const { process, ready: port } = await startEmulatorProcess({
     name: 'bqemulator',
     command: bigquery.python,

@@ -106,3 +106,8 @@ export function jsonLine(line: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** What the first (slow) run installs is worth a line on stderr; "reusing the cache" is not. */
+export function reportProvisioning(line: string): void {
+  if (!line.includes(': reusing ')) process.stderr.write(`[aimo test] ${line}\n`);
+}

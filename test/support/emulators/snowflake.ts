@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ensureEmulators } from '../../../scripts/provision-emulators';
 import { SnowflakeWarehouse, type SnowflakeWarehouseOptions } from '../../../warehouse/snowflake';
-import { jsonLine, startEmulatorProcess, type EmulatorProcess } from './process';
+import { jsonLine, reportProvisioning, startEmulatorProcess, type EmulatorProcess } from './process';
 
 export const EMULATED_DATABASE = 'AIMO_TEST';
 export const EMULATED_SCHEMA = 'AIMO';
@@ -18,7 +18,7 @@ export interface SnowflakeEmulator {
  * bridge (fakesnow_json_bridge.py), in memory, on a free port it picks itself.
  */
 export async function startSnowflakeEmulator(): Promise<SnowflakeEmulator> {
-  const { snowflake } = await ensureEmulators({ names: ['snowflake'] });
+  const { snowflake } = await ensureEmulators({ names: ['snowflake'], report: reportProvisioning });
   const { process, ready: port } = await startEmulatorProcess({
     name: 'fakesnow',
     command: snowflake.python,
