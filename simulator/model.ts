@@ -1,0 +1,129 @@
+/**
+ * The latent model of the simulated market, in one place. Every behaviour is
+ * driven by a few per-user traits, so what a user did in an earlier window
+ * carries information about what they do in a later one:
+ *
+ *   intent   z_i ~ N(0, 1)                       → purchase hazard, cart rate
+ *   engagement z_e = ρ·z_i + √(1−ρ²)·N(0, 1)     → session rate, page depth
+ *   value    z_v ~ N(0, 1)                       → average order value
+ *
+ * daily purchase hazard  h = min(exp(β0 + segment + age + σ_h·z_i), h_max)
+ * orders                 a Poisson process with rate h per day, so the true
+ *                        probability of ≥ 1 order in N days is 1 − exp(−h·N)
+ * browse sessions        a Poisson-like process with rate exp(α0 + segment + σ_s·z_e)
+ * add-to-cart            per browse session, logistic(γ0 + γ_i·z_i + γ_n·N(0, 1))
+ *
+ * Shares are fractions that sum to 1; effects are on the log scale.
+ */
+
+export const CHANNELS = ['paid_search', 'paid_social', 'email', 'organic', 'display'] as const;
+export type Channel = (typeof CHANNELS)[number];
+/** Channels whose sessions are bought clicks and show up in ad_spend */
+export const PAID_CHANNELS: readonly Channel[] = ['paid_search', 'paid_social', 'display'];
+/** Channels whose sessions carry a campaign id */
+export const CAMPAIGN_CHANNELS: readonly Channel[] = ['paid_search', 'paid_social', 'display', 'email'];
+
+export interface Share<T extends string = string> {
+  readonly value: T;
+  readonly share: number;
+}
+
+export const CHANNEL_MIX: readonly Share<Channel>[] = [
+  { value: 'paid_search', share: 0.27 },
+  { value: 'paid_social', share: 0.17 },
+  { value: 'email', share: 0.11 },
+  { value: 'organic', share: 0.35 },
+  { value: 'display', share: 0.1 },
+];
+/** Share of a user's sessions that come through their favourite channel (the rest follow the mix) */
+export const FAVOURITE_CHANNEL_SHARE = 0.5;
+
+export const SEGMENTS = [
+  { value: 'new', share: 0.3, tenureDays: [1, 89], hazardEffect: -0.2, sessionEffect: 0.1, orderValueEffect: -0.1, crmIdShare: 0.55 },
+  { value: 'returning', share: 0.5, tenureDays: [90, 729], hazardEffect: 0, sessionEffect: 0, orderValueEffect: 0, crmIdShare: 0.82 },
+  { value: 'loyal', share: 0.2, tenureDays: [365, 1824], hazardEffect: 0.7, sessionEffect: 0.3, orderValueEffect: 0.2, crmIdShare: 0.96 },
+] as const;
+
+export const AGE_BANDS = [
+  { value: '18-24', share: 0.14, hazardEffect: -0.15 },
+  { value: '25-34', share: 0.27, hazardEffect: 0.05 },
+  { value: '35-44', share: 0.24, hazardEffect: 0.1 },
+  { value: '45-54', share: 0.19, hazardEffect: 0 },
+  { value: '55+', share: 0.16, hazardEffect: -0.1 },
+] as const;
+
+export const DEVICES: readonly Share[] = [
+  { value: 'mobile', share: 0.58 },
+  { value: 'desktop', share: 0.34 },
+  { value: 'tablet', share: 0.08 },
+];
+/** Share of a user's sessions on their primary device */
+export const PRIMARY_DEVICE_SHARE = 0.8;
+
+export const LATENT = {
+  intentEngagementCorrelation: 0.7,
+  baseLogHazard: -5.8,
+  hazardSpread: 1.1,
+  /** A cap keeps a few extreme users from dominating order counts */
+  maxDailyHazard: 0.2,
+  baseLogSessionRate: Math.log(0.07),
+  sessionSpread: 0.8,
+  cartIntercept: -2.2,
+  cartIntent: 0.9,
+  cartNoise: 0.5,
+  /** Extra page views per browse session, before the engagement effect */
+  pageViewsExtraMean: 2.4,
+  pageViewsEngagement: 0.3,
+  maxPageViews: 60,
+  checkoutGivenCart: 0.3,
+  secondCartAdd: 0.25,
+  baseOrderValue: 48,
+  orderValueSpread: 0.35,
+  orderValueNoise: 0.3,
+  marginRate: [0.22, 0.42],
+  returnRate: [0.03, 0.15],
+  phoneShare: 0.88,
+  /** Extra devices beyond the first: P(≥ 2), P(3) */
+  secondDeviceShare: 0.45,
+  thirdDeviceShare: 0.12,
+  /** Of the users not consenting to marketing, the share who never answered (no consent row) */
+  neverAskedShareOfNonConsented: 0.2,
+} as const;
+
+/** Campaigns per market and campaign channel: one always-on, and two flights splitting the period */
+export const CAMPAIGN_SLOTS = ['Always-on', 'Flight 1', 'Flight 2'] as const;
+export const ALWAYS_ON_SHARE = 0.55;
+
+/** Bought clicks per paid channel; sessions are the clicks that landed */
+export const PAID_MEDIA: Readonly<Record<string, { cpc: number; ctr: number }>> = {
+  paid_search: { cpc: 0.85, ctr: 0.035 },
+  paid_social: { cpc: 0.7, ctr: 0.009 },
+  display: { cpc: 0.9, ctr: 0.003 },
+};
+/** Clicks that do not land as a session (bounces before the page loads) */
+export const CLICK_LOSS = [0.06, 0.18];
+/** Price level of a market relative to the first, cycled over the market list */
+export const MARKET_PRICE_LEVELS = [1, 0.9, 1.1, 0.95, 1.05, 0.85, 1.15];
+
+/** E.164 prefixes of mobile numbers by market; other markets get a neutral test prefix */
+export const MOBILE_PREFIXES: Readonly<Record<string, string>> = {
+  DE: '+4915',
+  FR: '+336',
+  UK: '+447',
+  GB: '+447',
+  ES: '+346',
+  IT: '+393',
+  NL: '+316',
+  AT: '+43664',
+  CH: '+4179',
+  US: '+1555',
+  PL: '+4850',
+  SE: '+467',
+};
+export const DEFAULT_MOBILE_PREFIX = '+999';
+
+export const FIRST_NAMES = [
+  'anna', 'lukas', 'marie', 'paul', 'sophie', 'leon', 'emma', 'louis', 'lea', 'hugo', 'chloe', 'jules',
+  'olivia', 'oliver', 'amelia', 'george', 'mia', 'noah', 'lena', 'felix', 'clara', 'arthur', 'ella', 'theo',
+] as const;
+export const EMAIL_DOMAINS = ['example.com', 'example.net', 'example.org'] as const;
