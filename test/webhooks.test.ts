@@ -4,6 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseAlertPolicy, DEFAULT_ALERT_POLICY_TEXT, decideAlert, loadWebhookConfig, WebhookConfigError } from '../config/webhooks';
 import { loadConfig } from '../config';
+import { driftInputSchema, retrainInputSchema, rollbackInputSchema } from '../domain/loops';
 import { createLogger } from '../platform/logger';
 import { postSigned, startWebhookServer, type WebhookServer } from '../webhooks';
 import { computeSignature, ReplayGuard, verifySignature } from '../webhooks/signature';
@@ -181,7 +182,8 @@ describe('webhook server', () => {
       expect(first.status).toBe(202);
       started.add(`rollout-${uc}-orig-1`);
       const replay = await post('/v1/rollouts', body, { deliveryId: 'forged-2', timestamp });
-      expect(replay.status).toBe(401);
+      expect(replay.status).toBe(409);
+      expect((replay.body as { error: string }).error).toMatch(/already accepted under another x-aimo-delivery/);
       expect(await exists(`rollout-${uc}-forged-2`)).toBe(false);
     });
   });
@@ -212,8 +214,10 @@ describe('webhook server', () => {
     expect(desc.typedSearchAttributes.get(USE_CASE)).toBe(uc);
     expect(await startInput(workflowId)).toEqual({
       useCase: uc,
+      reason: 'raw.orders landed at 2026-11-28T04:10:00Z (webhook from ci)',
       trigger: { via: 'webhook', endpoint: 'data-landed', source: 'ci', deliveryId, kind: 'data-landed', table: 'raw.orders', landedAt: '2026-11-28T04:10:00Z' },
     });
+    expect(retrainInputSchema.safeParse(await startInput(workflowId)).success).toBe(true);
     const bad = await post('/v1/events/data-landed', { useCase: uc, landedAt: 'yesterday', table: 'drop table;' });
     expect(bad.status).toBe(400);
     expect((bad.body as { problems: string[] }).problems).toEqual([expect.stringMatching(/^table:/), expect.stringMatching(/^landedAt:/)]);
@@ -226,12 +230,14 @@ describe('webhook server', () => {
     expect(drift.body).toEqual(expect.objectContaining({ action: 'driftCheck', workflowId: `drift-${uc}-a1`, workflowType: 'driftCheck' }));
     started.add(`drift-${uc}-a1`);
     expect((await env.client.workflow.getHandle(`drift-${uc}-a1`).describe()).type).toBe('driftCheck');
+    expect(driftInputSchema.safeParse(await startInput(`drift-${uc}-a1`)).success).toBe(true);
 
     const critical = await post('/v1/events/alert', { useCase: uc, kind: 'serving-error', severity: 'critical' }, { source: 'monitor', secret: MONITOR_SECRET, deliveryId: 'a2' });
     expect(critical.status).toBe(202);
     expect(critical.body).toEqual(expect.objectContaining({ action: 'rollback', workflowId: `rollback-${uc}-a2` }));
     started.add(`rollback-${uc}-a2`);
     expect(await startInput(`rollback-${uc}-a2`)).toEqual(expect.objectContaining({ useCase: uc, by: 'alert:monitor', reason: 'critical serving-error alert from monitor' }));
+    expect(rollbackInputSchema.safeParse(await startInput(`rollback-${uc}-a2`)).success).toBe(true);
 
     const info = await post('/v1/events/alert', { useCase: uc, kind: 'serving-error', severity: 'warning' }, { source: 'monitor', secret: MONITOR_SECRET, deliveryId: 'a3' });
     expect(info.status).toBe(200);

@@ -36,7 +36,7 @@ const RESPONSES: Record<string, { description: string; schema: object }> = {
   '400': { description: 'Malformed JSON, an invalid body (problems by field path) or a missing delivery id', schema: { $ref: '#/components/schemas/Problem' } },
   '401': { description: 'Not authenticated: missing or bad signature, unknown source, timestamp outside the window', schema: { $ref: '#/components/schemas/Problem' } },
   '404': { description: 'No such workflow', schema: { $ref: '#/components/schemas/Problem' } },
-  '409': { description: 'The workflow is not waiting, or its validator refused the decision', schema: { $ref: '#/components/schemas/Problem' } },
+  '409': { description: 'Approvals: the workflow is not waiting or refused the decision. Any endpoint: this exact signed request was already accepted under another delivery id', schema: { $ref: '#/components/schemas/Problem' } },
   '413': { description: 'Body too large', schema: { $ref: '#/components/schemas/Problem' } },
   '504': { description: 'The workflow did not take the decision in time', schema: { $ref: '#/components/schemas/Problem' } },
 };
@@ -73,7 +73,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[], limits: { maxB
         ],
         requestBody: { required: true, content: { 'application/json': { schema: bodySchema(route.body) } } },
         responses: Object.fromEntries(
-          route.responses.map((code) => [code, { description: RESPONSES[code]!.description, content: { 'application/json': { schema: RESPONSES[code]!.schema } } }]),
+          [...new Set([...route.responses, '409'])].sort().map((code) => [code, { description: RESPONSES[code]!.description, content: { 'application/json': { schema: RESPONSES[code]!.schema } } }]),
         ),
       },
     };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ALERT_KINDS, SEVERITIES } from '../config/webhooks';
 import { approvalDecisionSchema } from '../domain/approval';
+import { rollbackInputSchema } from '../domain/loops';
 import { formatIssue, rolloutPlanSchema } from '../domain/plan';
 
 /**
@@ -42,18 +43,8 @@ export const approvalRequestSchema = approvalDecisionSchema
   })
   .describe('A decision at the approval gate a rollout is waiting at');
 
-export const rollbackRequestSchema = z
-  .object({
-    useCase: useCase.describe('The use case to roll back'),
-    toVersion: z
-      .string()
-      .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'use a model version id as the registry shows it')
-      .optional()
-      .describe('Defaults to the previous good version'),
-    reason: z.string().trim().min(3, 'give a reason of at least 3 characters').max(2000),
-    by: z.string().trim().min(1, 'say who rolls back (by)').max(200),
-  })
-  .describe('Move serving back to a previous model version');
+/** The rollback workflow's own input schema: what the endpoint accepts is exactly what the workflow takes. */
+export const rollbackRequestSchema = rollbackInputSchema.describe('Move serving back to a previous model version');
 
 export type DataLanded = z.infer<typeof dataLandedSchema>;
 export type Alert = z.infer<typeof alertSchema>;
@@ -70,6 +61,8 @@ export interface WebhookTrigger {
 }
 export interface RetrainInput {
   readonly useCase: string;
+  /** Recorded in the retrain's audit log */
+  readonly reason: string;
   readonly trigger: WebhookTrigger & { kind: 'data-landed'; table?: string; landedAt: string };
 }
 export interface DriftCheckInput {

@@ -167,8 +167,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         throw new HttpError(400, `${HEADERS.delivery} header required: the sender's unique id of this delivery (letters, digits, ".", "_", "-"; at most 128)`);
       }
       if (!replays.check(verified.signature, deliveryId)) {
-        request.log.warn({ source: verified.source, deliveryId }, 'webhook refused: signature replayed with another delivery id');
-        throw new HttpError(401, 'unauthenticated: this signature was already used with another delivery id');
+        // Same bytes, same second, new delivery id: a replayed capture, or a sender re-sending one event under a new id.
+        request.log.warn({ source: verified.source, deliveryId }, 'webhook refused: signature reused with another delivery id');
+        throw new HttpError(409, `this exact signed request was already accepted under another ${HEADERS.delivery}; nothing was started. To send it again on purpose, sign it anew (new timestamp)`);
       }
       let body: unknown;
       try {
@@ -259,6 +260,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         const event = parse(dataLandedSchema, body, 'data-landed event');
         const input: RetrainInput = {
           useCase: event.useCase,
+          reason: `${event.table ?? 'data'} landed at ${event.landedAt} (webhook from ${d.source})`.slice(0, 500),
           trigger: { ...trigger('data-landed', d), kind: 'data-landed', ...(event.table ? { table: event.table } : {}), landedAt: event.landedAt },
         };
         const started = await start(WORKFLOW_TYPES.retrain, `retrain-${event.useCase}-${d.deliveryId}`, [input], {
