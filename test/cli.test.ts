@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { deleteSchedule } from '../platform/schedules';
 import { STATUS, USE_CASE } from '../workflows/definitions';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
@@ -169,4 +170,78 @@ describe('aimo CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/schedules\.0\.loop: expected "retrain" or "drift"/);
   });
+});
+
+/**
+ * `rollout start --wait` following a real rollout run by the product's worker
+ * in this test process, and `approve` from a second CLI process letting it go
+ * on past its approval gate.
+ */
+describe('aimo CLI with a running rollout', () => {
+  let env: TestWorkflowEnvironment;
+  let warehouse: DuckDbWarehouse | undefined;
+  const taskQueue = uniqueTaskQueue('cli-wait');
+  const uc = `cli-wait-${randomBytes(3).toString('hex')}`;
+
+  beforeAll(async () => {
+    env = await connectToTestServer();
+  });
+
+  afterAll(async () => {
+    await deleteSchedule(env.client, `aimo-${uc}-retrain`);
+    await deleteSchedule(env.client, `aimo-${uc}-drift`);
+    await warehouse?.close();
+    await env?.teardown();
+  });
+
+  it('follows the rollout step by step, stops at the gate, and finishes after `aimo approve`', async () => {
+    const { createActivities } = await import('../activities');
+    const fixtures = await import('./support/rollout-fixtures');
+    const { createTestWorker } = await import('./support/temporal');
+    warehouse = await fixtures.seededWarehouse(20_000);
+    const worker = await createTestWorker(env, createActivities({ warehouse, hashSalt: fixtures.TEST_SALT, dataDir: fixtures.tempDataDir(), temporalClient: env.client }), taskQueue);
+    const dir = mkdtempSync(join(tmpdir(), 'aimo-cli-wait-'));
+    const file = join(dir, 'plan.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        useCase: uc,
+        kpi: { metric: 'cac', channel: 'paid_search', market: 'DE', targetChange: -0.15, deadline: '2026-06-30' },
+        windows: { asOf: '2026-03-04' },
+        approval: { beforeExperiment: true, timeout: '1 hour' },
+        experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', outcomeSource: 'simulator' },
+      }),
+    );
+    const childEnv = { PATH: process.env['PATH'] ?? '', HOME: dir, TEMPORAL_ADDRESS: process.env['AIMO_TEST_TEMPORAL_ADDRESS']!, AIMO_TASK_QUEUE: taskQueue };
+    const workflowId = `rollout-${uc}-wait-1`;
+
+    const outcome = await worker.runUntil(async () => {
+      const child = spawn(process.execPath, [BIN, 'rollout', 'start', file, '--id', 'wait-1', '--wait'], { cwd: dir, env: childEnv });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+      try {
+        const until = Date.now() + 120_000;
+        while (!stdout.includes('waiting for approval') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+        expect(stdout).toContain(`npx aimo approve ${workflowId} --by <you>`);
+        const approve = await aimo(['approve', workflowId, '--by', 'ana@growth', '--reason', 'looks right'], childEnv);
+        expect(approve.stderr).toBe('');
+        expect(approve.stdout).toBe(`Approved the experiment gate of ${workflowId} as ana@growth.\n`);
+        const code = await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(-2), 120_000))]);
+        return { code, stdout, stderr };
+      } finally {
+        child.kill();
+      }
+    });
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    const lines = outcome.stdout.split('\n');
+    expect(lines[0]).toBe(`Started: ${workflowId} (run ${(await env.client.workflow.getHandle(workflowId).describe()).runId})`);
+    for (const step of ['kpi', 'inventory', 'data-path', 'baseline-model', 'guardrails', 'experiment']) {
+      expect(lines.some((l) => new RegExp(`^  \\[(ok  |FAIL|skip)\\] ${step} `).test(l))).toBe(true);
+    }
+    expect(outcome.stdout).toMatch(/^Rollout completed$/m);
+  }, 300_000);
 });
