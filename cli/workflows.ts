@@ -197,13 +197,15 @@ export async function status(ctx: CliContext, workflowId: string, options: { jso
   let result: unknown;
   let failure: string | undefined;
   if (desc.status.name === 'RUNNING') {
+    const asked = Date.now();
     try {
-      live = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery));
+      live = await client.withDeadline(asked + QUERY_TIMEOUT_MS, () => handle.query(statusQuery));
     } catch (err) {
-      liveProblem =
-        err instanceof Error && /deadline/i.test(`${err.message} ${String((err as { cause?: unknown }).cause)}`)
-          ? `no worker answered the status query within ${QUERY_TIMEOUT_MS / 1000} s (is a worker running on task queue ${desc.taskQueue}?)`
-          : `the status query failed: ${err instanceof Error ? err.message : String(err)}`;
+      const cause = (err as { cause?: unknown }).cause;
+      const timedOut = Date.now() - asked >= QUERY_TIMEOUT_MS * 0.9 || /deadline/i.test(`${String(err)} ${String(cause)}`);
+      liveProblem = timedOut
+        ? `no worker answered the status query within ${QUERY_TIMEOUT_MS / 1000} s (is a worker running on task queue ${desc.taskQueue}?)`
+        : `the status query failed: ${cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err)}`;
     }
   } else if (desc.status.name === 'COMPLETED') {
     result = await handle.result();

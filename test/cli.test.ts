@@ -181,7 +181,8 @@ describe('aimo CLI with a running rollout', () => {
   let env: TestWorkflowEnvironment;
   let warehouse: DuckDbWarehouse | undefined;
   const taskQueue = uniqueTaskQueue('cli-wait');
-  const uc = `cli-wait-${randomBytes(3).toString('hex')}`;
+  // Fixed: the model's holdout split is keyed by the use case, so a fixed name gives the same numbers every run.
+  const uc = 'cli-wait';
 
   beforeAll(async () => {
     env = await connectToTestServer();
@@ -204,13 +205,13 @@ describe('aimo CLI with a running rollout', () => {
     const file = join(dir, 'plan.json');
     writeFileSync(
       file,
-      JSON.stringify({
-        useCase: uc,
-        kpi: { metric: 'cac', channel: 'paid_search', market: 'DE', targetChange: -0.15, deadline: '2026-06-30' },
-        windows: { asOf: '2026-03-04' },
-        approval: { beforeExperiment: true, timeout: '1 hour' },
-        experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', outcomeSource: 'simulator' },
-      }),
+      JSON.stringify(
+        fixtures.testPlan({
+          useCase: uc,
+          approval: { beforeExperiment: true, timeout: '1 hour', onTimeout: 'reject' },
+          experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', outcomeSource: 'simulator' },
+        }),
+      ),
     );
     const childEnv = { PATH: process.env['PATH'] ?? '', HOME: dir, TEMPORAL_ADDRESS: process.env['AIMO_TEST_TEMPORAL_ADDRESS']!, AIMO_TASK_QUEUE: taskQueue };
     const workflowId = `rollout-${uc}-wait-1`;
@@ -229,7 +230,9 @@ describe('aimo CLI with a running rollout', () => {
         const approve = await aimo(['approve', workflowId, '--by', 'ana@growth', '--reason', 'looks right'], childEnv);
         expect(approve.stderr).toBe('');
         expect(approve.stdout).toBe(`Approved the experiment gate of ${workflowId} as ana@growth.\n`);
-        const code = await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(-2), 120_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        const code = await Promise.race([exited, new Promise<number>((r) => (timer = setTimeout(() => r(-2), 120_000)))]);
+        clearTimeout(timer);
         return { code, stdout, stderr };
       } finally {
         child.kill();

@@ -18,7 +18,8 @@ import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './suppor
  * are incomplete, this test fails saying exactly what is missing.
  */
 const SECRET = 'approvals-secret-'.padEnd(48, 'k');
-const useCase = `wh-appr-${Date.now().toString(36)}`;
+// Fixed: the model's holdout split is keyed by the use case, so a fixed name gives the same numbers every run.
+const useCase = 'wh-approval';
 
 describe('approval webhook with the real rollout', () => {
   let env: TestWorkflowEnvironment;
@@ -26,6 +27,7 @@ describe('approval webhook with the real rollout', () => {
   let warehouse: DuckDbWarehouse | undefined;
   let missing: string | undefined;
   let worker: Worker | undefined;
+  let fixtures: typeof import('./support/rollout-fixtures') | undefined;
   const taskQueue = uniqueTaskQueue('approval');
 
   beforeAll(async () => {
@@ -34,7 +36,7 @@ describe('approval webhook with the real rollout', () => {
       const workflows = await import('../workflows');
       if (typeof (workflows as Record<string, unknown>)['rollout'] !== 'function') throw new Error('workflows/index.ts does not export `rollout`');
       const { createActivities } = await import('../activities');
-      const fixtures = await import('./support/rollout-fixtures');
+      fixtures = await import('./support/rollout-fixtures');
       warehouse = await fixtures.seededWarehouse(20_000);
       const activities = createActivities({ warehouse, hashSalt: fixtures.TEST_SALT, dataDir: fixtures.tempDataDir(), temporalClient: env.client });
       worker = await createTestWorker(env, activities, taskQueue);
@@ -89,14 +91,13 @@ describe('approval webhook with the real rollout', () => {
     if (missing || !worker) {
       throw new Error(`The rollout workflow cannot run yet, so the approval webhook cannot be tested end to end: ${missing}`);
     }
-    const plan = {
+    // The demo plan (its guardrails suit the simulated data), with a gate before a two-second experiment.
+    const plan = fixtures!.testPlan({
       useCase,
-      kpi: { metric: 'cac', channel: 'paid_search', market: 'DE', targetChange: -0.15, deadline: '2026-06-30' },
-      windows: { asOf: '2026-03-04', featureDays: 56, labelDays: 14 },
       approval: { beforeExperiment: true, timeout: '1 hour', onTimeout: 'reject' },
       experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', outcomeSource: 'simulator' },
-      scale: { targets: [] },
-    };
+      scale: { targets: [], maxConcurrent: 1 },
+    });
     const result = await worker.runUntil(async () => {
       const started = await post('/v1/rollouts', plan, 'appr-start');
       expect(started.status).toBe(202);

@@ -325,6 +325,7 @@ describe('webhook server', () => {
       expect(notReady.status).toBe(503);
     } finally {
       await orphan.close();
+      await deadClient.connection.close();
     }
   });
 
