@@ -1,7 +1,7 @@
 import { NonRetryableError } from '../domain/errors';
 import type { SqlParams } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
-import { DEFAULT_MOBILE_PREFIX, MARKET_PRICE_LEVELS, MOBILE_PREFIXES } from './model';
+import { DEFAULT_MOBILE_NUMBER, MARKET_PRICE_LEVELS, MOBILE_NUMBERS } from './model';
 import type { ResolvedDatasetOptions } from './options';
 import { fnv1a32, SqlRandom } from './random';
 import { caseOverCumulative, int, lookup, num, timestampAt } from './sql';
@@ -33,6 +33,8 @@ export interface SimContext {
   priceLevelOf(indexExpr: string): string;
   /** SQL: the mobile number prefix of a market index */
   phonePrefixOf(indexExpr: string): string;
+  /** SQL: how many digits follow the prefix in a market's mobile numbers */
+  phoneDigitsOf(indexExpr: string): string;
 }
 
 /**
@@ -69,7 +71,7 @@ export function createContext(wh: Warehouse, options: ResolvedDatasetOptions): S
   const params: Record<string, string> = { start_date: options.startDate };
   markets.forEach((m, k) => {
     params[`market_${k}`] = m;
-    params[`phone_prefix_${k}`] = MOBILE_PREFIXES[m] ?? DEFAULT_MOBILE_PREFIX;
+    params[`phone_prefix_${k}`] = (MOBILE_NUMBERS[m] ?? DEFAULT_MOBILE_NUMBER).prefix;
   });
   const byIndex = (indexExpr: string, value: (k: number) => string) =>
     lookup(
@@ -96,5 +98,6 @@ export function createContext(wh: Warehouse, options: ResolvedDatasetOptions): S
       ),
     priceLevelOf: (indexExpr) => byIndex(indexExpr, (k) => num(MARKET_PRICE_LEVELS[k % MARKET_PRICE_LEVELS.length]!)),
     phonePrefixOf: (indexExpr) => byIndex(indexExpr, (k) => `@phone_prefix_${k}`),
+    phoneDigitsOf: (indexExpr) => byIndex(indexExpr, (k) => int((MOBILE_NUMBERS[markets[k]!] ?? DEFAULT_MOBILE_NUMBER).digits)),
   };
 }

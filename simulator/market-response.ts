@@ -32,7 +32,7 @@ export interface MarketResponseSummary {
   readonly converters: { readonly control: number; readonly treatment: number };
   /** The true conversion probabilities averaged over each arm */
   readonly expectedConversion: { readonly control: number; readonly treatment: number };
-  /** Assigned users the simulated market does not know (not in truth_users); they get no orders */
+  /** Assigned users left out: not in truth_users, or without one arm of control | treatment; they get no orders */
   readonly unknownUsers: number;
   readonly ordersWritten: number;
 }

@@ -105,22 +105,22 @@ export const CLICK_LOSS = [0.06, 0.18];
 /** Price level of a market relative to the first, cycled over the market list */
 export const MARKET_PRICE_LEVELS = [1, 0.9, 1.1, 0.95, 1.05, 0.85, 1.15];
 
-/** E.164 prefixes of mobile numbers by market; other markets get a neutral test prefix */
-export const MOBILE_PREFIXES: Readonly<Record<string, string>> = {
-  DE: '+4915',
-  FR: '+336',
-  UK: '+447',
-  GB: '+447',
-  ES: '+346',
-  IT: '+393',
-  NL: '+316',
-  AT: '+43664',
-  CH: '+4179',
-  US: '+1555',
-  PL: '+4850',
-  SE: '+467',
+/** Mobile numbers by market (E.164: prefix, then this many digits); other markets get a neutral test prefix */
+export const MOBILE_NUMBERS: Readonly<Record<string, { prefix: string; digits: number }>> = {
+  DE: { prefix: '+4915', digits: 9 },
+  FR: { prefix: '+336', digits: 8 },
+  UK: { prefix: '+447', digits: 9 },
+  GB: { prefix: '+447', digits: 9 },
+  ES: { prefix: '+346', digits: 8 },
+  IT: { prefix: '+393', digits: 9 },
+  NL: { prefix: '+316', digits: 8 },
+  AT: { prefix: '+43664', digits: 7 },
+  CH: { prefix: '+4179', digits: 7 },
+  US: { prefix: '+1555', digits: 7 },
+  PL: { prefix: '+4850', digits: 7 },
+  SE: { prefix: '+467', digits: 8 },
 };
-export const DEFAULT_MOBILE_PREFIX = '+999';
+export const DEFAULT_MOBILE_NUMBER = { prefix: '+999', digits: 8 };
 
 export const FIRST_NAMES = [
   'anna', 'lukas', 'marie', 'paul', 'sophie', 'leon', 'emma', 'louis', 'lea', 'hugo', 'chloe', 'jules',

@@ -105,6 +105,7 @@ describe('simulator', () => {
 
       expect(await scalar(`SELECT COUNT(*) FROM raw.users WHERE email IS NULL OR phone IS NULL OR market IS NULL`)).toBe(0);
       expect(await scalar(`SELECT COUNT(*) FROM raw.users WHERE NOT regexp_matches(email, '^[a-z]+\\.[0-9]+@example\\.(com|net|org)$')`)).toBe(0);
+      expect(await scalar(`SELECT COUNT(*) FROM raw.users WHERE NOT regexp_matches(phone, '^\\+(4915[0-9]{9}|336[0-9]{8}|447[0-9]{9})$')`)).toBe(0);
 
       const channels = await wh.query<{ channel: string; share: number }>(
         `SELECT channel, COUNT(*) / SUM(COUNT(*)) OVER () AS share FROM raw.sessions GROUP BY channel ORDER BY channel`,

@@ -41,7 +41,7 @@ export async function buildWorkUsers(ctx: SimContext): Promise<void> {
               ${u('crm_id')} AS u_crm,
               ${u('phone')} AS u_phone,
               ${u('devices')} AS u_devices,
-              CAST(floor(${u('phone_digits')} * 100000000) AS BIGINT) AS phone_digits
+              CAST(floor(${u('phone_digits')} * 1000000000) AS BIGINT) AS phone_digits
        FROM keyed
      ), categories AS (
        SELECT *,
@@ -78,7 +78,7 @@ export async function buildWorkUsers(ctx: SimContext): Promise<void> {
             u_phone < ${num(L.phoneShare)} AS has_phone,
             1 + CAST(u_devices < ${num(L.secondDeviceShare)} AS INTEGER) + CAST(u_devices < ${num(L.thirdDeviceShare)} AS INTEGER) AS devices,
             concat(first_name, '.', idx, '@', email_domain) AS email,
-            ${ctx.phonePrefixOf('market_idx')} || lpad(CAST(phone_digits AS VARCHAR), 8, '0') AS phone
+            ${ctx.phonePrefixOf('market_idx')} || right(lpad(CAST(phone_digits AS VARCHAR), 9, '0'), ${ctx.phoneDigitsOf('market_idx')}) AS phone
      FROM traits`,
     ctx.params,
   );
