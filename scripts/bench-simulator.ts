@@ -1,6 +1,8 @@
 /**
  * How fast the simulator generates: the demo size (100k users) and a size
- * with ~10M events, each into a fresh on-disk DuckDB file in a temp folder.
+ * with ~10M events, each into a fresh on-disk DuckDB file in a temp folder;
+ * and the demo size in memory, as tests use it (the difference is DuckDB
+ * compressing and writing the tables).
  *
  *   npx tsx scripts/bench-simulator.ts [--users N] [--events N] [--seed N]
  */
@@ -16,7 +18,7 @@ interface Run {
   readonly users: number;
   readonly seconds: number;
   readonly summary: DatasetSummary;
-  readonly fileMb: number;
+  readonly fileMb: number | null;
 }
 
 function positiveInt(text: string | undefined, fallback: number, name: string): number {
@@ -26,13 +28,14 @@ function positiveInt(text: string | undefined, fallback: number, name: string): 
   return n;
 }
 
-async function generateInto(dir: string, label: string, users: number, seed: number): Promise<Run> {
-  const file = join(dir, `${label.replace(/\W+/g, '-')}.duckdb`);
+async function generateInto(dir: string | null, label: string, users: number, seed: number): Promise<Run> {
+  const file = dir === null ? ':memory:' : join(dir, `${label.replace(/\W+/g, '-')}.duckdb`);
   const wh = await DuckDbWarehouse.open(file);
   try {
     const started = process.hrtime.bigint();
     const summary = await generateDataset(wh, { seed, users });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (dir === null) return { label, users, seconds, summary, fileMb: null };
     await wh.execute('CHECKPOINT');
     return { label, users, seconds, summary, fileMb: statSync(file).size / 1e6 };
   } finally {
@@ -56,7 +59,7 @@ function printTable(runs: readonly Run[]): void {
     r.seconds.toFixed(2),
     Math.round(totalRows(r.summary) / r.seconds).toLocaleString('en'),
     Math.round(r.summary.rowCounts.events / r.seconds).toLocaleString('en'),
-    r.fileMb.toFixed(0),
+    r.fileMb === null ? '-' : r.fileMb.toFixed(0),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
@@ -77,7 +80,8 @@ async function main(): Promise<void> {
     const eventsPerUser = demo.summary.rowCounts.events / demo.users;
     const largeUsers = Math.round(targetEvents / eventsPerUser);
     const large = await generateInto(dir, `~${(targetEvents / 1e6).toFixed(0)}M events`, largeUsers, seed);
-    printTable([demo, large]);
+    const inMemory = await generateInto(null, 'demo, in memory', demoUsers, seed);
+    printTable([demo, large, inMemory]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
