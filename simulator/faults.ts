@@ -1,7 +1,7 @@
 import type { SimContext } from './context';
 import type { SqlRandom } from './random';
 import { num } from './sql';
-import { SOURCE_TABLES, type SourceTableName } from './tables';
+import { DUPLICATABLE_TABLES, LATE_LOADING_TABLES, SOURCE_TABLES, type SourceTableName } from './tables';
 
 /**
  * Data faults a real pipeline meets, planted at known rates so data-quality
@@ -46,7 +46,7 @@ function withNullFault(ctx: SimContext, table: string, column: string, expr: str
 
 export function duplicateRateOf(ctx: SimContext, table: SourceTableName): number {
   const faults = ctx.options.faults;
-  return faults && (table === 'sessions' || table === 'events' || table === 'orders') ? faults.duplicateRate : 0;
+  return faults && (DUPLICATABLE_TABLES as readonly string[]).includes(table) ? faults.duplicateRate : 0;
 }
 
 /** SQL: seconds between an event and its load on a normal day — 2 minutes to 2 hours */
@@ -55,7 +55,7 @@ export function loadedAfter(random: SqlRandom, rowHash: string, stream: string):
 }
 
 /** SQL: when a row was loaded — minutes after it happened (`happenedSecond`, since the period start), or 2–10 days for late rows */
-export function loadedAt(ctx: SimContext, table: 'events' | 'orders', happenedSecond: string, rowHash: string): string {
+export function loadedAt(ctx: SimContext, table: (typeof LATE_LOADING_TABLES)[number], happenedSecond: string, rowHash: string): string {
   const r = ctx.random;
   const onTime = loadedAfter(r, rowHash, `load_delay:${table}`);
   const lateRate = ctx.options.faults?.lateRowRate ?? 0;

@@ -4,7 +4,7 @@ import type { Warehouse } from '../../warehouse/warehouse';
 import type { SimContext } from '../context';
 import { DRIFT_FEATURES } from '../options';
 import { int } from '../sql';
-import { TRUTH_TABLES, type TruthTableName } from '../tables';
+import { DUPLICATABLE_TABLES, LATE_LOADING_TABLES, TRUTH_TABLES, type TruthTableName } from '../tables';
 
 /** The latent traits per user: what the simulated market "knows" and a model can only estimate. */
 export async function writeTruthUsers(ctx: SimContext): Promise<void> {
@@ -62,10 +62,10 @@ export async function writeTruthFaults(ctx: SimContext): Promise<void> {
     rows.push({ fault: 'null', table_name: table, column_name: name, rate });
   }
   if (faults && faults.duplicateRate > 0) {
-    for (const table of ['sessions', 'events', 'orders']) rows.push({ fault: 'duplicate', table_name: table, column_name: null, rate: faults.duplicateRate });
+    for (const table of DUPLICATABLE_TABLES) rows.push({ fault: 'duplicate', table_name: table, column_name: null, rate: faults.duplicateRate });
   }
   if (faults && faults.lateRowRate > 0) {
-    for (const table of ['events', 'orders']) rows.push({ fault: 'late', table_name: table, column_name: 'loaded_at', rate: faults.lateRowRate });
+    for (const table of LATE_LOADING_TABLES) rows.push({ fault: 'late', table_name: table, column_name: 'loaded_at', rate: faults.lateRowRate });
   }
   await writeSmallTable(ctx.wh, ctx.options.schema, 'truth_faults', rows);
 }
