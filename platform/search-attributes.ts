@@ -22,13 +22,18 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
   const missing = AIMO_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return [];
+  await registerSearchAttributes(connection, namespace, missing.map((k) => k.name));
+  return missing.map((k) => k.name);
+}
+
+/** Adds search attributes without listing first (the time-skipping test server cannot list them). */
+export async function registerSearchAttributes(connection: Connection, namespace: string, names: readonly string[] = AIMO_SEARCH_ATTRIBUTES.map((k) => k.name)): Promise<void> {
   const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
-  for (const key of missing) searchAttributes[key.name] = INDEXED_VALUE_TYPE[key.type]!;
+  for (const key of AIMO_SEARCH_ATTRIBUTES) if (names.includes(key.name)) searchAttributes[key.name] = INDEXED_VALUE_TYPE[key.type]!;
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   } catch (err) {
     // Another process may have added them between our list and add.
     if (!/already exists/i.test(String(err))) throw err;
   }
-  return missing.map((k) => k.name);
 }

@@ -81,7 +81,7 @@ describe('rollout workflow', () => {
     const result = await run(async (taskQueue) => {
       const handle = await env.client.workflow.start(rollout, { taskQueue, workflowId: 'rollout-rt-approve-1', args: [plan] });
       await waitFor(async () => (await handle.query(statusQuery)).state === 'waiting-approval');
-      await expect(handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: '', reason: 'x' } as never] })).rejects.toThrow(/by: say who decides/);
+      expect(await updateError(handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: '', reason: 'x' } as never] }))).toMatch(/by: say who decides/);
       const accepted = await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'ana@growth', reason: 'model and data look right' }] });
       expect(accepted).toEqual({ accepted: true, gate: 'experiment' });
       return handle.result();
@@ -97,7 +97,7 @@ describe('rollout workflow', () => {
     const plan = testPlan({ useCase: 'rt-reject', approval: { beforeExperiment: true, timeout: '3 days', onTimeout: 'approve' } });
     const result = await run(async (taskQueue) => {
       const handle = await env.client.workflow.start(rollout, { taskQueue, workflowId: 'rollout-rt-reject-1', args: [plan] });
-      await expect(handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'early', reason: 'too soon' }] })).rejects.toThrow(/not waiting/);
+      expect(await updateError(handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'early', reason: 'too soon' }] }))).toMatch(/not waiting/);
       await waitFor(async () => (await handle.query(statusQuery)).state === 'waiting-approval');
       await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'reject', by: 'legal', reason: 'consent text under review' }] });
       return handle.result();
@@ -143,6 +143,17 @@ function oracleAucSql(featuresTable: string): string {
       WHERE f.split = 'holdout'
     ), r AS (SELECT y, AVG(rn) OVER (PARTITION BY p) AS rank FROM (SELECT y, p, ROW_NUMBER() OVER (ORDER BY p) AS rn FROM h) x)
     SELECT (SUM(CASE WHEN y = 1 THEN rank ELSE 0 END) - SUM(y) * (SUM(y) + 1) / 2.0) / (SUM(y) * (COUNT(*) - SUM(y))) AS auc FROM r`;
+}
+
+/** The validator's message of a refused Update. */
+async function updateError(update: Promise<unknown>): Promise<string> {
+  try {
+    await update;
+  } catch (err) {
+    const e = err as Error & { cause?: Error };
+    return `${e.message}: ${e.cause?.message ?? ''}`;
+  }
+  throw new Error('the update was accepted');
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

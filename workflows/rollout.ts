@@ -69,7 +69,7 @@ export async function rollout(input: unknown): Promise<RolloutResult> {
     tracker.begin('kpi');
     const kpi = await dataActivities.measureKpiBaseline({ ctx, plan });
     result.kpi = kpi;
-    tracker.done('kpi', 'passed', `${plan.kpi.metric} baseline ${fmt(kpi.baseline)} → target ${fmt(kpi.target)}`, {
+    tracker.done('kpi', kpi.baseline === null ? 'failed' : 'passed', `${plan.kpi.metric} baseline ${fmt(kpi.baseline)} → target ${fmt(kpi.target)}`, {
       baseline: kpi.baseline,
       target: kpi.target,
     });

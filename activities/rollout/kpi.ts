@@ -14,6 +14,8 @@ export interface KpiBaseline {
   readonly window: { readonly from: string; readonly to: string };
   /** The aggregates the baseline was computed from */
   readonly components: Record<string, number>;
+  /** Source tables that were missing, so no baseline could be measured */
+  readonly missingSources?: string[];
 }
 
 interface KpiComponents {
@@ -102,6 +104,14 @@ export function createKpiActivities({ warehouse }: ActivityDependencies) {
     async measureKpiBaseline({ ctx, plan }: { ctx: RolloutContext; plan: RolloutPlan }): Promise<KpiBaseline> {
       const to = plan.windows.asOf;
       const from = addDaysIso(to, -plan.kpi.baselineDays);
+      // A missing source is the inventory's to report (as a blocking gap, with every other gap); here it only means no baseline.
+      const needed = (['spend', 'orders', 'sessions'] as const).map((source) => sourceTable(plan, source));
+      const missing = [];
+      for (const table of needed) if (!(await warehouse.tableExists(table))) missing.push(`${table.schema}.${table.name}`);
+      if (missing.length > 0) {
+        log.warn('KPI baseline not measurable: source tables missing', { missing });
+        return { metric: plan.kpi.metric, baseline: null, target: null, window: { from, to }, components: {}, missingSources: missing };
+      }
       const components = await measureKpiComponents(warehouse, plan, from, to);
       const baseline = kpiValue(plan.kpi.metric, components);
       const target = baseline === null ? null : baseline * (1 + plan.kpi.targetChange);

@@ -3,6 +3,7 @@ import { TestWorkflowEnvironment, type EphemeralServerExecutable } from '@tempor
 import type { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { createLogger } from '../../platform/logger';
+import { registerSearchAttributes } from '../../platform/search-attributes';
 import { installTemporalRuntime } from '../../platform/temporal-runtime';
 import { createAimoWorker } from '../../workers/create-worker';
 
@@ -17,9 +18,12 @@ export function connectToTestServer(): Promise<TestWorkflowEnvironment> {
 }
 
 /** A time-skipping test server of this test file's own (timers complete as soon as nothing else is pending). */
-export function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   const executable = JSON.parse(process.env['AIMO_TEST_TIME_SKIPPING_EXECUTABLE'] ?? '{"type":"cached-download"}') as EphemeralServerExecutable;
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+  // The test server has no start-up flag for search attributes; register them as the product does.
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
 export function uniqueTaskQueue(prefix = 'test'): string {
