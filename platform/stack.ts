@@ -7,6 +7,8 @@ import { openWarehouse } from '../warehouse/open';
 import type { Warehouse } from '../warehouse/warehouse';
 import { createAimoWorker } from '../workers/create-worker';
 import { seedWarehouse, type rollout } from '../workflows';
+import { loadWebhookConfig } from '../config/webhooks';
+import { startWebhookServer } from '../webhooks';
 import { startDemoRollout, summariseDemo } from './demo';
 import { ensureDevServer, type DevServer } from './dev-server';
 import { createLogger, type Logger } from './logger';
@@ -26,6 +28,7 @@ export interface Stack {
   readonly client: Client;
   readonly warehouse: Warehouse;
   readonly server: DevServer;
+  readonly webhookUrl?: string;
   shutdown(reason: string): Promise<void>;
 }
 
@@ -106,6 +109,14 @@ export async function startStack(): Promise<Stack> {
       logger.info(seeded.seeded ? 'simulated dataset seeded into DuckDB' : 'DuckDB warehouse already has data');
     }
 
+    // Webhooks need signing secrets; without them there is nothing that may be served.
+    let webhookUrl: string | undefined;
+    if (process.env['AIMO_WEBHOOK_SECRETS']) {
+      const webhooks = await startWebhookServer({ client, logger, ...loadWebhookConfig(config) });
+      stops.push(['webhook server', () => webhooks.close()]);
+      webhookUrl = webhooks.url;
+    }
+
     let stopping: Promise<void> | undefined;
     return {
       config,
@@ -113,6 +124,7 @@ export async function startStack(): Promise<Stack> {
       client,
       warehouse,
       server,
+      ...(webhookUrl ? { webhookUrl } : {}),
       shutdown(reason: string) {
         stopping ??= (async () => {
           logger.info({ reason }, 'shutting down: draining the worker, then stopping the server');
@@ -138,6 +150,7 @@ export async function runStack(options: StackOptions): Promise<void> {
     `  Worker:        task queue "${config.taskQueues.main}"`,
     `  Warehouse:     ${config.warehouse}${config.warehouse === 'duckdb' ? ` (${config.duckdbPath})` : ''}`,
     `  Metrics:       http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
+    `  Webhooks:      ${stack.webhookUrl ? `${stack.webhookUrl} (OpenAPI at /openapi.json)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
