@@ -8,6 +8,7 @@ import { getAlias } from '../serving/registry';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { rollout } from '../workflows';
 import { approvalUpdate, statusQuery } from '../workflows/definitions';
+import { recordHistory } from './support/histories';
 import { seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 import { connectToTestServer, createTestWorker, startTimeSkippingServer, uniqueTaskQueue } from './support/temporal';
 
@@ -48,6 +49,7 @@ describe('rollout workflow', () => {
     const result: RolloutResult = await run((taskQueue) =>
       env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-rt-full-1', args: [plan] }),
     );
+    await recordHistory(env.client, 'rollout-rt-full-1', 'rollout-full');
     expect(result.status).toBe('completed');
     expect(result.steps.map((s) => s.step)).toEqual(['kpi', 'inventory', 'data-path', 'baseline-model', 'guardrails', 'experiment', 'automation', 'scale']);
 
@@ -86,6 +88,7 @@ describe('rollout workflow', () => {
       expect(accepted).toEqual({ accepted: true, gate: 'experiment' });
       return handle.result();
     });
+    await recordHistory(env.client, 'rollout-rt-approve-1', 'rollout-approved');
     expect(result.status).toBe('completed');
     const audit = await warehouse.query<{ decision: string; actor: string }>(
       `SELECT decision, actor FROM aimo.audit_log WHERE workflow_id = 'rollout-rt-approve-1' AND step = 'experiment' ORDER BY seq`,
@@ -102,6 +105,7 @@ describe('rollout workflow', () => {
       await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'reject', by: 'legal', reason: 'consent text under review' }] });
       return handle.result();
     });
+    await recordHistory(env.client, 'rollout-rt-reject-1', 'rollout-rejected');
     expect(result.status).toBe('rejected');
     expect(result.failure).toMatch(/legal: consent text under review/);
     expect(result.experiment).toBeUndefined();
