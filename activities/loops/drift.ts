@@ -8,7 +8,7 @@ import type { RolloutContext } from '../../domain/rollout-context';
 import { tableRef } from '../../warehouse/identifiers';
 import { WORKFLOW_TYPES } from '../../workflows/definitions';
 import type { ActivityDependencies } from '../dependencies';
-import { upsertAimoRow } from '../rollout/aimo-tables';
+import { stableJson, upsertAimoRow } from '../rollout/aimo-tables';
 
 export interface DriftFeatureRow {
   readonly feature: string;
@@ -91,7 +91,7 @@ export function createDriftActivities({ warehouse, temporalClient }: ActivityDep
         champion_version: input.championVersionId,
         dataset_drift: result.datasetDrift,
         drifted_share: result.driftedShare,
-        report_json: JSON.stringify(result),
+        report_json: stableJson(result),
       });
       log.info('drift computed', { datasetDrift: result.datasetDrift, drifted: result.driftedFeatures });
       return result;

@@ -6,7 +6,7 @@ import { PROPENSITY_MODELS, type PropensityModelName } from '../../domain/propen
 import type { RolloutContext } from '../../domain/rollout-context';
 import { buildModelSql, modelTable } from '../../pipelines/propensity';
 import type { ActivityDependencies } from '../dependencies';
-import { ensureAimoTables, upsertAimoRow } from './aimo-tables';
+import { ensureAimoTables, stableJson, upsertAimoRow } from './aimo-tables';
 
 export interface ModelRun {
   readonly model: PropensityModelName;
@@ -43,7 +43,7 @@ export function createDataPathActivities({ warehouse, hashSalt }: ActivityDepend
           success: result.success,
           unexpected_count: result.unexpectedCount,
           unexpected_percent: result.unexpectedPercent,
-          result_json: JSON.stringify(result),
+          result_json: stableJson(result),
         });
       }
       const seconds = (performance.now() - started) / 1000;

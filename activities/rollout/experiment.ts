@@ -7,7 +7,7 @@ import { srmTest } from '../../domain/stats';
 import { modelTable } from '../../pipelines/propensity';
 import { simulateMarketResponse } from '../../simulator';
 import type { ActivityDependencies } from '../dependencies';
-import { upsertAimoRow } from './aimo-tables';
+import { stableJson, upsertAimoRow } from './aimo-tables';
 import type { ModelVersion } from './model';
 import { sourceTable } from './sources';
 
@@ -124,7 +124,7 @@ export function createExperimentActivities({ warehouse }: ActivityDependencies) 
         experiment_id: assignment.experimentId,
         use_case: ctx.useCase,
         workflow_id: ctx.workflowId,
-        readout_json: JSON.stringify(readout),
+        readout_json: stableJson(readout),
         ship,
       });
       return readout;

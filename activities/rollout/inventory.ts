@@ -3,7 +3,7 @@ import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout-context';
 import type { ColumnInfo, Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
-import { upsertAimoRow } from './aimo-tables';
+import { stableJson, upsertAimoRow } from './aimo-tables';
 import { sourceTable, type SourceName } from './sources';
 
 type TypeFamily = 'string' | 'number' | 'timestamp' | 'date' | 'bool';
@@ -168,7 +168,7 @@ export function createInventoryActivities({ warehouse }: ActivityDependencies) {
           workflow_id: ctx.workflowId,
           source: source.source,
           use_case: ctx.useCase,
-          report_json: JSON.stringify(source),
+          report_json: stableJson(source),
           blocking: source.blocking.length,
           warnings: source.warnings.length,
         });

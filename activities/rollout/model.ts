@@ -7,7 +7,7 @@ import { PROPENSITY_FEATURES } from '../../domain/propensity-pipeline';
 import type { RolloutContext } from '../../domain/rollout-context';
 import { modelTable } from '../../pipelines/propensity';
 import type { ActivityDependencies } from '../dependencies';
-import { upsertAimoRow } from './aimo-tables';
+import { stableJson, upsertAimoRow } from './aimo-tables';
 
 export interface ModelMetrics {
   readonly auc: number;
@@ -100,8 +100,8 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
         workflow_id: ctx.workflowId,
         status: 'registered',
         features_json: JSON.stringify(featureNames),
-        model_json: JSON.stringify(model),
-        metrics_json: JSON.stringify({ ...metrics, fairness: version.fairness }),
+        model_json: stableJson(model),
+        metrics_json: stableJson({ ...metrics, fairness: version.fairness }),
         lineage_json: JSON.stringify({ plan, featuresTable: version.featuresTable, scoresTable: version.scoresTable, workflowId: ctx.workflowId }),
         registered_at: registeredAt,
       });
