@@ -58,10 +58,10 @@ export async function upsertAimoRow(wh: Warehouse, name: AimoTable, row: Record<
 }
 
 /**
- * JSON for stored documents with floats cut to 12 significant digits: a
+ * JSON for stored documents with floats cut to 9 significant digits: a
  * warehouse may sum doubles in a different order on a retry (parallel
  * aggregation), and the last bits must not make the retried row differ.
  */
 export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && Number.isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(12)) : v));
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && Number.isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(9)) : v));
 }
