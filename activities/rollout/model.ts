@@ -34,6 +34,24 @@ export function modelVersionId(useCase: string, workflowId: string): string {
   return `${useCase}-${shortHash(workflowId)}`;
 }
 
+const round = (v: number) => Number(v.toPrecision(10));
+
+/**
+ * The warehouse sums doubles in parallel, so a retried training can differ in
+ * the last bits; ten significant digits keep a retry's version (and its
+ * scores table) identical, far below any difference that matters.
+ */
+function roundModel(model: LogisticModel): LogisticModel {
+  const coefficients: Record<string, number> = {};
+  const standardisation: LogisticModel['standardisation'] = {};
+  for (const f of model.features) {
+    coefficients[f] = round(model.coefficients[f]!);
+    const s = model.standardisation[f]!;
+    standardisation[f] = { mean: round(s.mean), std: round(s.std) };
+  }
+  return { ...model, intercept: round(model.intercept), coefficients, standardisation, trainLogLoss: round(model.trainLogLoss) };
+}
+
 export function createModelActivities({ warehouse }: ActivityDependencies) {
   return {
     /**
@@ -44,7 +62,7 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
     async trainBaselineModel({ ctx, plan, registeredAt }: { ctx: RolloutContext; plan: RolloutPlan; registeredAt: string }): Promise<ModelVersion> {
       const features = modelTable(ctx, 'features');
       const featureNames = [...PROPENSITY_FEATURES];
-      const model = await trainLogisticRegression(warehouse, {
+      const model = roundModel(await trainLogisticRegression(warehouse, {
         table: features,
         features: featureNames,
         label: 'label',
@@ -52,7 +70,7 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
         l2: plan.model.l2,
         maxIterations: 25,
         tolerance: 1e-8,
-      });
+      }));
       heartbeat('trained');
       const score = scoreExpression(warehouse.dialect, model);
       const holdout = { column: 'split', value: 'holdout' };
