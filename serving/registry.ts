@@ -105,9 +105,14 @@ export async function promote(
     await switchServing(wh, change.useCase, version);
     return { ...(await previousOf(wh, change.useCase)), changed: false };
   }
-  if (current) await setAlias(wh, { ...change, alias: 'previous', versionId: current });
-  await setAlias(wh, { ...change, alias: 'champion' });
+  // The champion alias moves last before the view: a retry after a crash either redoes every write or, if
+  // the alias already moved, finds the champion in place and only switches the view.
+  if (current) {
+    await setAlias(wh, { ...change, alias: 'previous', versionId: current });
+    await setVersionStatus(wh, current, 'previous');
+  }
   await setVersionStatus(wh, change.versionId, 'champion');
+  await setAlias(wh, { ...change, alias: 'champion' });
   await switchServing(wh, change.useCase, version);
   return { ...(current ? { previous: current } : {}), changed: true };
 }
@@ -118,29 +123,44 @@ async function previousOf(wh: Warehouse, useCase: string): Promise<{ previous?: 
 }
 
 /** Statuses of versions that failed a gate: never served again by a rollback. */
-const UNSERVABLE = new Set(['rejected', 'failed', 'rolled_back_failed']);
+const UNSERVABLE = new Set(['rejected', 'failed']);
 
 /**
- * Moves serving back to the previous good version (or a named one): champion
- * and previous swap, the view switches, and a second call with the same
- * target changes nothing.
+ * The version a rollback serves: the named one, or else the previous one —
+ * unless the previous version is the one a rollback already moved away from,
+ * in which case the champion stays (asking twice rolls back once). Refuses
+ * versions that do not exist for the use case or failed their gates.
+ */
+export async function rollbackTarget(wh: Warehouse, useCase: string, toVersion?: string): Promise<{ from?: string; to: string }> {
+  const champion = await getAlias(wh, useCase, 'champion');
+  let target = toVersion;
+  if (!target) {
+    const previous = await getAlias(wh, useCase, 'previous');
+    if (!previous) throw new NonRetryableError('NoPreviousVersion', `${useCase} has no previous version to roll back to; name one with toVersion`);
+    const rolledBackFrom = (await getVersion(wh, previous))?.status === 'rolled_back';
+    target = rolledBackFrom && champion ? champion : previous;
+  }
+  const version = await getVersion(wh, target);
+  if (!version || version.useCase !== useCase) {
+    throw new NonRetryableError('UnknownModelVersion', `model version ${target} does not exist for use case ${useCase}; pick one from aimo.model_registry`);
+  }
+  if (UNSERVABLE.has(version.status)) {
+    throw new NonRetryableError('VersionFailedGates', `model version ${target} is ${version.status} (it failed its gates) and cannot serve; pick another version`);
+  }
+  return { ...(champion ? { from: champion } : {}), to: target };
+}
+
+/**
+ * Moves serving to the rollback target in one switch: champion and previous
+ * swap, the view switches. A second call with the same target, or a retry
+ * after a crash part-way, leaves the state of one call.
  */
 export async function rollbackTo(
   wh: Warehouse,
   change: { useCase: string; toVersion?: string; by: string; reason: string; at: string },
 ): Promise<{ from?: string; to: string; changed: boolean }> {
-  const champion = await getAlias(wh, change.useCase, 'champion');
-  const target = change.toVersion ?? (await getAlias(wh, change.useCase, 'previous'));
-  if (!target) {
-    throw new NonRetryableError('NoPreviousVersion', `${change.useCase} has no previous version to roll back to; name one with toVersion`);
-  }
-  const version = await getVersion(wh, target);
-  if (!version || version.useCase !== change.useCase) {
-    throw new NonRetryableError('UnknownModelVersion', `model version ${target} does not exist for use case ${change.useCase}`);
-  }
-  if (UNSERVABLE.has(version.status)) {
-    throw new NonRetryableError('VersionFailedGates', `model version ${target} is ${version.status} (it failed its gates) and cannot serve`);
-  }
+  const { from: champion, to: target } = await rollbackTarget(wh, change.useCase, change.toVersion);
+  const version = (await getVersion(wh, target))!;
   if (champion === target) {
     await switchServing(wh, change.useCase, version);
     return { to: target, changed: false };
@@ -149,8 +169,9 @@ export async function rollbackTo(
     await setAlias(wh, { useCase: change.useCase, alias: 'previous', versionId: champion, by: change.by, reason: change.reason, at: change.at });
     await setVersionStatus(wh, champion, 'rolled_back');
   }
-  await setAlias(wh, { useCase: change.useCase, alias: 'champion', versionId: target, by: change.by, reason: change.reason, at: change.at });
+  // As in promote: the champion alias moves last before the view.
   await setVersionStatus(wh, target, 'champion');
+  await setAlias(wh, { useCase: change.useCase, alias: 'champion', versionId: target, by: change.by, reason: change.reason, at: change.at });
   await switchServing(wh, change.useCase, version);
   return { ...(champion ? { from: champion } : {}), to: target, changed: true };
 }

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { NonRetryableError } from '../domain/errors';
 import { addDaysIso } from '../domain/dates';
+import { SEGMENTS } from './model';
 import { NULLABLE_COLUMNS } from './tables';
+
+type SegmentName = (typeof SEGMENTS)[number]['value'];
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a SQL identifier: letters, digits, underscores');
 const isoDate = z
@@ -35,6 +38,18 @@ const driftSchema = z
     strength: z.number().gt(0).max(1).default(0.5).describe('How far they shift, 0 < strength ≤ 1'),
   })
   .strict();
+
+const promotionSchema = z
+  .object({
+    fromDate: isoDate.describe('First day of the promotion'),
+    toDate: isoDate.optional().describe('First day without it; default: it lasts to the end of the period'),
+    segment: z.enum(SEGMENTS.map((s) => s.value) as [SegmentName, ...SegmentName[]]).describe('The customer segment it targets'),
+    hazardFactor: z.number().gt(1).max(20).describe("Multiplies the segment's daily purchase hazard while it runs"),
+  })
+  .strict()
+  .describe(
+    'A change in who buys, not in what users do: lasting, it is concept drift a retrained model should learn; short, it is an anomaly a model trained on it over-learns',
+  );
 
 const faultsSchema = z
   .object({
@@ -76,6 +91,7 @@ export const datasetOptionsSchema = z
       .describe('Window lengths (days) that truth_propensity is written for'),
     upliftAbsolute: z.number().min(-0.5).max(0.5).default(0.02).describe('Planted treatment effect on window conversion'),
     drift: driftSchema.optional(),
+    promotion: promotionSchema.optional(),
     faults: faultsSchema.optional(),
   })
   .strict()
@@ -84,6 +100,16 @@ export const datasetOptionsSchema = z
       const end = addDaysIso(o.startDate, o.days);
       if (!(o.drift.fromDate > o.startDate && o.drift.fromDate < end)) {
         ctx.addIssue({ code: 'custom', path: ['drift', 'fromDate'], message: `must fall inside the simulated period, after ${o.startDate} and before ${end}` });
+      }
+    }
+    if (o.promotion) {
+      const end = addDaysIso(o.startDate, o.days);
+      const { fromDate, toDate } = o.promotion;
+      if (!(fromDate >= o.startDate && fromDate < end)) {
+        ctx.addIssue({ code: 'custom', path: ['promotion', 'fromDate'], message: `must fall inside the simulated period, from ${o.startDate} and before ${end}` });
+      }
+      if (toDate !== undefined && !(toDate > fromDate && toDate <= end)) {
+        ctx.addIssue({ code: 'custom', path: ['promotion', 'toDate'], message: `must come after fromDate and no later than ${end}` });
       }
     }
   });

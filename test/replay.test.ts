@@ -10,8 +10,18 @@ import './support/temporal';
 describe('replay of recorded histories', () => {
   const histories = committedHistories();
 
-  it('has recorded rollouts: completed, approved by Update and rejected', () => {
-    expect(histories.map((h) => h.name)).toEqual(expect.arrayContaining(['rollout-full', 'rollout-approved', 'rollout-rejected']));
+  it('has recorded rollouts (completed, approved by Update, rejected) and the three loops', () => {
+    expect(histories.map((h) => h.name)).toEqual(
+      expect.arrayContaining([
+        'rollout-full',
+        'rollout-approved',
+        'rollout-rejected',
+        'drift-check-drifted',
+        'retrain-promoted',
+        'retrain-rolled-back',
+        'rollback-previous',
+      ]),
+    );
   });
 
   it.each(histories.map((h) => [h.name, h] as const))('%s replays deterministically', async (_name, { workflowId, history }) => {

@@ -262,6 +262,39 @@ describe('simulator', () => {
     });
   });
 
+  describe('promotion', () => {
+    // The base dataset above, with new customers buying five times as often for two weeks.
+    const promotion = { fromDate: '2026-02-01', toDate: '2026-02-15', segment: 'new', hazardFactor: 5 } as const;
+
+    beforeAll(async () => {
+      await generateDataset(wh, { seed: SEED, users: USERS, schema: 'promo', promotion });
+    });
+
+    const ordersBy = (schema: string) =>
+      wh.query<{ inside: boolean; is_new: boolean; n: number; h: string }>(
+        `SELECT o.order_ts >= TIMESTAMP '2026-02-01' AND o.order_ts < TIMESTAMP '2026-02-15' AS inside, t.segment = 'new' AS is_new,
+                COUNT(*) AS n, CAST(SUM(CAST(hash(o) AS HUGEINT)) AS VARCHAR) AS h
+         FROM ${schema}.orders o JOIN ${schema}.truth_users t USING (user_id) GROUP BY ALL ORDER BY ALL`,
+      );
+
+    it('adds purchases for the promoted segment inside its dates only, leaving every other order as it was', async () => {
+      const [base, promoted] = await Promise.all([ordersBy('raw'), ordersBy('promo')]);
+      const cell = (rows: typeof base, inside: boolean, isNew: boolean) => rows.find((r) => r.inside === inside && r.is_new === isNew)!;
+      for (const [inside, isNew] of [[false, false], [false, true], [true, false]] as const) {
+        expect(cell(promoted, inside, isNew)).toEqual(cell(base, inside, isNew));
+      }
+      const ratio = Number(cell(promoted, true, true).n) / Number(cell(base, true, true).n);
+      expect(ratio).toBeGreaterThan(4);
+      expect(ratio).toBeLessThan(6);
+    });
+
+    it('refuses dates outside the period or in the wrong order, naming the field', async () => {
+      await expect(generateDataset(wh, { seed: 1, users: 100, promotion: { ...promotion, toDate: '2026-01-20' } })).rejects.toThrow(/promotion\.toDate: must come after fromDate/);
+      await expect(generateDataset(wh, { seed: 1, users: 100, promotion: { ...promotion, fromDate: '2027-01-01', toDate: undefined } })).rejects.toThrow(/promotion\.fromDate: must fall inside/);
+      await expect(generateDataset(wh, { seed: 1, users: 100, promotion: { ...promotion, hazardFactor: 1 } })).rejects.toThrow(/promotion\.hazardFactor/);
+    });
+  });
+
   describe('market response', () => {
     const experiment = { assignmentTable: { schema: 'lab', name: 'assignment' }, experimentId: 'exp_demo-1', startDate: '2026-04-01', days: 14, seed: 42 };
 

@@ -88,11 +88,15 @@ type SqlValueForDuck = string | number | bigint | boolean | null;
 
 /**
  * DuckDB errors are about the statement (syntax, catalog, binder, constraint,
- * conversion): retrying the same SQL cannot help. IO errors may be transient.
+ * conversion): retrying the same SQL cannot help. IO errors may be transient,
+ * and so is losing a race to a concurrent transaction (optimistic concurrency
+ * control aborts the later writer; the same statement succeeds on a retry).
  */
-function classifyDuckDbError(err: unknown): Error {
+export function classifyDuckDbError(err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
-  if (/^(IO|Interrupt|Out of Memory) Error/i.test(message)) return err instanceof Error ? err : new Error(message);
+  if (/^(IO|Interrupt|Out of Memory) Error/i.test(message) || /TransactionContext Error|write-write conflict|Transaction conflict/i.test(message)) {
+    return err instanceof Error ? err : new Error(message);
+  }
   const type = /Catalog Error: Table with name/i.test(message) ? 'MissingTable' : 'WarehouseQueryError';
   return new NonRetryableError(type, `DuckDB: ${message}`);
 }

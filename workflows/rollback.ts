@@ -20,7 +20,9 @@ export async function rollback(input: unknown): Promise<RollbackResult> {
   const audit = auditTrail(ctx);
   publish(request.useCase, 'rollback', 'running', `Rollback of ${request.useCase}${request.toVersion ? ` to ${request.toVersion}` : ''}: ${request.reason}`);
   try {
-    const switched = await quickActivities.rollbackServing({ ...request, at: new Date().toISOString() });
+    // The target is fixed once, in history: a retried switch then cannot pick a different "previous".
+    const target = await quickActivities.resolveRollbackTarget({ useCase: request.useCase, ...(request.toVersion ? { toVersion: request.toVersion } : {}) });
+    const switched = await quickActivities.rollbackServing({ ...request, toVersion: target.to, at: new Date().toISOString() });
     await audit('rollback', switched.changed ? 'rolled-back' : 'already-serving', request.reason, request.by, { ...switched });
     publish(request.useCase, 'rollback', 'completed');
     return { useCase: request.useCase, ...switched };

@@ -6,7 +6,7 @@ import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout-context';
 import { modelTable } from '../../pipelines/propensity';
 import { inCanary, startCanary } from '../../serving/canary';
-import { getAlias, getVersion, promote, rollbackTo, setAlias, setVersionStatus, type RegisteredVersion } from '../../serving/registry';
+import { getAlias, getVersion, promote, rollbackTarget, rollbackTo, setAlias, setVersionStatus, type RegisteredVersion } from '../../serving/registry';
 import { tableRef } from '../../warehouse/identifiers';
 import type { ActivityDependencies } from '../dependencies';
 import type { ModelVersion } from '../rollout/model';
@@ -139,6 +139,11 @@ export function createModelOpsActivities(deps: ActivityDependencies) {
 
     async promoteVersion(change: { useCase: string; versionId: string; by: string; reason: string; at: string }) {
       return promote(warehouse, change);
+    },
+
+    /** Which version a rollback would serve, checked before anything changes (see rollbackTarget). */
+    async resolveRollbackTarget({ useCase, toVersion }: { useCase: string; toVersion?: string }) {
+      return rollbackTarget(warehouse, useCase, toVersion);
     },
 
     /** Rollback: to the previous good version or a named one; refused for unknown or failed versions. */

@@ -27,11 +27,21 @@ export function aimoTable(name: AimoTable): TableRef {
   return tableRef(name, AIMO_SCHEMA);
 }
 
-const prepared = new WeakSet<Warehouse>();
+const prepared = new WeakMap<Warehouse, Promise<void>>();
 
 /** Creates the schema and tables once per warehouse connection; CREATE ... IF NOT EXISTS keeps it idempotent. */
-export async function ensureAimoTables(wh: Warehouse): Promise<void> {
-  if (prepared.has(wh)) return;
+export function ensureAimoTables(wh: Warehouse): Promise<void> {
+  // Concurrent activities share one creation: parallel DDL on one schema conflicts in some warehouses.
+  let ready = prepared.get(wh);
+  if (!ready) {
+    ready = createAimoTables(wh);
+    prepared.set(wh, ready);
+    ready.catch(() => prepared.delete(wh));
+  }
+  return ready;
+}
+
+async function createAimoTables(wh: Warehouse): Promise<void> {
   await wh.execute(wh.dialect.createSchemaIfNotExists(AIMO_SCHEMA));
   for (const [name, spec] of Object.entries(TABLES)) {
     const columns = Object.entries(spec.columns)
@@ -39,7 +49,6 @@ export async function ensureAimoTables(wh: Warehouse): Promise<void> {
       .join(', ');
     await wh.execute(`CREATE TABLE IF NOT EXISTS ${wh.dialect.table(aimoTable(name as AimoTable))} (${columns})`);
   }
-  prepared.add(wh);
 }
 
 /** Upserts one row into an aimo table by its key: running it twice leaves one row. */

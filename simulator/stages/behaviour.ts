@@ -1,34 +1,75 @@
-import type { SimContext } from '../context';
+import { daysBetween, type SimContext } from '../context';
 import { LATENT } from '../model';
 import { afterDrift, campaignIdSql, campaignSlotSql, channelSql, deviceSql, usualChannelSql, usualDeviceSql } from '../session-attributes';
-import { dayAndTimeSeconds, int, num } from '../sql';
+import { dayAndTimeSeconds, int, lit, num } from '../sql';
 
 /**
- * Purchases: a Poisson process with the user's daily hazard h. Arrival times
- * are cumulative sums of exponential gaps (in integer nanodays, so the sum is
- * exact and does not depend on how the warehouse parallelises it); the ones
- * inside the period are the orders. That makes the true probability of at
- * least one order in any N-day window exactly 1 − exp(−h·N).
+ * Purchases: a Poisson process with the user's daily hazard h, which makes
+ * the true probability of at least one order in any N-day window exactly
+ * 1 − exp(−h·N) — outside a planted promotion, which multiplies one
+ * segment's hazard for a while.
  */
 export async function buildWorkOrders(ctx: SimContext): Promise<void> {
-  const { random: r } = ctx;
-  const days = int(ctx.options.days);
-  // Enough candidate arrivals that running out is a < 1e-9 event even for the most active buyer.
-  const candidates = `CAST(ceil(hazard * ${days} + 6 * sqrt(hazard * ${days}) + 6) AS BIGINT)`;
   await ctx.wh.execute(
     `CREATE OR REPLACE TABLE ${ctx.work('orders')} AS
-     WITH candidates AS (
-       SELECT idx, h, hazard, unnest(range(${candidates})) AS k FROM ${ctx.work('users')}
+     ${poissonArrivalsSql(ctx, { rate: 'hazard', fromDay: 0, days: ctx.options.days, stream: 'order', seqOffset: 0 })}`,
+  );
+  const promotion = ctx.options.promotion;
+  if (!promotion) return;
+  // The promotion's extra purchases: a second Poisson process at rate (factor − 1)·h over its days, so the
+  // segment's total rate there is factor·h; the base orders above are the same rows as without it.
+  const fromDay = daysBetween(ctx.options.startDate, promotion.fromDate);
+  const toDay = promotion.toDate ? daysBetween(ctx.options.startDate, promotion.toDate) : ctx.options.days;
+  await ctx.wh.execute(
+    `INSERT INTO ${ctx.work('orders')}
+     ${poissonArrivalsSql(ctx, {
+       rate: `hazard * ${num(promotion.hazardFactor - 1)}`,
+       fromDay,
+       days: toDay - fromDay,
+       stream: 'promotion-order',
+       seqOffset: PROMOTION_SEQ_OFFSET,
+       where: `segment = ${lit(promotion.segment)}`,
+     })}`,
+  );
+}
+
+/** Order sequence numbers of promotion purchases start here, so their ids never meet the base orders' */
+const PROMOTION_SEQ_OFFSET = 1_000_000;
+
+interface ArrivalProcess {
+  /** SQL over the work users' columns: the daily rate */
+  readonly rate: string;
+  readonly fromDay: number;
+  readonly days: number;
+  readonly stream: string;
+  readonly seqOffset: number;
+  readonly where?: string;
+}
+
+/**
+ * Arrival times of a Poisson process per user are cumulative sums of
+ * exponential gaps (in integer nanodays, so the sum is exact and does not
+ * depend on how the warehouse parallelises it); the ones inside the span are
+ * the orders.
+ */
+function poissonArrivalsSql(ctx: SimContext, p: ArrivalProcess): string {
+  const { random: r } = ctx;
+  const days = int(p.days);
+  // Enough candidate arrivals that running out is a < 1e-9 event even for the most active buyer.
+  const candidates = `CAST(ceil(rate * ${days} + 6 * sqrt(rate * ${days}) + 6) AS BIGINT)`;
+  return `WITH rated AS (
+       SELECT idx, h, ${p.rate} AS rate FROM ${ctx.work('users')}${p.where ? ` WHERE ${p.where}` : ''}
+     ), candidates AS (
+       SELECT idx, h, rate, unnest(range(${candidates})) AS k FROM rated
      ), hashed AS (
-       SELECT idx, hazard, k, ${r.child('h', 'k', 'order')} AS rh FROM candidates
+       SELECT idx, rate, k, ${r.child('h', 'k', p.stream)} AS rh FROM candidates
      ), gaps AS (
-       SELECT idx, hazard, k, rh, CAST(${r.exponential('rh', 'gap')} * 1e9 AS BIGINT) AS gap FROM hashed
+       SELECT idx, rate, k, rh, CAST(${r.exponential('rh', 'gap')} * 1e9 AS BIGINT) AS gap FROM hashed
      ), arrivals AS (
        SELECT *, SUM(gap) OVER (PARTITION BY idx ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS arrival FROM gaps
      )
-     SELECT idx, k AS seq, rh, CAST(floor(arrival / (hazard * 1e9)) AS INTEGER) AS day
-     FROM arrivals WHERE arrival < hazard * ${days} * 1e9`,
-  );
+     SELECT idx, k + ${int(p.seqOffset)} AS seq, rh, ${int(p.fromDay)} + CAST(floor(arrival / (rate * 1e9)) AS INTEGER) AS day
+     FROM arrivals WHERE arrival < rate * ${days} * 1e9`;
 }
 
 /**
