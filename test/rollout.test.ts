@@ -69,6 +69,13 @@ describe('rollout workflow', () => {
 
     const schedules = await listSchedules(devServer.client, 'aimo-rt-full-');
     expect(schedules.map((s) => s.scheduleId).sort()).toEqual(['aimo-rt-full-drift', 'aimo-rt-full-retrain']);
+    const retrainSchedule = await devServer.client.schedule.getHandle('aimo-rt-full-retrain').describe();
+    expect(retrainSchedule.policies.overlap).toBe('SKIP');
+    expect(retrainSchedule.action).toMatchObject({
+      workflowType: 'retrain',
+      workflowId: 'retrain-rt-full',
+      args: [{ useCase: 'rt-full', trigger: { kind: 'schedule', scheduleId: 'aimo-rt-full-retrain' } }],
+    });
     expect(await getAlias(warehouse, 'rt-full', 'champion')).toBe(result.model!.versionId);
 
     const report = readFileSync(result.reportPath!, 'utf8');

@@ -2,9 +2,8 @@ import { Context, log } from '@temporalio/activity';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout-context';
-import { scheduleIdFor, upsertSchedule } from '../../platform/schedules';
+import { upsertSchedule, useCaseScheduleSpec } from '../../platform/schedules';
 import { promote, servingView } from '../../serving/registry';
-import { WORKFLOW_TYPES } from '../../workflows/definitions';
 import type { ActivityDependencies } from '../dependencies';
 import { upsertAimoRow } from './aimo-tables';
 import type { ModelVersion } from './model';
@@ -28,24 +27,22 @@ export function createAutomationActivities({ warehouse, temporalClient }: Activi
       await promote(warehouse, { useCase: ctx.useCase, versionId: model.versionId, by: ctx.workflowId, reason: 'experiment shipped', at });
       const taskQueue = Context.current().info.taskQueue;
       const loops = [
-        { kind: 'retrain', workflowType: WORKFLOW_TYPES.retrain, cron: plan.automation.retrainEvery },
-        { kind: 'drift', workflowType: WORKFLOW_TYPES.drift, cron: plan.automation.driftEvery },
+        { kind: 'retrain', cron: plan.automation.retrainEvery },
+        { kind: 'drift', cron: plan.automation.driftEvery },
       ] as const;
       const schedules: AutomationResult['schedules'] = [];
       for (const loop of loops) {
-        const scheduleId = scheduleIdFor(ctx.useCase, loop.kind);
-        const outcome = await upsertSchedule(temporalClient, {
-          scheduleId,
-          workflowType: loop.workflowType,
-          workflowId: `${loop.kind}-${ctx.useCase}-scheduled`,
+        const spec = useCaseScheduleSpec({
+          useCase: ctx.useCase,
+          kind: loop.kind,
           taskQueue,
-          args: [{ useCase: ctx.useCase }],
           cron: loop.cron,
           overlap: 'SKIP',
           managedBy: 'rollout',
           note: `${loop.kind} loop of ${ctx.useCase}, created by ${ctx.workflowId}`,
         });
-        schedules.push({ scheduleId, cron: loop.cron, outcome });
+        const outcome = await upsertSchedule(temporalClient, spec);
+        schedules.push({ scheduleId: spec.scheduleId, cron: loop.cron, outcome });
       }
       for (const [index, route] of plan.automation.alertRoutes.entries()) {
         await upsertAimoRow(warehouse, 'alert_routes', { use_case: ctx.useCase, route: `${index}-${route.kind}`, route_json: JSON.stringify(route) });
