@@ -15,6 +15,7 @@ import { shortHash } from '../domain/naming';
 import { checkPlan, type RolloutPlan } from '../domain/plan';
 import type { RolloutStatus, StepOutcome } from '../domain/rollout-status';
 import { rollbackRequestSchema, validate, type RollbackInput } from '../webhooks/schemas';
+import { aimoStartOptions } from '../platform/start-options';
 import { STATUS, STEP, USE_CASE, WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId, statusQuery } from '../workflows/definitions';
 import { CliError, EXIT, type CliContext } from './context';
 
@@ -81,20 +82,17 @@ export async function rolloutStart(ctx: CliContext, file: string, options: { wai
   const summary = `Rollout of ${plan.useCase}: ${plan.kpi.metric} ${plan.kpi.targetChange > 0 ? '+' : ''}${Math.round(plan.kpi.targetChange * 1000) / 10} % on ${plan.kpi.channel}/${plan.kpi.market} (started from the CLI by ${whoAmI()})`;
   let runId: string;
   try {
-    const handle = await client.workflow.start(WORKFLOW_TYPES.rollout, {
-      taskQueue: ctx.config.taskQueues.main,
-      workflowId,
-      args: [plan],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: USE_CASE, value: plan.useCase },
-        { key: STEP, value: 'start' },
-        { key: STATUS, value: 'running' },
-      ],
-      memo: { summary, trigger: { via: 'cli', by: whoAmI(), file } },
-      staticSummary: summary,
-    });
+    const handle = await client.workflow.start(
+      WORKFLOW_TYPES.rollout,
+      aimoStartOptions({
+        taskQueue: ctx.config.taskQueues.main,
+        workflowId,
+        args: [plan],
+        useCase: plan.useCase,
+        summary,
+        trigger: { via: 'cli', by: whoAmI(), file },
+      }),
+    );
     runId = handle.firstExecutionRunId;
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -324,20 +322,17 @@ export async function rollback(
   const summary = `rollback of ${req.useCase} to ${req.toVersion ?? 'the previous good version'} by ${req.by}: ${req.reason.slice(0, 200)}`;
   const client = await ctx.client();
   try {
-    const handle = await client.workflow.start(WORKFLOW_TYPES.rollback, {
-      taskQueue: ctx.config.taskQueues.main,
-      workflowId,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: USE_CASE, value: req.useCase },
-        { key: STEP, value: 'start' },
-        { key: STATUS, value: 'running' },
-      ],
-      memo: { summary, trigger: { via: 'cli', by: req.by } },
-      staticSummary: summary,
-    });
+    const handle = await client.workflow.start(
+      WORKFLOW_TYPES.rollback,
+      aimoStartOptions({
+        taskQueue: ctx.config.taskQueues.main,
+        workflowId,
+        args: [input],
+        useCase: req.useCase,
+        summary,
+        trigger: { via: 'cli', by: req.by },
+      }),
+    );
     if (options.json) ctx.io.out(JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, uiUrl: ctx.uiUrl(workflowId) }));
     else {
       ctx.io.out(`Started: ${workflowId} (run ${handle.firstExecutionRunId})`);

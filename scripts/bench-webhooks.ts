@@ -22,7 +22,8 @@ import { ensureSearchAttributes } from '../platform/search-attributes';
 import { resolveTemporalBinary } from '../platform/temporal-binaries';
 import { connectClient } from '../platform/temporal-connection';
 import { postSigned, startWebhookServer } from '../webhooks';
-import { AIMO_SEARCH_ATTRIBUTES, STATUS, STEP, USE_CASE, WORKFLOW_TYPES } from '../workflows/definitions';
+import { aimoStartOptions } from '../platform/start-options';
+import { AIMO_SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../workflows/definitions';
 
 const LIMITS = { requests: 20_000, concurrency: 256, seconds: 600 };
 
@@ -164,20 +165,17 @@ async function main(): Promise<void> {
   const directSameOptions = (prefix: string) => async (i: number) => {
     const workflowId = `bench-options-${run}-${prefix}-${i}`;
     const summary = `rollout of ${plan.useCase}: cac -15 % on paid_search/DE by 2026-06-30 (bench)`;
-    await client.workflow.start(WORKFLOW_TYPES.rollout, {
-      taskQueue,
-      workflowId,
-      args: [plan],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: USE_CASE, value: plan.useCase },
-        { key: STEP, value: 'start' },
-        { key: STATUS, value: 'running' },
-      ],
-      memo: { summary, trigger: { via: 'webhook', endpoint: 'rollouts', source: 'bench', deliveryId: `${prefix}-${i}` } },
-      staticSummary: summary,
-    });
+    await client.workflow.start(
+      WORKFLOW_TYPES.rollout,
+      aimoStartOptions({
+        taskQueue,
+        workflowId,
+        args: [plan],
+        useCase: plan.useCase,
+        summary,
+        trigger: { via: 'webhook', endpoint: 'rollouts', source: 'bench', deliveryId: `${prefix}-${i}` },
+      }),
+    );
     startedIds.push(workflowId);
     return true;
   };

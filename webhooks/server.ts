@@ -6,13 +6,14 @@ import {
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, type SearchAttributePair } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { decideAlert, type AlertPolicy, DEFAULT_ALERT_POLICY_TEXT, parseAlertPolicy } from '../config/webhooks';
 import { rolloutPlanSchema, type RolloutPlan } from '../domain/plan';
 import type { Logger } from '../platform/logger';
-import { STATUS, STEP, USE_CASE, WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId } from '../workflows/definitions';
+import { aimoStartOptions } from '../platform/start-options';
+import { WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId } from '../workflows/definitions';
 import { buildOpenApiDocument, type RouteDoc } from './openapi';
 import {
   alertSchema,
@@ -203,23 +204,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     args: unknown[],
     meta: { useCase: string; summary: string; trigger: WebhookTrigger },
   ): Promise<StartedResponse> {
-    const searchAttributes: SearchAttributePair[] = [
-      { key: USE_CASE, value: meta.useCase },
-      { key: STEP, value: 'start' },
-      { key: STATUS, value: 'running' },
-    ];
     try {
       const handle = await withDeadline(temporalTimeoutMs, () =>
-        client.workflow.start(workflowType, {
-          taskQueue,
-          workflowId,
-          args,
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: searchAttributes,
-          memo: { summary: meta.summary, trigger: meta.trigger },
-          staticSummary: meta.summary,
-        }),
+        client.workflow.start(workflowType, aimoStartOptions({ taskQueue, workflowId, args, useCase: meta.useCase, summary: meta.summary, trigger: meta.trigger })),
       );
       return { workflowId, runId: handle.firstExecutionRunId, workflowType, uiUrl: uiUrl(workflowId) };
     } catch (err) {
