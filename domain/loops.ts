@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationText } from './plan';
+import { canaryFields, retrainFields, retrainSettingsSchema, type RetrainSettings } from './plan';
 
 const useCase = z.string().regex(/^[a-z][a-z0-9-]{1,48}[a-z0-9]$/, 'use the use case name of its rollout, e.g. paid-search-cac');
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date, e.g. 2026-03-31');
@@ -9,18 +9,11 @@ export const retrainInputSchema = z.object({
   useCase,
   asOf: isoDate.optional().describe('Training cut-off; default: today minus the label window'),
   reason: z.string().max(500).default('scheduled retrain'),
-  promotionMargin: z.number().min(0).max(0.5).default(0).describe('AUC the challenger must gain over the champion'),
-  approval: z.boolean().default(false).describe('Wait for a person before the canary'),
-  approvalTimeout: durationText.default('2 days'),
-  canary: z
-    .object({
-      share: z.number().min(0.01).max(0.5).default(0.1),
-      watch: durationText.default('3 days').describe('How long the canary is watched'),
-      checkEvery: durationText.default('1 day'),
-      liveDays: z.number().int().min(1).max(90).default(14).describe('Days of live outcomes the health check reads'),
-      maxAucDrop: z.number().min(0).max(0.5).default(0.02).describe('How much worse than the champion the canary may rank'),
-    })
-    .default({ share: 0.1, watch: '3 days', checkEvery: '1 day', liveDays: 14, maxAucDrop: 0.02 }),
+  // Unset fields come from the champion's plan (automation.retrain), then the defaults.
+  promotionMargin: retrainFields.promotionMargin.optional(),
+  approval: retrainFields.approval.optional(),
+  approvalTimeout: retrainFields.approvalTimeout.optional(),
+  canary: z.object(canaryFields).partial().optional(),
   /** Set by continue-as-new: where a long canary watch resumes */
   resume: z
     .object({ challenger: z.string(), champion: z.string(), liveFrom: z.string(), watchedMs: z.number() })
@@ -28,6 +21,18 @@ export const retrainInputSchema = z.object({
 });
 export type RetrainInput = z.input<typeof retrainInputSchema>;
 export type RetrainRequest = z.infer<typeof retrainInputSchema>;
+
+/** The settings a retrain runs with: its input over the plan's, over the defaults. */
+export function retrainSettings(planned: unknown, request: RetrainRequest): RetrainSettings {
+  // Plans registered before automation.retrain existed carry none; they get the defaults.
+  const base = retrainSettingsSchema.parse(planned ?? {});
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return {
+    ...base,
+    ...defined({ promotionMargin: request.promotionMargin, approval: request.approval, approvalTimeout: request.approvalTimeout }),
+    canary: { ...base.canary, ...defined(request.canary ?? {}) },
+  };
+}
 
 export const driftInputSchema = z.object({
   useCase,

@@ -109,10 +109,42 @@ const alertRouteSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('webhook'), url: z.url({ message: 'use an http(s) URL' }) }),
 ]);
 
+/** The retrain's knobs without defaults, so an override can say only what it changes. */
+export const retrainFields = {
+  promotionMargin: z.number().min(0).max(0.5).describe('AUC the challenger must gain over the champion'),
+  approval: z.boolean().describe('Wait for a person before the canary'),
+  approvalTimeout: durationText.describe('How long to wait for that decision (then reject)'),
+};
+export const canaryFields = {
+  share: z.number().min(0.01).max(0.5).describe('Share of users the challenger serves during its canary'),
+  watch: durationText.describe('How long the canary is watched'),
+  checkEvery: durationText.describe('Cadence of its health checks'),
+  liveDays: z.number().int().min(1).max(90).describe('Days of live outcomes the health check reads'),
+  maxAucDrop: z.number().min(0).max(0.5).describe('How much worse than the champion the canary may rank'),
+};
+
+/** How this use case's retrains decide; a retrain's own input can override any field. */
+export const retrainSettingsSchema = z.object({
+  promotionMargin: retrainFields.promotionMargin.default(0),
+  approval: retrainFields.approval.default(false),
+  approvalTimeout: retrainFields.approvalTimeout.default('2 days'),
+  canary: z
+    .object({
+      share: canaryFields.share.default(0.1),
+      watch: canaryFields.watch.default('3 days'),
+      checkEvery: canaryFields.checkEvery.default('1 day'),
+      liveDays: canaryFields.liveDays.default(14),
+      maxAucDrop: canaryFields.maxAucDrop.default(0.02),
+    })
+    .prefault({}),
+});
+export type RetrainSettings = z.infer<typeof retrainSettingsSchema>;
+
 const automationSchema = z.object({
   retrainEvery: z.string().min(1).default('0 3 * * 1').describe('Cron for the retrain loop (default weekly)'),
   driftEvery: z.string().min(1).default('0 2 * * *').describe('Cron for the drift check (default daily)'),
   alertRoutes: z.array(alertRouteSchema).default([{ kind: 'log' }]),
+  retrain: retrainSettingsSchema.prefault({}).describe('How retrains of this use case decide (scheduled ones and those a drift incident starts)'),
 });
 
 const scaleTargetSchema = z.object({

@@ -10,6 +10,7 @@ import { getAlias, getVersion, servingView } from '../serving/registry';
 import { generateDataset } from '../simulator';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 import { driftCheck, retrain, rollback, rollout } from '../workflows';
+import { approvalUpdate } from '../workflows/definitions';
 import type { DriftResult } from '../workflows/drift';
 import type { RetrainResult } from '../workflows/retrain';
 import { recordHistory } from './support/histories';
@@ -68,7 +69,8 @@ describe('retrain, drift and rollback loops', () => {
 
     const plans = [
       loopPlan('lp-drift', 'raw', [{ kind: 'webhook', url: slack.url }]),
-      loopPlan('lp-promo', 'raw_promo', [{ kind: 'log' }]),
+      // Its retrains ask a person before the canary and canary 30 % of users, unless a retrain's input says otherwise.
+      { ...loopPlan('lp-promo', 'raw_promo', [{ kind: 'log' }]), automation: { alertRoutes: [{ kind: 'log' }], retrain: { approval: true, canary: { share: 0.3 } } } },
     ];
     // One at a time: the time-skipping server skips time for whichever result is awaited.
     for (const plan of plans) {
@@ -174,7 +176,7 @@ describe('retrain, drift and rollback loops', () => {
     const result: RetrainResult = await env.client.workflow.execute(retrain, {
       taskQueue: loopQueue,
       workflowId: 'retrain-lp-promo-1',
-      args: [{ useCase: 'lp-promo', asOf: '2026-03-11', reason: 'weekly retrain', canary: { share: 0.3 } }],
+      args: [{ useCase: 'lp-promo', asOf: '2026-03-11', reason: 'weekly retrain', approval: false }],
     });
     await recordHistory(env.client, 'retrain-lp-promo-1', 'retrain-rolled-back');
     // Inside the promotion the challenger looks better...
@@ -188,6 +190,8 @@ describe('retrain, drift and rollback loops', () => {
     expect(await getAlias(warehouse, 'lp-promo', 'champion')).toBe(champion);
     expect(await servedVersions('lp-promo')).toEqual([champion]);
     expect((await getVersion(warehouse, result.challenger!))!.status).toBe('failed');
+    const [started] = await warehouse.query<{ reason: string }>(`SELECT reason FROM aimo.audit_log WHERE workflow_id = 'retrain-lp-promo-1' AND decision = 'started'`);
+    expect(started!.reason).toBe(`30 % of users served by ${result.challenger}`);
     const [alert] = await warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM aimo.alerts_sent WHERE incident_id = 'canary-${result.challenger}'`);
     expect(Number(alert!.n)).toBe(1);
 
@@ -197,6 +201,31 @@ describe('retrain, drift and rollback loops', () => {
     const cause = failureCause(refused);
     expect(cause.type).toBe('VersionFailedGates');
     expect(cause.message).toContain('failed its gates');
+    expect(await servedVersions('lp-promo')).toEqual([champion]);
+  });
+
+  it('waits for a person before the canary when the plan asks, and keeps the champion when they reject', async () => {
+    const champion = champions['lp-promo']!;
+    const handle = await env.client.workflow.start(retrain, {
+      taskQueue: loopQueue,
+      workflowId: 'retrain-lp-promo-approval',
+      args: [{ useCase: 'lp-promo', asOf: '2026-03-11', reason: 'weekly retrain' }],
+    });
+    const decision = { decision: 'reject' as const, by: 'ana@growth', reason: 'no canary during the sale', gate: 'canary' };
+    // The validator refuses a decision until the workflow waits at the gate.
+    for (;;) {
+      const answer = await handle.executeUpdate(approvalUpdate, { args: [decision] }).catch((e: unknown) => e);
+      if (!(answer instanceof Error)) break;
+      expect((answer.cause as Error | undefined)?.message).toContain('not waiting for an approval');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const result = await handle.result();
+    await recordHistory(env.client, 'retrain-lp-promo-approval', 'retrain-rejected-at-approval');
+    expect(result.outcome).toBe('rejected');
+    expect(result.reason).toBe('rejected by ana@growth: no canary during the sale');
+    expect(result.canaryChecks).toEqual([]);
+    expect((await getVersion(warehouse, result.challenger!))!.status).toBe('rejected');
+    expect(await getAlias(warehouse, 'lp-promo', 'champion')).toBe(champion);
     expect(await servedVersions('lp-promo')).toEqual([champion]);
   });
 

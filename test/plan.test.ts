@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkPlan } from '../domain/plan';
+import { retrainInputSchema, retrainSettings } from '../domain/loops';
+import { checkPlan, retrainSettingsSchema } from '../domain/plan';
 import { PLAN_DOCS_PATH, renderPlanDocs } from '../scripts/plan-docs';
 
 describe('rollout plans', () => {
@@ -21,5 +22,34 @@ describe('rollout plans', () => {
 
   it('docs/plan-schema.md is generated from the schema (run npm run docs after changing it)', () => {
     expect(readFileSync(PLAN_DOCS_PATH, 'utf8')).toBe(renderPlanDocs());
+  });
+});
+
+describe('retrain settings', () => {
+  const plan = (retrain: unknown) => ({
+    useCase: 'paid-search-cac',
+    owner: 'ops',
+    kpi: { metric: 'cac', channel: 'paid_search', market: 'DE', targetChange: -0.15, deadline: '2026-06-30' },
+    windows: { asOf: '2026-03-04' },
+    automation: { retrain },
+  });
+
+  it('take a retrain input over the plan, and the plan over the defaults, field by field', () => {
+    const checked = checkPlan(plan({ approval: true, canary: { share: 0.3, watch: '5 days' } }));
+    if (!checked.ok) throw new Error(checked.problems.join('\n'));
+    const planned = checked.plan.automation.retrain;
+    expect(planned).toEqual({ promotionMargin: 0, approval: true, approvalTimeout: '2 days', canary: { share: 0.3, watch: '5 days', checkEvery: '1 day', liveDays: 14, maxAucDrop: 0.02 } });
+
+    const request = retrainInputSchema.parse({ useCase: 'paid-search-cac', approval: false, canary: { watch: '1 day' } });
+    expect(retrainSettings(planned, request)).toEqual({ ...planned, approval: false, canary: { ...planned.canary, watch: '1 day' } });
+    // A champion registered before plans carried retrain settings runs with the defaults.
+    expect(retrainSettings(undefined, retrainInputSchema.parse({ useCase: 'paid-search-cac' }))).toEqual(retrainSettingsSchema.parse({}));
+  });
+
+  it('name the field a bad value sits in', () => {
+    const checked = checkPlan(plan({ canary: { share: 0.9 }, approvalTimeout: 'soon' }));
+    const problems = checked.ok ? '' : checked.problems.join('\n');
+    expect(problems).toContain('automation.retrain.canary.share:');
+    expect(problems).toContain('automation.retrain.approvalTimeout: use a duration');
   });
 });

@@ -19,6 +19,7 @@ describe('replay of recorded histories', () => {
         'drift-check-drifted',
         'retrain-promoted',
         'retrain-rolled-back',
+        'retrain-rejected-at-approval',
         'rollback-previous',
       ]),
     );

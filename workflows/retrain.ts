@@ -1,8 +1,8 @@
 import { continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { addDaysIso } from '../domain/dates';
 import { durationToMs } from '../domain/duration';
-import { retrainInputSchema, type RetrainRequest } from '../domain/loops';
-import type { RolloutPlan } from '../domain/plan';
+import { retrainInputSchema, retrainSettings, type RetrainRequest } from '../domain/loops';
+import type { RetrainSettings, RolloutPlan } from '../domain/plan';
 import type { RolloutContext } from '../domain/rollout-context';
 import { dataActivities, quickActivities, runDataPath } from './activity-proxies';
 import { ApprovalGate } from './approval-gate';
@@ -40,7 +40,8 @@ export async function retrain(input: unknown): Promise<RetrainResult> {
     ...champion.plan,
     windows: { ...champion.plan.windows, asOf: request.asOf ?? addDaysIso(new Date().toISOString().slice(0, 10), -champion.plan.windows.labelDays) },
   };
-  if (request.resume) return watchCanary(request, ctx, plan, request.resume, audit);
+  const settings = retrainSettings(champion.plan.automation.retrain, request);
+  if (request.resume) return watchCanary(request, settings, ctx, plan, request.resume, audit);
 
   publish(request.useCase, 'train', 'running', `Retrain of ${request.useCase}: ${request.reason}`);
   const base = { useCase: request.useCase, champion: champion.versionId, canaryChecks: [] };
@@ -57,11 +58,11 @@ export async function retrain(input: unknown): Promise<RetrainResult> {
   await quickActivities.setModelAlias({ useCase: request.useCase, alias: 'challenger', versionId: challenger.versionId, by: ctx.workflowId, reason: request.reason, at: new Date().toISOString() });
   const comparison = await dataActivities.compareWithChampion({ challenger, championVersionId: champion.versionId });
   const guardrails = await dataActivities.evaluateGuardrails({ ctx, plan, dataPath: models, model: challenger });
-  const better = comparison.challengerAuc >= comparison.championAuc + request.promotionMargin;
+  const better = comparison.challengerAuc >= comparison.championAuc + settings.promotionMargin;
   const withChallenger = { ...base, challenger: challenger.versionId, comparison };
   if (!better || !guardrails.passed) {
     const why = !better
-      ? `challenger AUC ${comparison.challengerAuc.toFixed(4)} does not beat champion ${comparison.championAuc.toFixed(4)} by ${request.promotionMargin}`
+      ? `challenger AUC ${comparison.challengerAuc.toFixed(4)} does not beat champion ${comparison.championAuc.toFixed(4)} by ${settings.promotionMargin}`
       : `guardrails failed: ${guardrails.checks.filter((c) => !c.passed).map((c) => c.name).join(', ')}`;
     await quickActivities.markModelVersion({ versionId: challenger.versionId, status: 'rejected' });
     await audit('compare', 'kept-champion', why);
@@ -70,8 +71,8 @@ export async function retrain(input: unknown): Promise<RetrainResult> {
   }
   await audit('compare', 'challenger-better', `challenger AUC ${comparison.challengerAuc.toFixed(4)} vs champion ${comparison.championAuc.toFixed(4)}`);
 
-  if (request.approval) {
-    const decision = await gate.wait('canary', durationToMs(request.approvalTimeout), 'reject');
+  if (settings.approval) {
+    const decision = await gate.wait('canary', durationToMs(settings.approvalTimeout), 'reject');
     await audit('canary', decision.decision, decision.reason, decision.by);
     if (decision.decision === 'reject') {
       await quickActivities.markModelVersion({ versionId: challenger.versionId, status: 'rejected' });
@@ -79,23 +80,24 @@ export async function retrain(input: unknown): Promise<RetrainResult> {
     }
   }
 
-  await quickActivities.startCanaryServing({ useCase: request.useCase, championVersionId: champion.versionId, challengerVersionId: challenger.versionId, share: request.canary.share });
-  await audit('canary', 'started', `${Math.round(request.canary.share * 100)} % of users served by ${challenger.versionId}`);
+  await quickActivities.startCanaryServing({ useCase: request.useCase, championVersionId: champion.versionId, challengerVersionId: challenger.versionId, share: settings.canary.share });
+  await audit('canary', 'started', `${Math.round(settings.canary.share * 100)} % of users served by ${challenger.versionId}`);
   const liveFrom = addDaysIso(plan.windows.asOf, plan.windows.labelDays);
-  const result = await watchCanary(request, ctx, plan, { challenger: challenger.versionId, champion: champion.versionId, liveFrom, watchedMs: 0 }, audit);
+  const result = await watchCanary(request, settings, ctx, plan, { challenger: challenger.versionId, champion: champion.versionId, liveFrom, watchedMs: 0 }, audit);
   return { ...result, comparison };
 }
 
 async function watchCanary(
   request: RetrainRequest,
+  settings: RetrainSettings,
   ctx: RolloutContext,
   plan: RolloutPlan,
   state: NonNullable<RetrainRequest['resume']>,
   audit: ReturnType<typeof auditTrail>,
 ): Promise<RetrainResult> {
   publish(request.useCase, 'canary', 'running');
-  const watchMs = durationToMs(request.canary.watch);
-  const everyMs = Math.min(durationToMs(request.canary.checkEvery), watchMs);
+  const watchMs = durationToMs(settings.canary.watch);
+  const everyMs = Math.min(durationToMs(settings.canary.checkEvery), watchMs);
   const checks: RetrainResult['canaryChecks'] = [];
   let watched = state.watchedMs;
   while (watched < watchMs) {
@@ -107,10 +109,10 @@ async function watchCanary(
       plan,
       championVersionId: state.champion,
       challengerVersionId: state.challenger,
-      share: request.canary.share,
+      share: settings.canary.share,
       liveFrom: state.liveFrom,
-      liveTo: addDaysIso(state.liveFrom, request.canary.liveDays),
-      maxAucDrop: request.canary.maxAucDrop,
+      liveTo: addDaysIso(state.liveFrom, settings.canary.liveDays),
+      maxAucDrop: settings.canary.maxAucDrop,
     });
     checks.push(health);
     if (!health.healthy) {
@@ -131,7 +133,8 @@ async function watchCanary(
       return { useCase: request.useCase, outcome: 'rolled-back', champion: state.champion, challenger: state.challenger, canaryChecks: checks, reason };
     }
     if (watched < watchMs && workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof retrain>({ ...request, resume: { ...state, watchedMs: watched } });
+      // The settings travel with the run, so a plan edited mid-watch does not change this canary.
+      await continueAsNew<typeof retrain>({ ...request, ...settings, resume: { ...state, watchedMs: watched } });
     }
   }
   const promoted = await dataActivities.promoteVersion({ useCase: request.useCase, versionId: state.challenger, by: ctx.workflowId, reason: 'canary healthy', at: new Date().toISOString() });
