@@ -1,3 +1,5 @@
+import { topologicalLevels } from './dag';
+
 /**
  * The data path of a propensity use case as a DAG: staging models clean and
  * de-duplicate the sources (hashing PII, dropping non-consented users), the
@@ -12,6 +14,9 @@ export const PROPENSITY_MODELS = [
 ] as const;
 
 export type PropensityModelName = (typeof PROPENSITY_MODELS)[number]['name'];
+
+/** The models in levels: each level depends only on earlier ones, so a level's models can run side by side. */
+export const PROPENSITY_DATA_PATH_LEVELS = topologicalLevels(PROPENSITY_MODELS.map((m) => ({ name: m.name, dependsOn: [...m.dependsOn] }))) as PropensityModelName[][];
 
 /** Numeric feature columns of the features model, in the order the model uses them. */
 export const PROPENSITY_FEATURES = [

@@ -1,9 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ModelRun } from '../activities/rollout/data-path';
-import { topologicalLevels } from '../domain/dag';
 import type { RolloutPlan } from '../domain/plan';
-import { PROPENSITY_MODELS, type PropensityModelName } from '../domain/propensity-pipeline';
+import { PROPENSITY_DATA_PATH_LEVELS } from '../domain/propensity-pipeline';
 import type { RolloutContext } from '../domain/rollout-context';
 
 /** Errors that no retry can fix: the activity raised them as non-retryable with one of these types. */
@@ -25,12 +24,11 @@ export const quickActivities = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-const DATA_PATH_LEVELS = topologicalLevels(PROPENSITY_MODELS.map((m) => ({ name: m.name, dependsOn: [...m.dependsOn] }))) as PropensityModelName[][];
 
 /** The data path's DAG, level by level; the models within a level run in parallel. */
 export async function runDataPath(ctx: RolloutContext, plan: RolloutPlan): Promise<ModelRun[]> {
   const models: ModelRun[] = [];
-  for (const level of DATA_PATH_LEVELS) {
+  for (const level of PROPENSITY_DATA_PATH_LEVELS) {
     models.push(...(await Promise.all(level.map((model) => dataActivities.runDataModel({ ctx, plan, model })))));
   }
   return models;
