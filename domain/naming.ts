@@ -17,6 +17,17 @@ export function useCaseIdentifier(useCase: string): string {
   return useCase.replace(/-/g, '_');
 }
 
+/**
+ * The use case a scaled-out rollout runs as, e.g. paid-search-cac-paid-search-fr:
+ * its own champion, serving view and loops, so a new market never replaces
+ * the proven one. Long names keep a hash of the full name to stay unique
+ * within the 50 characters a use case may have.
+ */
+export function scaledUseCase(useCase: string, channel: string, market: string): string {
+  const full = `${useCase}-${channel.replace(/_/g, '-')}-${market.toLowerCase()}`;
+  return full.length <= 50 ? full : `${full.slice(0, 41).replace(/-+$/, '')}-${shortHash(full)}`;
+}
+
 /** e.g. paid_search_cac_1a2b3c4d — the prefix of every table one rollout writes. */
 export function rolloutTablePrefix(useCase: string, workflowId: string): string {
   return `${useCaseIdentifier(useCase)}_${shortHash(workflowId)}`;

@@ -153,7 +153,7 @@ const scaleTargetSchema = z.object({
 });
 
 const scaleSchema = z.object({
-  targets: z.array(scaleTargetSchema).max(50).default([]).describe('Further channels/markets to roll out to once proven'),
+  targets: z.array(scaleTargetSchema).max(50).default([]).describe('Further channels/markets to roll out to once proven; each runs as its own use case, <useCase>-<channel>-<market>'),
   maxConcurrent: z.number().int().min(1).max(20).default(2),
 });
 

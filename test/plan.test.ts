@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { retrainInputSchema, retrainSettings } from '../domain/loops';
+import { scaledUseCase } from '../domain/naming';
 import { checkPlan, retrainSettingsSchema } from '../domain/plan';
 import { PLAN_DOCS_PATH, renderPlanDocs } from '../scripts/plan-docs';
 
@@ -51,5 +52,18 @@ describe('retrain settings', () => {
     const problems = checked.ok ? '' : checked.problems.join('\n');
     expect(problems).toContain('automation.retrain.canary.share:');
     expect(problems).toContain('automation.retrain.approvalTimeout: use a duration');
+  });
+});
+
+describe('scaled-out use cases', () => {
+  it('are named after the market and channel, and stay valid use case names however long the parent', () => {
+    expect(scaledUseCase('paid-search-cac', 'paid_search', 'FR')).toBe('paid-search-cac-paid-search-fr');
+    const long = 'a'.repeat(45) + '-cac';
+    const [de, fr] = [scaledUseCase(long, 'paid_social', 'DE'), scaledUseCase(long, 'paid_social', 'FR')];
+    expect(de).not.toBe(fr);
+    for (const name of [de, fr]) {
+      const checked = checkPlan({ ...JSON.parse(readFileSync(join(__dirname, '..', 'plans', 'demo-paid-search-cac.json'), 'utf8')), useCase: name });
+      expect([name, checked.ok]).toEqual([name, true]);
+    }
   });
 });

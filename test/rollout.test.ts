@@ -44,8 +44,8 @@ describe('rollout workflow', () => {
     return worker.runUntil(fn(taskQueue));
   }
 
-  it('runs all eight steps with a 14-day experiment and finds the planted truth', async () => {
-    const plan = testPlan({ useCase: 'rt-full' });
+  it('runs all eight steps with a 14-day experiment, finds the planted truth and scales out to a second market', async () => {
+    const plan = testPlan({ useCase: 'rt-full', scale: { targets: [{ market: 'FR' }], maxConcurrent: 1 } });
     const result: RolloutResult = await run((taskQueue) =>
       env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-rt-full-1', args: [plan] }),
     );
@@ -68,7 +68,12 @@ describe('rollout workflow', () => {
     expect(result.experiment!.srm.flagged).toBe(false);
 
     const schedules = await listSchedules(devServer.client, 'aimo-rt-full-');
-    expect(schedules.map((s) => s.scheduleId).sort()).toEqual(['aimo-rt-full-drift', 'aimo-rt-full-retrain']);
+    expect(schedules.map((s) => s.scheduleId).sort()).toEqual([
+      'aimo-rt-full-drift',
+      'aimo-rt-full-paid-search-fr-drift',
+      'aimo-rt-full-paid-search-fr-retrain',
+      'aimo-rt-full-retrain',
+    ]);
     const retrainSchedule = await devServer.client.schedule.getHandle('aimo-rt-full-retrain').describe();
     expect(retrainSchedule.policies.overlap).toBe('SKIP');
     expect(retrainSchedule.action).toMatchObject({
@@ -77,6 +82,14 @@ describe('rollout workflow', () => {
       args: [{ useCase: 'rt-full', trigger: { kind: 'schedule', scheduleId: 'aimo-rt-full-retrain' } }],
     });
     expect(await getAlias(warehouse, 'rt-full', 'champion')).toBe(result.model!.versionId);
+
+    // The second market is a use case of its own: its own model and champion, the first market's untouched.
+    expect(result.scale).toEqual([
+      { channel: 'paid_search', market: 'FR', workflowId: 'rollout-rt-full-1-scale-paid_search-fr', status: 'completed', summary: expect.any(String) },
+    ]);
+    const frChampion = await getAlias(warehouse, 'rt-full-paid-search-fr', 'champion');
+    expect(frChampion).toBeDefined();
+    expect(frChampion).not.toBe(result.model!.versionId);
 
     const report = readFileSync(result.reportPath!, 'utf8');
     expect(report).toContain('## Experiment');

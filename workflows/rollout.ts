@@ -11,7 +11,7 @@ import {
 import type { ExperimentReadout } from '../activities/rollout/experiment';
 import type { GuardrailReport } from '../activities/rollout/guardrails';
 import type { RolloutResult } from '../activities/rollout/report';
-import { rolloutTablePrefix } from '../domain/naming';
+import { rolloutTablePrefix, scaledUseCase } from '../domain/naming';
 import { checkPlan, type RolloutPlan } from '../domain/plan';
 import type { RolloutContext } from '../domain/rollout-context';
 import type { RolloutState, RolloutStatus, RolloutStep, StepOutcome } from '../domain/rollout-status';
@@ -214,7 +214,7 @@ async function scaleOut(plan: RolloutPlan, parentId: string): Promise<NonNullabl
     for (let next = pending.shift(); next; next = pending.shift()) {
       const channel = next.target.channel ?? plan.kpi.channel;
       const market = next.target.market ?? plan.kpi.market;
-      const childPlan: RolloutPlan = { ...plan, kpi: { ...plan.kpi, channel, market }, scale: { ...plan.scale, targets: [] } };
+      const childPlan: RolloutPlan = { ...plan, useCase: scaledUseCase(plan.useCase, channel, market), kpi: { ...plan.kpi, channel, market }, scale: { ...plan.scale, targets: [] } };
       const workflowId = `${parentId}-scale-${channel}-${market}`.toLowerCase();
       try {
         const child = await executeChild(rollout, { workflowId, args: [childPlan] });
