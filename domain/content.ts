@@ -191,12 +191,17 @@ const CLAIM_PHRASES = [
 ];
 const AVAILABILITY = /\b(in stock|available now|ships today|order now|ready to ship|buy now)\b/i;
 const INJECTION = /\b(ignore (all |any )?(previous|prior|above) instructions|system prompt|disregard (the )?(rules|instructions)|you are now)\b/i;
-const PRICE = /(?:€|\$|£|EUR|USD|GBP)\s?(\d{1,6}(?:[.,]\d{1,2})?)|(\d{1,6}(?:[.,]\d{1,2})?)\s?(?:€|\$|£|EUR|USD|GBP|euros?|dollars?)/gi;
+const PRICE_PREFIX = /(?:€|\$|£|\b(?:EUR|USD|GBP))\s?(\d{1,6}(?:[.,]\d{1,2})?)(?![\d.,]*\d)/gi;
+const PRICE_SUFFIX = /(?<![\d.,])(\d{1,6}(?:[.,]\d{1,2})?)\s?(?:€|\$|£|(?:EUR|USD|GBP|euros?|dollars?)\b)/gi;
 
-/** Prices a text states, as numbers ("€19.99", "19,99 €", "EUR 20"). */
+/** Prices a text states, as numbers ("€19.99", "19,99 €", "EUR 20"); a currency sign before a number binds to it first. */
 export function statedPrices(text: string): number[] {
   const out: number[] = [];
-  for (const m of text.matchAll(PRICE)) out.push(Number((m[1] ?? m[2] ?? '').replace(',', '.')));
+  const rest = text.replace(PRICE_PREFIX, (_m, amount: string) => {
+    out.push(Number(amount.replace(',', '.')));
+    return ' ';
+  });
+  for (const m of rest.matchAll(PRICE_SUFFIX)) out.push(Number(m[1]!.replace(',', '.')));
   return out.filter((n) => Number.isFinite(n));
 }
 

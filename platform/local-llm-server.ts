@@ -186,7 +186,8 @@ export async function startLocalLlmServer(options: { port?: number; host?: strin
 }
 
 function productFrom(text: string): ProductData | undefined {
-  const m = /<product_data>\s*([\s\S]*?)\s*<\/product_data>/.exec(text);
+  // The last block: the system message names the tags too.
+  const m = [...text.matchAll(/<product_data>\n([\s\S]*?)\n<\/product_data>/g)].pop();
   if (!m) return undefined;
   try {
     return JSON.parse(m[1]!) as ProductData;
