@@ -49,6 +49,7 @@ describe('content rollout', () => {
       env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-content-full-1', args: [contentPlan({ useCase: 'content-full' })] }),
     );
     await recordHistory(env.client, 'rollout-content-full-1', 'content-rollout');
+    await recordHistory(env.client, 'rollout-content-full-1-content', 'content-generation');
     await recordHistory(env.client, 'rollout-content-full-1-bandit-trail-runner', 'content-bandit');
     expect(result.status).toBe('completed');
     expect(result.steps.map((s) => `${s.step}:${s.status}`)).toEqual([
@@ -141,6 +142,7 @@ describe('content rollout', () => {
       await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'reject', by: 'brand@team', reason: 'headline too long for the channel' }] });
       return handle.result();
     });
+    await recordHistory(env.client, 'rollout-content-review-1', 'content-reviewed');
     expect(result.status).toBe('completed');
     const c = result.content!;
     expect(c.review).toEqual({ decision: 'reject', by: 'brand@team', reason: 'headline too long for the channel', variants: 1 });
