@@ -64,4 +64,17 @@ describe('content activities are idempotent', () => {
     expect(stats.map((s) => s.impressions)).toEqual([400, 300, 300]);
     await twice('banditRegret', () => activities.banditRegret({ experimentId: 'idem-exp', arms, sourceSchema: 'raw', outcomesTable: 'content_outcomes', seed: 3 }));
   });
+
+  it('refuses a call the day\'s token budget cannot cover, across jobs, before paying for it', async () => {
+    const c = plan.content;
+    const [usedToday] = await warehouse.query<{ n: number }>(`SELECT SUM(prompt_tokens + completion_tokens) AS n FROM aimo.llm_usage WHERE use_case = 'content-idem' AND day = '2026-11-28'`);
+    expect(Number(usedToday!.n)).toBeGreaterThan(0);
+    const before = llm.billedCalls();
+    const facts = (await activities.loadProductFacts({ ctx, plan })).facts[1]!;
+    const result = await env.run(() =>
+      activities.generateCreatives({ useCase: ctx.useCase, jobId: 'another-job', day: '2026-11-28', at: '2026-11-28T11:00:00.000Z', market: 'DE', facts, count: 3, feedback: [], content: { format: c.format, templateVersion: c.templateVersion, bannedTerms: c.bannedTerms, brandRules: c.brandRules, models: c.models, budgets: { tokensPerJob: 100_000, tokensPerDay: Number(usedToday!.n) + 100 } } }),
+    );
+    expect(result).toMatchObject({ status: 'budget-exhausted', scope: 'day', used: Number(usedToday!.n) });
+    expect(llm.billedCalls()).toBe(before);
+  });
 });

@@ -3,7 +3,7 @@ import { createActivities, type Activities } from '../activities';
 import { ensureAimoTables } from '../activities/rollout/aimo-tables';
 import type { RolloutResult } from '../activities/rollout/report';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
-import { rollout } from '../workflows';
+import { contentBandit, rollout } from '../workflows';
 import { approvalUpdate, statusQuery } from '../workflows/definitions';
 import { contentPlan, contentWarehouse, runContentWorkers, startLocalLlmServer, type LocalLlmServer } from './support/content-fixtures';
 import { recordHistory } from './support/histories';
@@ -148,6 +148,43 @@ describe('content rollout', () => {
     expect(c.review).toEqual({ decision: 'reject', by: 'brand@team', reason: 'headline too long for the channel', variants: 1 });
     expect(c.variants.map((v) => v.status).sort()).toEqual(['accepted', 'accepted', 'rejected', 'rejected-by-reviewer']);
     expect(c.experiments[0]!.arms).toHaveLength(2);
+  });
+});
+
+describe('content bandit loop', () => {
+  let env: TestWorkflowEnvironment;
+  let warehouse: DuckDbWarehouse;
+
+  beforeAll(async () => {
+    [env, warehouse] = await Promise.all([startTimeSkippingServer(), contentWarehouse()]);
+  });
+
+  afterAll(async () => {
+    await warehouse?.close();
+    await env?.teardown();
+  });
+
+  it('keeps its state across continue-as-new and stops at the round cap when no arm is clearly best', async () => {
+    const activities = createActivities({ warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir() });
+    const arms = ['a', 'b', 'c'];
+    const readout = await runContentWorkers(env, activities, (taskQueue) =>
+      env.client.workflow.execute(contentBandit, {
+        taskQueue,
+        workflowId: 'bandit-long-1',
+        args: [{
+          useCase: 'bandit-long', experimentId: 'bandit-long-exp', productId: 'p', arms, sourceSchema: 'raw', outcomesTable: 'content_outcomes', seed: 11,
+          settings: { outcomeSource: 'simulator', cadence: '1 hour', burnInImpressions: 100, minShare: 0.1, winnerProbability: 0.9999, maxRounds: 25, impressionsPerRound: 60 },
+        }],
+      }),
+    );
+    expect(readout.rounds).toBe(25);
+    expect(readout.decidedBy).toBe('max-rounds');
+    expect(readout.arms.reduce((s, a) => s + a.impressions, 0)).toBe(25 * 60);
+    expect(Math.min(...Object.values(readout.shares))).toBeGreaterThanOrEqual(0.1 - 1e-9);
+    const runs = await warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM aimo.bandit_rounds WHERE experiment_id = 'bandit-long-exp'`);
+    expect(Number(runs[0]!.n)).toBe(25);
+    const history = await env.client.workflow.getHandle('bandit-long-1').describe();
+    expect(history.runId).not.toBe(history.raw.workflowExecutionInfo?.firstRunId);
   });
 });
 
