@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
 import { ensureAimoTables } from '../activities/rollout/aimo-tables';
@@ -88,6 +89,9 @@ describe('content rollout', () => {
       expect(e.winner).toBe(e.regret!.bestArm);
       expect(e.regret!.bandit).toBeLessThan(e.regret!.evenSplit);
     }
+    const report = readFileSync(result.reportPath!, 'utf8');
+    for (const part of ['## Creatives', 'Cost per accepted asset', 'states the price 71.99', '### Bandit trail-runner', 'Regret:']) expect(report).toContain(part);
+
     const lost = c.experiments.reduce((s, e) => s + e.regret!.bandit, 0);
     const even = c.experiments.reduce((s, e) => s + e.regret!.evenSplit, 0);
     process.stdout.write(
