@@ -10,4 +10,14 @@ export interface ActivityDependencies {
   readonly dataDir: string;
   /** For activities that manage schedules or start workflows */
   readonly temporalClient?: Client;
+  /** An OpenAI-compatible endpoint for the content use case; without it content generation fails with LlmNotConfigured */
+  readonly llm?: LlmEndpoint;
+}
+
+export interface LlmEndpoint {
+  /** e.g. https://api.openai.com/v1, or the local stand-in's …/v1 */
+  readonly baseURL: string;
+  /** Secret; never logged */
+  readonly apiKey: string;
+  readonly timeoutMs?: number;
 }

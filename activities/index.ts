@@ -1,3 +1,5 @@
+import { createContentActivities } from './content/content';
+import { createContentGenerationActivities } from './content/generate';
 import type { ActivityDependencies } from './dependencies';
 import { withFailureMapping } from './failures';
 import { createAlertActivities } from './loops/alerts';
@@ -14,7 +16,7 @@ import { createModelActivities } from './rollout/model';
 import { createReportActivities } from './rollout/report';
 import { createSeedActivities } from './seed';
 
-export type { ActivityDependencies } from './dependencies';
+export type { ActivityDependencies, LlmEndpoint } from './dependencies';
 
 /** Every activity aimo registers, built from its dependencies: real clients in the worker and in tests. */
 export function createActivities(deps: ActivityDependencies) {
@@ -32,6 +34,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createModelOpsActivities(deps),
     ...createDriftActivities(deps),
     ...createAlertActivities(deps),
+    ...createContentActivities(deps),
+    ...createContentGenerationActivities(deps),
   });
 }
 

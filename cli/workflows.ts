@@ -12,7 +12,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RolloutResult } from '../activities/rollout/report';
 import { approvalDecisionSchema } from '../domain/approval';
 import { shortHash } from '../domain/naming';
-import { checkPlan, type RolloutPlan } from '../domain/plan';
+import { checkPlan, type AnyRolloutPlan } from '../domain/plan';
 import type { RolloutStatus, StepOutcome } from '../domain/rollout-status';
 import { rollbackRequestSchema, validate, type RollbackInput } from '../webhooks/schemas';
 import { aimoStartOptions } from '../platform/start-options';
@@ -43,7 +43,7 @@ async function describeOrUndefined(client: Client, workflowId: string): Promise<
 }
 
 /** Reads and validates a plan file; every problem by field path. Needs no Temporal. */
-export function readPlanFile(file: string): RolloutPlan {
+export function readPlanFile(file: string): AnyRolloutPlan {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

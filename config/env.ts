@@ -24,6 +24,9 @@ const envSchema = z
     TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
     AIMO_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a task queue name').default('aimo'),
     AIMO_LLM_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a task queue name').default('aimo-llm'),
+    AIMO_LLM_BASE_URL: z.url({ message: 'expected the http(s) base URL of an OpenAI-compatible API, e.g. https://api.openai.com/v1' }).optional(),
+    AIMO_LLM_API_KEY: z.string().min(1).optional(),
+    AIMO_LLM_REQUESTS_PER_SECOND: z.coerce.number({ message: 'expected a number of requests per second' }).positive().max(1000).default(2),
     AIMO_DEV_SERVER: z
       .enum(['auto', 'always', 'never'], { message: 'expected auto, always or never' })
       .default('auto'),
@@ -70,6 +73,9 @@ function crossFieldProblems(raw: Record<string, string>): string[] {
   if (Boolean(raw['TEMPORAL_TLS_CERT_PATH']) !== Boolean(raw['TEMPORAL_TLS_KEY_PATH'])) {
     const missing = raw['TEMPORAL_TLS_CERT_PATH'] ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH';
     problems.push(`${missing}: mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH`);
+  }
+  if (raw['AIMO_LLM_BASE_URL'] && !raw['AIMO_LLM_API_KEY']) {
+    problems.push('AIMO_LLM_API_KEY: required when AIMO_LLM_BASE_URL is set (unset both to use the local stand-in)');
   }
   if (raw['AIMO_WAREHOUSE'] === 'bigquery') {
     need(['BIGQUERY_PROJECT', 'BIGQUERY_DATASET', 'AIMO_HASH_SALT'], 'when AIMO_WAREHOUSE=bigquery');

@@ -22,6 +22,9 @@ export interface AimoConfig {
   readonly duckdbPath: string;
   /** Secret; never logged */
   readonly hashSalt: string;
+  /** The OpenAI-compatible endpoint of the content use case; absent means the local stand-in */
+  readonly llm?: { readonly baseURL: string; readonly apiKey: string };
+  readonly llmRequestsPerSecond: number;
 }
 
 /**
@@ -53,6 +56,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     warehouse: env.AIMO_WAREHOUSE,
     duckdbPath: env.AIMO_DUCKDB_PATH ? resolve(cwd, env.AIMO_DUCKDB_PATH) : join(dataDir, 'warehouse.duckdb'),
     hashSalt: env.AIMO_HASH_SALT ?? localSalt(dataDir),
+    ...(env.AIMO_LLM_API_KEY ? { llm: { baseURL: env.AIMO_LLM_BASE_URL ?? 'https://api.openai.com/v1', apiKey: env.AIMO_LLM_API_KEY } } : {}),
+    llmRequestsPerSecond: env.AIMO_LLM_REQUESTS_PER_SECOND,
   };
 }
 

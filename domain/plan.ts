@@ -176,7 +176,108 @@ export const rolloutPlanSchema = z.object({
 export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
 export type RolloutPlanInput = z.input<typeof rolloutPlanSchema>;
 
-export type PlanCheck = { ok: true; plan: RolloutPlan } | { ok: false; problems: string[] };
+/* ---------------------------------------------------------------------------
+ * The content use case: the same rollout, whose baseline step is a prompt
+ * workflow (grounded creative variants) instead of a propensity model, and
+ * whose experiment is a multi-armed bandit over the accepted variants.
+ * ------------------------------------------------------------------------- */
+
+export const CONTENT_METRICS = ['ctr', 'conversion_rate'] as const;
+export const CONTENT_FORMATS = ['search_ad'] as const;
+
+const contentKpiSchema = z.object({
+  metric: z.enum(CONTENT_METRICS).default('ctr').describe('The KPI the creatives move (click-through rate by default)'),
+  channel: z.enum(CHANNELS).describe('Marketing channel of the creatives'),
+  market: z.string().regex(/^[A-Z]{2}$/, 'use a two-letter market code, e.g. DE').describe('Market (country code)'),
+  targetChange: z
+    .number()
+    .min(-1)
+    .max(10)
+    .refine((v) => v !== 0, 'a target change of 0 is no goal: e.g. 0.1 for +10 % CTR')
+    .describe('Relative change wanted over the incumbent creative, e.g. 0.1 for +10 % CTR'),
+  deadline: isoDate.describe('Date by which the target should be reached'),
+  baselineDays: z.number().int().min(1).max(365).default(28).describe('Days of incumbent-creative history the baseline is measured over'),
+});
+
+const modelPriceSchema = z.object({
+  name: z.string().min(1).max(100).describe('Model name as the OpenAI-compatible endpoint knows it'),
+  inputPerMillion: z.number().min(0).default(0).describe('Price of one million prompt tokens (for cost per accepted asset)'),
+  outputPerMillion: z.number().min(0).default(0).describe('Price of one million completion tokens'),
+});
+
+const contentBudgetSchema = z.object({
+  tokensPerJob: z.number().int().positive().default(20_000).describe('Token budget of one generation job; checked before every call'),
+  tokensPerDay: z.number().int().positive().default(200_000).describe('Token budget of the use case per calendar day (UTC); checked before every call'),
+});
+
+const contentModelsSchema = z.object({
+  primary: modelPriceSchema.describe('The model asked first'),
+  fallback: modelPriceSchema.optional().describe('Asked when the primary fails (rate limit, server error, unparseable output)'),
+  maxOutputTokens: z.number().int().min(50).max(8000).default(700).describe('Completion tokens allowed per call'),
+  temperature: z.number().min(0).max(2).default(0.7),
+});
+
+const banditSchema = z.object({
+  outcomeSource: z
+    .enum(['warehouse', 'simulator'])
+    .default('warehouse')
+    .describe('Impressions and clicks per variant land in content.outcomesTable by your ETL; "simulator" lets the built-in simulator produce them'),
+  cadence: durationText.default('1 day').describe('How often allocations are recomputed from fresh outcomes'),
+  burnInImpressions: z.number().int().min(0).default(1000).describe('Impressions every variant gets before Thompson sampling steers traffic'),
+  minShare: z.number().min(0).max(0.5).default(0.05).describe('Smallest traffic share any live variant keeps'),
+  winnerProbability: z.number().min(0.5).max(0.9999).default(0.95).describe('Declare a winner once its posterior probability of being best reaches this'),
+  maxRounds: z.number().int().min(1).max(1000).default(60).describe('Stop after this many rounds even without a winner'),
+  impressionsPerRound: z.number().int().min(10).max(10_000_000).default(2000).describe('Simulator only: traffic per round'),
+});
+
+const contentSchema = z
+  .object({
+    format: z.enum(CONTENT_FORMATS).default('search_ad').describe('Creative format: search ads have 30-character headlines and 90-character descriptions'),
+    products: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use product ids of letters, digits, _ and -')).min(1).max(200).describe('Product ids to write creatives for'),
+    productsTable: identifier.default('products').describe('Table (in sources.schema) with product facts: id, name, price, currency, margin, stock, allowed_claims, description'),
+    outcomesTable: identifier.default('content_outcomes').describe('Table (in sources.schema) with experiment_id, arm_id, period, impressions, clicks'),
+    historyTable: identifier.default('content_history').describe('Table (in sources.schema) with the incumbent creative\'s day, impressions, clicks'),
+    templateVersion: z.string().regex(/^[a-z0-9-]+@\d+$/, 'use a template name and version, e.g. search-ad@2').default('search-ad@2').describe('Versioned prompt template'),
+    variantsPerProduct: z.number().int().min(1).max(10).default(3),
+    maxRegenerations: z.number().int().min(0).max(5).default(2).describe('Regenerations of a failing variant before it goes to human review'),
+    budgets: contentBudgetSchema.default(contentBudgetSchema.parse({})),
+    models: contentModelsSchema,
+    bannedTerms: z.array(z.string().min(2).max(60)).max(200).default([]).describe('Words and phrases no creative may contain (case-insensitive)'),
+    brandRules: z
+      .object({
+        brandName: z.string().min(1).max(60).optional().describe('Spelling of the brand, enforced where it appears'),
+        maxExclamationMarks: z.number().int().min(0).max(3).default(1),
+        allowAllCapsWords: z.boolean().default(false).describe('Allow shouting words such as "SALE" (acronyms of up to 3 letters are fine)'),
+      })
+      .default({ maxExclamationMarks: 1, allowAllCapsWords: false }),
+    bandit: banditSchema.default(banditSchema.parse({})),
+    llmTaskQueue: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a task queue name').optional().describe('Task queue of the rate-limited LLM worker (default: the rollout\'s queue + "-llm")'),
+  })
+  .describe('The content factory: products, prompts, guardrails, budgets and the bandit');
+
+export const contentPlanSchema = z.object({
+  useCase: slug.describe('Name of the use case, e.g. search-ad-content'),
+  kind: z.literal('content').describe('A content use case: creative variants instead of a propensity model'),
+  owner: z.string().min(1).max(200).optional().describe('Team or person accountable'),
+  kpi: contentKpiSchema,
+  sources: z
+    .object({ schema: identifier.default('raw').describe('Schema (DuckDB/Snowflake) or dataset (BigQuery) of the content tables') })
+    .default({ schema: 'raw' }),
+  content: contentSchema,
+  approval: approvalSchema.default(approvalSchema.parse({})),
+});
+
+export type ContentPlan = z.infer<typeof contentPlanSchema>;
+export type ContentPlanInput = z.input<typeof contentPlanSchema>;
+export type AnyRolloutPlan = RolloutPlan | ContentPlan;
+
+/** Either kind of plan; a plan without `kind` is a propensity plan, as before there were kinds. */
+export const anyRolloutPlanSchema = z.preprocess(
+  (value) => (value && typeof value === 'object' && !Array.isArray(value) && !('kind' in value) ? { ...value, kind: 'propensity' } : value),
+  z.discriminatedUnion('kind', [rolloutPlanSchema, contentPlanSchema], { error: 'use "propensity" (the default) or "content"' }),
+);
+
+export type PlanCheck = { ok: true; plan: AnyRolloutPlan } | { ok: false; problems: string[] };
 
 /** Every problem, by field path, with what to do about it. */
 export function checkPlan(input: unknown): PlanCheck {
@@ -187,7 +288,7 @@ export function checkPlan(input: unknown): PlanCheck {
       return { ok: false, problems: ['(plan): is not valid JSON: paste one JSON object'] };
     }
   }
-  const result = rolloutPlanSchema.safeParse(input);
+  const result = anyRolloutPlanSchema.safeParse(input);
   if (result.success) return { ok: true, plan: result.data };
   return { ok: false, problems: result.error.issues.map(formatIssue) };
 }

@@ -8,6 +8,7 @@ import { rollout } from '../workflows';
 import { rolloutWorkflowId } from '../workflows/definitions';
 
 export const DEMO_PLAN_PATH = join(__dirname, '..', 'plans', 'demo-paid-search-cac.json');
+export const CONTENT_DEMO_PLAN_PATH = join(__dirname, '..', 'plans', 'demo-search-ad-content.json');
 
 export function demoPlan(): unknown {
   return JSON.parse(readFileSync(DEMO_PLAN_PATH, 'utf8')) as unknown;
@@ -17,8 +18,16 @@ export function demoPlan(): unknown {
  * Starts the demo rollout once per Temporal history: a second `npm start`
  * on the same data folder finds it and leaves it alone.
  */
-export async function startDemoRollout(client: Client, taskQueue: string): Promise<{ workflowId: string; started: boolean }> {
-  const plan = demoPlan();
+export function startDemoRollout(client: Client, taskQueue: string): Promise<{ workflowId: string; started: boolean }> {
+  return startPlan(client, taskQueue, demoPlan());
+}
+
+/** The content demo: search ads for the simulated products, through the configured endpoint or the local stand-in. */
+export function startContentDemoRollout(client: Client, taskQueue: string): Promise<{ workflowId: string; started: boolean }> {
+  return startPlan(client, taskQueue, JSON.parse(readFileSync(CONTENT_DEMO_PLAN_PATH, 'utf8')) as unknown);
+}
+
+async function startPlan(client: Client, taskQueue: string, plan: unknown): Promise<{ workflowId: string; started: boolean }> {
   const checked = checkPlan(plan);
   if (!checked.ok) throw new Error(`the demo plan is invalid:\n${checked.problems.join('\n')}`);
   const workflowId = rolloutWorkflowId(checked.plan.useCase, 'demo');
@@ -57,6 +66,29 @@ export async function summariseDemo(result: RolloutResult, warehouse: Warehouse)
     lines.push(`  Decision: ${e.ship ? 'ship' : 'no ship'}; cost per incremental conversion ${e.costPerIncrementalConversion?.toFixed(2) ?? 'n/a'}`);
   }
   for (const child of result.scale ?? []) lines.push(`  Scaled to ${child.channel}/${child.market}: ${child.status} (${child.workflowId})`);
+  if (result.reportPath) lines.push(`  Report: ${result.reportPath}`);
+  return { lines, ok: result.status === 'completed' };
+}
+
+/** The content demo's numbers: what was generated, caught, paid for, and what the bandit found. */
+export function summariseContentDemo(result: RolloutResult, localStandIn: boolean): DemoSummary {
+  const lines = [`Content rollout ${result.workflowId}: ${result.status}${result.failure ? ` — ${result.failure}` : ''}`];
+  if (localStandIn) lines.push('  LLM: the local stand-in (no AIMO_LLM_API_KEY): ads are templated from the product facts, not written by a model');
+  const c = result.content;
+  if (c) {
+    if (c.baseline.baseline !== null) lines.push(`  Incumbent CTR: ${(c.baseline.baseline * 100).toFixed(2)} % over ${c.baseline.impressions} impressions`);
+    const g = c.generation;
+    if (g) {
+      lines.push(`  Generation: ${g.calls} paid call(s), ${g.cachedCalls} cached, ${g.fallbackCalls} by the fallback model; ${g.promptTokens + g.completionTokens} tokens, cost ${g.cost.toFixed(6)}`);
+      lines.push(`  Guardrails: ${g.accepted} accepted, ${g.rejected} rejected and regenerated, ${g.review} sent to review; PII fields removed before sending: ${g.piiRemoved}`);
+      for (const v of c.variants.filter((x) => x.status === 'rejected')) lines.push(`    rejected ${v.productId}: "${v.description}" — ${v.violations.map((x) => x.detail).join('; ')}`);
+    }
+    lines.push(`  Cost per accepted asset: ${c.costPerAcceptedAsset === null ? 'n/a' : c.costPerAcceptedAsset.toFixed(6)}`);
+    for (const e of c.experiments) {
+      const regret = e.regret ? `; regret ${e.regret.bandit.toFixed(1)} clicks vs ${e.regret.evenSplit.toFixed(1)} for an even split; planted best ${e.regret.bestArm}` : '';
+      lines.push(`  Bandit ${e.productId}: ${e.winner ? `winner ${e.winner}` : 'no winner'} after ${e.rounds} round(s)${regret}`);
+    }
+  }
   if (result.reportPath) lines.push(`  Report: ${result.reportPath}`);
   return { lines, ok: result.status === 'completed' };
 }

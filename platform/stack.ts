@@ -5,11 +5,13 @@ import { createActivities } from '../activities';
 import { ConfigError, loadConfig, type AimoConfig } from '../config';
 import { openWarehouse } from '../warehouse/open';
 import type { Warehouse } from '../warehouse/warehouse';
-import { createAimoWorker } from '../workers/create-worker';
+import { generateContentDataset } from '../simulator/products';
+import { createAimoWorker, createLlmWorker } from '../workers/create-worker';
 import { seedWarehouse, type rollout } from '../workflows';
 import { loadWebhookConfig } from '../config/webhooks';
 import { startWebhookServer } from '../webhooks';
-import { startDemoRollout, summariseDemo } from './demo';
+import { startContentDemoRollout, startDemoRollout, summariseContentDemo, summariseDemo } from './demo';
+import { startLocalLlmServer } from './local-llm-server';
 import { ensureDevServer, type DevServer } from './dev-server';
 import { createLogger, type Logger } from './logger';
 import { ensureSearchAttributes } from './search-attributes';
@@ -29,6 +31,8 @@ export interface Stack {
   readonly warehouse: Warehouse;
   readonly server: DevServer;
   readonly webhookUrl?: string;
+  /** Where content use cases send their prompts; `local` means the stand-in, not a model */
+  readonly llm: { readonly baseURL: string; readonly local: boolean };
   shutdown(reason: string): Promise<void>;
 }
 
@@ -81,13 +85,37 @@ export async function startStack(): Promise<Stack> {
     const warehouse = await openWarehouse(config);
     stops.push(['warehouse', () => warehouse.close()]);
 
+    // Content use cases talk to an OpenAI-compatible endpoint; without a key, to a local stand-in that says so.
+    let llm: Stack['llm'];
+    if (config.llm) {
+      llm = { baseURL: config.llm.baseURL, local: false };
+      logger.info({ baseURL: config.llm.baseURL }, 'content use cases call the configured LLM endpoint');
+    } else {
+      const local = await startLocalLlmServer();
+      stops.push(['local LLM stand-in', () => local.close()]);
+      llm = { baseURL: local.baseURL, local: true };
+      // The demo shows the claim check at work: the stand-in gets one price wrong on purpose.
+      local.script({ fault: { kind: 'wrong-price' }, productId: 'trail-runner' });
+      logger.warn(
+        { baseURL: local.baseURL },
+        'no AIMO_LLM_API_KEY set: content use cases use a local stand-in that writes templated ads, NOT a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY to use one)',
+      );
+    }
+    const activities = createActivities({
+      warehouse,
+      hashSalt: config.hashSalt,
+      dataDir: config.dataDir,
+      temporalClient: client,
+      llm: { baseURL: llm.baseURL, apiKey: config.llm?.apiKey ?? 'local-stand-in' },
+    });
+
     const connection: NativeConnection = await connectWorker(config, server.address);
     stops.push(['worker connection', () => connection.close()]);
     const worker: Worker = await createAimoWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueues.main,
-      activities: createActivities({ warehouse, hashSalt: config.hashSalt, dataDir: config.dataDir, temporalClient: client }),
+      activities,
     });
     const running = worker.run();
     stops.push([
@@ -98,6 +126,25 @@ export async function startStack(): Promise<Stack> {
       },
     ]);
     logger.info({ taskQueue: config.taskQueues.main }, 'worker running');
+    const llmWorker = await createLlmWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.taskQueues.llm,
+      activities,
+      requestsPerSecond: config.llmRequestsPerSecond,
+    });
+    const llmRunning = llmWorker.run();
+    stops.push([
+      'LLM worker',
+      async () => {
+        if (llmWorker.getState() === 'RUNNING') llmWorker.shutdown();
+        await llmRunning;
+      },
+    ]);
+    logger.info({ taskQueue: config.taskQueues.llm, requestsPerSecond: config.llmRequestsPerSecond }, 'LLM worker running (rate-limited task queue)');
+    if (config.taskQueues.llm !== `${config.taskQueues.main}-llm`) {
+      logger.warn({ llmTaskQueue: config.taskQueues.llm }, 'content plans must name this queue in content.llmTaskQueue: their default is the main queue + "-llm"');
+    }
 
     if (config.warehouse === 'duckdb') {
       const seeded = await client.workflow.execute(seedWarehouse, {
@@ -107,6 +154,8 @@ export async function startStack(): Promise<Stack> {
         args: [{ seed: DEMO_SEED, users: config.env.AIMO_SIMULATOR_USERS }],
       });
       logger.info(seeded.seeded ? 'simulated dataset seeded into DuckDB' : 'DuckDB warehouse already has data');
+      const content = await generateContentDataset(warehouse, { seed: DEMO_SEED });
+      logger.info(content, 'simulated products and incumbent ad history in DuckDB');
     }
 
     // Webhooks need signing secrets; without them there is nothing that may be served.
@@ -124,6 +173,7 @@ export async function startStack(): Promise<Stack> {
       client,
       warehouse,
       server,
+      llm,
       ...(webhookUrl ? { webhookUrl } : {}),
       shutdown(reason: string) {
         stopping ??= (async () => {
@@ -151,20 +201,26 @@ export async function runStack(options: StackOptions): Promise<void> {
     `  Warehouse:     ${config.warehouse}${config.warehouse === 'duckdb' ? ` (${config.duckdbPath})` : ''}`,
     `  Metrics:       http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
     `  Webhooks:      ${stack.webhookUrl ? `${stack.webhookUrl} (OpenAPI at /openapi.json)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
+    `  LLM:           ${stack.llm.local ? `local stand-in at ${stack.llm.baseURL}: templated ads, not a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY)` : stack.llm.baseURL}; queue "${config.taskQueues.llm}", ${config.llmRequestsPerSecond} request(s)/s`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
   if (config.warehouse === 'duckdb') {
     const demo = await startDemoRollout(stack.client, config.taskQueues.main);
-    process.stdout.write(
-      `Demo rollout ${demo.workflowId} ${demo.started ? 'started' : 'already ran'}: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${demo.workflowId}\n`,
-    );
+    const contentDemo = await startContentDemoRollout(stack.client, config.taskQueues.main);
+    for (const d of [demo, contentDemo]) {
+      process.stdout.write(`Demo rollout ${d.workflowId} ${d.started ? 'started' : 'already ran'}: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${d.workflowId}\n`);
+    }
     if (options.mode === 'demo') {
       try {
-        const result = await stack.client.workflow.getHandle<typeof rollout>(demo.workflowId).result();
+        const [result, contentResult] = await Promise.all([
+          stack.client.workflow.getHandle<typeof rollout>(demo.workflowId).result(),
+          stack.client.workflow.getHandle<typeof rollout>(contentDemo.workflowId).result(),
+        ]);
         const summary = await summariseDemo(result, stack.warehouse);
-        process.stdout.write(`\n${summary.lines.join('\n')}\n`);
-        process.exitCode = summary.ok ? 0 : 1;
+        const content = summariseContentDemo(contentResult, stack.llm.local);
+        process.stdout.write(`\n${summary.lines.join('\n')}\n\n${content.lines.join('\n')}\n`);
+        process.exitCode = summary.ok && content.ok ? 0 : 1;
       } finally {
         await stack.shutdown('demo finished');
       }

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     const planFor = (asOf: string): RolloutPlan => {
       const checked = checkPlan({ ...demoPlan, useCase: 'bench-loops', windows: { asOf, featureDays: 28, labelDays: 14 } });
       if (!checked.ok) throw new Error(checked.problems.join('\n'));
+      if (checked.plan.kind !== 'propensity') throw new Error('expected a propensity plan');
       return checked.plan;
     };
     const contextFor = (workflowId: string): RolloutContext => ({ workflowId, useCase: 'bench-loops', tablePrefix: rolloutTablePrefix('bench-loops', workflowId) });

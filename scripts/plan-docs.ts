@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { rolloutPlanSchema } from '../domain/plan';
+import { contentPlanSchema, rolloutPlanSchema } from '../domain/plan';
 
 interface JsonSchema {
   type?: string | string[];
@@ -56,6 +56,19 @@ export function renderPlanDocs(): string {
     '|---|---|---|---|---|',
   ];
   rows(schema, '', out);
+  const content = z.toJSONSchema(contentPlanSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  out.push(
+    '',
+    '## Content plans (`"kind": "content"`)',
+    '',
+    'The content factory: grounded creative variants for products, checked by guardrails, kept within token budgets,',
+    'competing in a Thompson-sampling bandit. The same `rollout` workflow runs it; a plan without `kind` is a',
+    'propensity plan (the table above).',
+    '',
+    '| field | type | required | default | notes |',
+    '|---|---|---|---|---|',
+  );
+  rows(content, '', out);
   out.push('', 'See `plans/` for complete examples.', '');
   return out.join('\n');
 }

@@ -57,4 +57,21 @@ describe('configuration from the environment', () => {
     expect(second.hashSalt).toBe(first.hashSalt);
     expect(loadConfig({ AIMO_DATA_DIR: 'd', AIMO_HASH_SALT: 'x'.repeat(20) }, dir).hashSalt).toBe('x'.repeat(20));
   });
+
+  it('takes an OpenAI-compatible endpoint with its key, never echoing the key, and uses the local stand-in without one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aimo-config-'));
+    expect(loadConfig({ AIMO_DATA_DIR: 'd' }, dir).llm).toBeUndefined();
+    const llm = loadConfig({ AIMO_DATA_DIR: 'd', AIMO_LLM_BASE_URL: 'https://llm.example.com/v1', AIMO_LLM_API_KEY: 'sk-secret-value' }, dir);
+    expect(llm.llm).toEqual({ baseURL: 'https://llm.example.com/v1', apiKey: 'sk-secret-value' });
+    expect(() => parseEnv({ AIMO_LLM_BASE_URL: 'https://llm.example.com/v1' })).toThrow(/AIMO_LLM_API_KEY: required when AIMO_LLM_BASE_URL is set/);
+    let message = '';
+    try {
+      parseEnv({ AIMO_LLM_BASE_URL: 'not a url', AIMO_LLM_API_KEY: 'sk-secret-value', AIMO_LLM_REQUESTS_PER_SECOND: '-1' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/AIMO_LLM_BASE_URL: expected the http\(s\) base URL/);
+    expect(message).toMatch(/AIMO_LLM_REQUESTS_PER_SECOND/);
+    expect(message).not.toContain('sk-secret-value');
+  });
 });

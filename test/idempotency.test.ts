@@ -26,6 +26,7 @@ describe('activities are idempotent', () => {
     activities = createActivities({ warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir() });
     const checked = checkPlan(testPlan({ useCase: 'idem' }));
     if (!checked.ok) throw new Error(checked.problems.join('\n'));
+    if (checked.plan.kind !== 'propensity') throw new Error('expected a propensity plan');
     plan = checked.plan;
     ctx = { workflowId, useCase: plan.useCase, tablePrefix: rolloutTablePrefix(plan.useCase, workflowId) };
   });

@@ -25,3 +25,33 @@ export function createAimoWorker(options: AimoWorkerOptions): Promise<Worker> {
     shutdownGraceTime: '20s',
   });
 }
+
+export interface AimoLlmWorkerOptions {
+  readonly connection: NativeConnection;
+  readonly namespace: string;
+  /** The dedicated LLM task queue (AIMO_LLM_TASK_QUEUE; content plans default to "<main queue>-llm") */
+  readonly taskQueue: string;
+  readonly activities: Pick<Activities, 'generateCreatives'>;
+  /** The provider's request rate: calls per second across every worker of this queue */
+  readonly requestsPerSecond: number;
+  readonly identity?: string;
+}
+
+/**
+ * The content use case's LLM calls run on their own task queue and worker, so
+ * the provider's rate limit is enforced by Temporal's task-queue rate limiter
+ * (all workers together) and never starves warehouse work. No workflows here.
+ */
+export function createLlmWorker(options: AimoLlmWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: { generateCreatives: options.activities.generateCreatives },
+    maxTaskQueueActivitiesPerSecond: options.requestsPerSecond,
+    maxActivitiesPerSecond: options.requestsPerSecond,
+    maxConcurrentActivityTaskExecutions: Math.max(1, Math.ceil(options.requestsPerSecond)),
+    ...(options.identity ? { identity: options.identity } : {}),
+    shutdownGraceTime: '20s',
+  });
+}

@@ -6,7 +6,7 @@ import { PROPENSITY_DATA_PATH_LEVELS } from '../domain/propensity-pipeline';
 import type { RolloutContext } from '../domain/rollout-context';
 
 /** Errors that no retry can fix: the activity raised them as non-retryable with one of these types. */
-const NON_RETRYABLE = [
+export const NON_RETRYABLE = [
   'InvalidPlan', 'MissingTable', 'WarehouseQueryError', 'WarehousePermissionDenied', 'InvalidIdentifier', 'BlockingDataGap',
   'CostBudgetExceeded', 'UnknownModelVersion', 'NoChampion', 'NoPreviousVersion', 'VersionFailedGates', 'InvalidArgument',
 ];

@@ -1,3 +1,5 @@
+export { contentBandit } from './content-bandit';
+export { contentGeneration } from './content-generation';
 export { driftCheck } from './drift';
 export { retrain } from './retrain';
 export { rollback } from './rollback';

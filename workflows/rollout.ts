@@ -12,12 +12,13 @@ import type { ExperimentReadout } from '../activities/rollout/experiment';
 import type { GuardrailReport } from '../activities/rollout/guardrails';
 import type { RolloutResult } from '../activities/rollout/report';
 import { rolloutTablePrefix, scaledUseCase } from '../domain/naming';
-import { checkPlan, type RolloutPlan } from '../domain/plan';
+import { checkPlan, type AnyRolloutPlan, type RolloutPlan } from '../domain/plan';
 import type { RolloutContext } from '../domain/rollout-context';
 import type { RolloutState, RolloutStatus, RolloutStep, StepOutcome } from '../domain/rollout-status';
 import { durationToMs } from '../domain/duration';
 import { dataActivities, quickActivities, runDataPath } from './activity-proxies';
 import { ApprovalGate } from './approval-gate';
+import { contentRollout } from './content-rollout';
 import { approvalUpdate, STATUS, STEP, statusQuery, USE_CASE } from './definitions';
 
 /**
@@ -64,6 +65,7 @@ export async function rollout(input: unknown): Promise<RolloutResult> {
 
   try {
     await audit('rollout', 'started', `rollout of ${plan.useCase} started`, plan.owner ?? 'aimo');
+    if (plan.kind === 'content') return await contentRollout({ plan, ctx, result, tracker, gates, audit, finish });
 
     // 1 KPI definition — the baseline is measured, never typed in.
     tracker.begin('kpi');
@@ -235,7 +237,7 @@ class RolloutTracker {
   private readonly steps: StepOutcome[] = [];
   private auditSeq = 0;
 
-  constructor(private readonly plan: RolloutPlan) {
+  constructor(private readonly plan: AnyRolloutPlan) {
     this.publish();
   }
 

@@ -19,6 +19,11 @@ const TABLES = {
   drift_reports: { key: ['workflow_id'], columns: { workflow_id: 'string', use_case: 'string', champion_version: 'string', dataset_drift: 'bool', drifted_share: 'float', report_json: 'string' } },
   alerts_sent: { key: ['incident_id', 'route'], columns: { incident_id: 'string', route: 'string', use_case: 'string', sent_at: 'string', payload_json: 'string' } },
   alert_routes: { key: ['use_case', 'route'], columns: { use_case: 'string', route: 'string', route_json: 'string' } },
+  content_facts: { key: ['workflow_id', 'product_id'], columns: { workflow_id: 'string', product_id: 'string', use_case: 'string', facts_json: 'string' } },
+  content_variants: { key: ['workflow_id', 'variant_id'], columns: { workflow_id: 'string', variant_id: 'string', product_id: 'string', use_case: 'string', headline: 'string', description: 'string', status: 'string', attempt: 'int', violations_json: 'string', model: 'string', prompt_hash: 'string' } },
+  llm_cache: { key: ['prompt_hash'], columns: { prompt_hash: 'string', model: 'string', template_version: 'string', response_json: 'string', prompt_tokens: 'int', completion_tokens: 'int', created_at: 'string' } },
+  llm_usage: { key: ['prompt_hash', 'model'], columns: { prompt_hash: 'string', use_case: 'string', job_id: 'string', day: 'string', model: 'string', prompt_tokens: 'int', completion_tokens: 'int', cost: 'float', recorded_at: 'string' } },
+  bandit_rounds: { key: ['experiment_id', 'round'], columns: { experiment_id: 'string', round: 'int', use_case: 'string', allocation_json: 'string', stats_json: 'string' } },
 } as const satisfies Record<string, { key: readonly string[]; columns: Record<string, SqlType> }>;
 
 export type AimoTable = keyof typeof TABLES;

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RolloutPlan } from '../../domain/plan';
+import type { AnyRolloutPlan } from '../../domain/plan';
+import type { ContentReadout } from '../content/content';
 import type { RolloutState, StepOutcome } from '../../domain/rollout-status';
 import type { ActivityDependencies } from '../dependencies';
 import type { AutomationResult } from './automation';
@@ -15,7 +16,7 @@ import type { ModelVersion } from './model';
 export interface RolloutResult {
   useCase: string;
   workflowId: string;
-  plan: RolloutPlan;
+  plan: AnyRolloutPlan;
   status: RolloutState;
   steps: StepOutcome[];
   failure?: string;
@@ -26,6 +27,8 @@ export interface RolloutResult {
   guardrails?: GuardrailReport;
   experiment?: ExperimentReadout;
   automation?: AutomationResult;
+  /** The content use case's generation, review and bandit readouts */
+  content?: ContentReadout;
   scale?: Array<{ channel: string; market: string; workflowId: string; status: string; summary: string }>;
   reportPath?: string;
 }
@@ -84,6 +87,7 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
     lines.push(`- Conversion: control ${num(e.arms.control.conversionRate)}, treatment ${num(e.arms.treatment.conversionRate)}; uplift ${num(e.effect.absolute)} (95 % CI ${num(e.effect.ciLow)} to ${num(e.effect.ciHigh)})`);
     lines.push(`- Cost per incremental conversion: ${num(e.costPerIncrementalConversion)}`, `- Decision: **${e.ship ? 'ship' : 'no ship'}**`);
   }
+  if (r.content) lines.push(...renderContentMarkdown(r.content));
   if (r.automation) {
     lines.push('', '## Automation', '');
     for (const s of r.automation.schedules) lines.push(`- schedule \`${s.scheduleId}\` (${s.cron}): ${s.outcome}`);
@@ -94,6 +98,30 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
     for (const c of r.scale) lines.push(`| ${c.channel} / ${c.market} | \`${c.workflowId}\` | ${c.status} |`);
   }
   return lines.join('\n') + '\n';
+}
+
+function renderContentMarkdown(c: ContentReadout): string[] {
+  const lines = ['', '## Creatives', ''];
+  if (c.baseline.baseline !== null) lines.push(`Incumbent ${c.baseline.metric}: **${num(c.baseline.baseline)}** over ${c.baseline.impressions} impressions; target ${num(c.baseline.target)}.`, '');
+  if (c.generation) {
+    const g = c.generation;
+    lines.push(
+      `- Calls: ${g.calls} paid, ${g.cachedCalls} from the prompt cache, ${g.fallbackCalls} answered by the fallback model; ${g.promptTokens + g.completionTokens} tokens, cost ${num(g.cost)}`,
+      `- Variants: ${g.accepted} accepted, ${g.rejected} rejected and regenerated, ${g.review} sent to human review; PII fields scrubbed before sending: ${g.piiRemoved}`,
+      `- Cost per accepted asset: ${num(c.costPerAcceptedAsset)}`,
+    );
+    if (g.budgetExhausted) lines.push(`- **Token budget per ${g.budgetExhausted.scope} exhausted**: ${g.budgetExhausted.used} of ${g.budgetExhausted.limit} tokens used, next call needed ${g.budgetExhausted.needed}; not written: ${g.budgetExhausted.productsSkipped.join(', ')}`);
+  }
+  if (c.review) lines.push(`- Human review: ${c.review.decision} by ${c.review.by} (${c.review.reason}) for ${c.review.variants} variant(s)`);
+  if (c.variants.length) {
+    lines.push('', '| product | headline | description | status | why |', '|---|---|---|---|---|');
+    for (const v of c.variants) lines.push(`| ${v.productId} | ${v.headline.replace(/\|/g, '/')} | ${v.description.replace(/\|/g, '/')} | ${v.status} | ${v.violations.map((x) => x.detail).join('; ').replace(/\|/g, '/') || '—'} |`);
+  }
+  for (const b of c.experiments) {
+    lines.push('', `### Bandit ${b.productId}`, '', `${b.winner ? `Winner \`${b.winner}\` (P(best) ${num(b.pBest[b.winner])})` : 'No winner'} after ${b.rounds} rounds (${b.decidedBy}).`);
+    if (b.regret) lines.push(`Regret: ${num(b.regret.bandit)} expected clicks lost vs ${num(b.regret.evenSplit)} for an even split (ratio ${num(b.regret.ratio, 3)}); planted best arm \`${b.regret.bestArm}\`.`);
+  }
+  return lines;
 }
 
 export function createReportActivities({ dataDir }: ActivityDependencies) {

@@ -14,16 +14,17 @@ export async function recordHistory(client: Client, workflowId: string, name: st
   if (process.env['AIMO_RECORD_HISTORIES'] !== '1') return;
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  writeFileSync(join(HISTORIES_DIR, `${name}.json`), JSON.stringify(history, null, 1));
+  // The workflow id travels with the history: workflows that derive child ids from their own replay only under it.
+  writeFileSync(join(HISTORIES_DIR, `${name}.json`), JSON.stringify({ workflowId, ...history }, null, 1));
 }
 
 export function committedHistories(): Array<{ name: string; workflowId: string; history: temporal.api.history.v1.IHistory }> {
   return readdirSync(HISTORIES_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((file) => ({
-      name: file.replace(/\.json$/, ''),
-      workflowId: file.replace(/\.json$/, ''),
-      history: temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))),
-    }));
+    .map((file) => {
+      const { workflowId, ...history } = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as { workflowId?: string };
+      const name = file.replace(/\.json$/, '');
+      return { name, workflowId: workflowId ?? name, history: temporal.api.history.v1.History.fromObject(history) };
+    });
 }

@@ -1,0 +1,254 @@
+import { log } from '@temporalio/activity';
+import { regret, sampleBinomial, seededRandom, type ArmStats, type Regret } from '../../domain/bandit';
+import type { ProductFacts, Violation } from '../../domain/content';
+import { addDaysIso } from '../../domain/dates';
+import { shortHash } from '../../domain/naming';
+import type { ContentPlan } from '../../domain/plan';
+import type { RolloutContext } from '../../domain/rollout-context';
+import { plantedClickRates } from '../../simulator/products';
+import { tableRef } from '../../warehouse/identifiers';
+import type { ActivityDependencies } from '../dependencies';
+import { stableJson, upsertAimoRow } from '../rollout/aimo-tables';
+
+export interface ContentBaseline {
+  readonly metric: ContentPlan['kpi']['metric'];
+  readonly baseline: number | null;
+  readonly target: number | null;
+  readonly window: { from: string; to: string } | null;
+  readonly impressions: number;
+  readonly clicks: number;
+}
+
+export interface ProductFactsReport {
+  readonly facts: ProductFacts[];
+  readonly blocking: string[];
+  readonly warnings: string[];
+}
+
+export interface VariantRecord {
+  readonly variantId: string;
+  readonly productId: string;
+  readonly headline: string;
+  readonly description: string;
+  readonly status: 'accepted' | 'rejected' | 'review' | 'approved-by-reviewer' | 'rejected-by-reviewer';
+  readonly attempt: number;
+  readonly violations: Violation[];
+  readonly model: string;
+  readonly promptHash: string;
+}
+
+export interface BanditRoundInput {
+  readonly useCase: string;
+  readonly experimentId: string;
+  readonly round: number;
+  readonly arms: string[];
+  /** Impressions each arm is given this round (what the ad server is told) */
+  readonly impressions: Record<string, number>;
+  readonly shares: Record<string, number>;
+  readonly sourceSchema: string;
+  readonly outcomesTable: string;
+  /** Let the simulator produce this round's outcomes from planted click rates */
+  readonly simulate: boolean;
+  readonly seed: number;
+}
+
+export interface BanditRegret extends Regret {
+  readonly bestArm: string;
+  readonly trueRates: Record<string, number>;
+  readonly impressions: Record<string, number>;
+}
+
+export interface GenerationSummary {
+  readonly jobId: string;
+  readonly calls: number;
+  readonly cachedCalls: number;
+  readonly fallbackCalls: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cost: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly review: number;
+  readonly piiRemoved: number;
+  readonly moderation: 'checked' | 'unavailable' | 'not-run';
+  readonly budgetExhausted?: { scope: 'job' | 'day'; used: number; limit: number; needed: number; productsSkipped: string[] };
+}
+
+export interface BanditReadout {
+  readonly experimentId: string;
+  readonly productId: string;
+  readonly winner: string | null;
+  readonly decidedBy: 'posterior' | 'max-rounds';
+  readonly rounds: number;
+  readonly pBest: Record<string, number>;
+  readonly shares: Record<string, number>;
+  readonly arms: ArmStats[];
+  readonly regret?: BanditRegret;
+}
+
+export interface ContentReadout {
+  baseline: ContentBaseline;
+  generation?: GenerationSummary;
+  variants: VariantRecord[];
+  review?: { decision: string; by: string; reason: string; variants: number };
+  costPerAcceptedAsset: number | null;
+  experiments: BanditReadout[];
+}
+
+const REQUIRED_PRODUCT_COLUMNS = ['product_id', 'name', 'price', 'currency', 'margin', 'stock', 'allowed_claims', 'description'];
+
+export function createContentActivities({ warehouse }: ActivityDependencies) {
+  const d = warehouse.dialect;
+  const q = (c: string) => d.quote(c);
+
+  const ensureOutcomesTable = async (schema: string, table: string) => {
+    await warehouse.execute(d.createSchemaIfNotExists(schema));
+    await warehouse.execute(
+      `CREATE TABLE IF NOT EXISTS ${d.table(tableRef(table, schema))} (${q('experiment_id')} ${d.type('string')}, ${q('arm_id')} ${d.type('string')}, ` +
+        `${q('period')} ${d.type('int')}, ${q('impressions')} ${d.type('int')}, ${q('clicks')} ${d.type('int')})`,
+    );
+  };
+
+  const armTotals = async (schema: string, table: string, experimentId: string, arms: string[]): Promise<ArmStats[]> => {
+    const rows = await warehouse.query<{ arm_id: string; impressions: number; clicks: number }>(
+      `SELECT ${q('arm_id')} AS arm_id, SUM(${q('impressions')}) AS impressions, SUM(${q('clicks')}) AS clicks
+       FROM ${d.table(tableRef(table, schema))} WHERE ${q('experiment_id')} = @experiment_id GROUP BY ${q('arm_id')}`,
+      { experiment_id: experimentId },
+    );
+    return arms.map((armId) => {
+      const r = rows.find((x) => x.arm_id === armId);
+      return { armId, impressions: Number(r?.impressions ?? 0), clicks: Number(r?.clicks ?? 0) };
+    });
+  };
+
+  return {
+    /** Step 1 (content): the incumbent creative's click-through rate, measured from its history. */
+    async measureContentBaseline({ ctx, plan }: { ctx: RolloutContext; plan: ContentPlan }): Promise<ContentBaseline> {
+      const table = tableRef(plan.content.historyTable, plan.sources.schema);
+      if (!(await warehouse.tableExists(table))) {
+        log.warn('content baseline not measurable: history table missing', { table: `${table.schema}.${table.name}` });
+        return { metric: plan.kpi.metric, baseline: null, target: null, window: null, impressions: 0, clicks: 0 };
+      }
+      const [last] = await warehouse.query<{ last: string | Date | null }>(`SELECT MAX(${q('day')}) AS last FROM ${d.table(table)}`);
+      if (!last?.last) return { metric: plan.kpi.metric, baseline: null, target: null, window: null, impressions: 0, clicks: 0 };
+      const to = (last.last instanceof Date ? last.last.toISOString() : String(last.last)).slice(0, 10);
+      const from = addDaysIso(to, -(plan.kpi.baselineDays - 1));
+      const [row] = await warehouse.query<{ impressions: number | null; clicks: number | null }>(
+        `SELECT SUM(${q('impressions')}) AS impressions, SUM(${q('clicks')}) AS clicks FROM ${d.table(table)}
+         WHERE ${q('day')} BETWEEN ${d.cast('@from', 'date')} AND ${d.cast('@to', 'date')}`,
+        { from, to },
+      );
+      const impressions = Number(row?.impressions ?? 0);
+      const clicks = Number(row?.clicks ?? 0);
+      const baseline = impressions > 0 ? clicks / impressions : null;
+      const target = baseline === null ? null : baseline * (1 + plan.kpi.targetChange);
+      await upsertAimoRow(warehouse, 'kpi_specs', {
+        workflow_id: ctx.workflowId, use_case: ctx.useCase, metric: plan.kpi.metric, channel: plan.kpi.channel, market: plan.kpi.market,
+        baseline, target, target_change: plan.kpi.targetChange, deadline: plan.kpi.deadline, window_from: from, window_to: to, spec_json: JSON.stringify(plan.kpi),
+      });
+      return { metric: plan.kpi.metric, baseline, target, window: { from, to }, impressions, clicks };
+    },
+
+    /**
+     * Steps 2–3 (content): the product facts the creatives are grounded in,
+     * read with bound parameters and kept per rollout (aimo.content_facts).
+     * A missing table, column or product is a blocking gap; stock 0 a warning.
+     */
+    async loadProductFacts({ ctx, plan }: { ctx: RolloutContext; plan: ContentPlan }): Promise<ProductFactsReport> {
+      const table = tableRef(plan.content.productsTable, plan.sources.schema);
+      const where = `${table.schema}.${table.name}`;
+      if (!(await warehouse.tableExists(table))) return { facts: [], blocking: [`products: table ${where} does not exist`], warnings: [] };
+      const columns = (await warehouse.columns(table)).map((c) => c.name.toLowerCase());
+      const missingColumns = REQUIRED_PRODUCT_COLUMNS.filter((c) => !columns.includes(c));
+      if (missingColumns.length) return { facts: [], blocking: [`products: ${where} lacks column(s) ${missingColumns.join(', ')}`], warnings: [] };
+      const params = Object.fromEntries(plan.content.products.map((id, i) => [`p${i}`, id]));
+      const rows = await warehouse.query<{ product_id: string; name: string | null; price: number | null; currency: string | null; margin: number | null; stock: number | null; allowed_claims: string | null; description: string | null }>(
+        `SELECT ${REQUIRED_PRODUCT_COLUMNS.map(q).join(', ')} FROM ${d.table(table)}
+         WHERE ${q('product_id')} IN (${plan.content.products.map((_, i) => `@p${i}`).join(', ')}) ORDER BY ${q('product_id')}`,
+        params,
+      );
+      const blocking: string[] = [];
+      const warnings: string[] = [];
+      const facts: ProductFacts[] = [];
+      for (const id of plan.content.products) {
+        const r = rows.find((x) => x.product_id === id);
+        if (!r) {
+          blocking.push(`products: product ${id} is not in ${where}`);
+          continue;
+        }
+        if (r.name === null || r.price === null || r.currency === null || r.stock === null) {
+          blocking.push(`products: product ${id} lacks a name, price, currency or stock`);
+          continue;
+        }
+        if (Number(r.stock) <= 0) warnings.push(`products: ${id} is out of stock; its ads may not claim availability`);
+        facts.push({
+          productId: id,
+          name: r.name,
+          price: Number(r.price),
+          currency: r.currency,
+          margin: Number(r.margin ?? 0),
+          stock: Number(r.stock),
+          allowedClaims: (r.allowed_claims ?? '').split('|').map((c) => c.trim()).filter(Boolean),
+          description: r.description ?? '',
+        });
+      }
+      for (const f of facts) {
+        await upsertAimoRow(warehouse, 'content_facts', { workflow_id: ctx.workflowId, product_id: f.productId, use_case: ctx.useCase, facts_json: stableJson(f) });
+      }
+      return { facts, blocking, warnings };
+    },
+
+    /** Every variant with its checks and status, keyed by (workflow, variant): re-recording updates, never duplicates. */
+    async recordContentVariants({ ctx, variants }: { ctx: RolloutContext; variants: VariantRecord[] }): Promise<void> {
+      for (const v of variants) {
+        await upsertAimoRow(warehouse, 'content_variants', {
+          workflow_id: ctx.workflowId, variant_id: v.variantId, product_id: v.productId, use_case: ctx.useCase, headline: v.headline, description: v.description,
+          status: v.status, attempt: v.attempt, violations_json: JSON.stringify(v.violations), model: v.model, prompt_hash: v.promptHash,
+        });
+      }
+    },
+
+    /**
+     * One bandit round: records the allocation (what the ad server is told),
+     * lets the simulator produce the round's impressions and clicks when the
+     * plan asks for it (MERGE by experiment, arm and period: a retry writes
+     * the same rows), and returns every arm's totals read from the warehouse.
+     */
+    async recordBanditRound(input: BanditRoundInput): Promise<ArmStats[]> {
+      await ensureOutcomesTable(input.sourceSchema, input.outcomesTable);
+      await upsertAimoRow(warehouse, 'bandit_rounds', {
+        experiment_id: input.experimentId, round: input.round, use_case: input.useCase, allocation_json: stableJson({ shares: input.shares, impressions: input.impressions }), stats_json: '{}',
+      });
+      if (input.simulate) {
+        const rates = plantedClickRates(input.experimentId, input.arms, input.seed);
+        const rows = input.arms.map((arm) => {
+          const rand = seededRandom(parseInt(shortHash(`${input.experimentId}:${input.round}:${arm}:${input.seed}`), 16));
+          const impressions = input.impressions[arm] ?? 0;
+          return { arm, impressions, clicks: sampleBinomial(impressions, rates[arm]!, rand) };
+        });
+        const params: Record<string, string | number> = { experiment_id: input.experimentId, period: input.round };
+        const select = rows
+          .map((r, i) => {
+            Object.assign(params, { [`arm${i}`]: r.arm, [`imp${i}`]: r.impressions, [`clk${i}`]: r.clicks });
+            return `SELECT ${d.cast('@experiment_id', 'string')} AS ${q('experiment_id')}, ${d.cast(`@arm${i}`, 'string')} AS ${q('arm_id')}, ${d.cast('@period', 'int')} AS ${q('period')}, ${d.cast(`@imp${i}`, 'int')} AS ${q('impressions')}, ${d.cast(`@clk${i}`, 'int')} AS ${q('clicks')}`;
+          })
+          .join(' UNION ALL ');
+        await warehouse.merge(tableRef(input.outcomesTable, input.sourceSchema), select, ['experiment_id', 'arm_id', 'period'], ['experiment_id', 'arm_id', 'period', 'impressions', 'clicks'], params);
+      }
+      const stats = await armTotals(input.sourceSchema, input.outcomesTable, input.experimentId, input.arms);
+      await upsertAimoRow(warehouse, 'bandit_rounds', {
+        experiment_id: input.experimentId, round: input.round, use_case: input.useCase, allocation_json: stableJson({ shares: input.shares, impressions: input.impressions }), stats_json: stableJson(stats),
+      });
+      return stats;
+    },
+
+    /** Simulator only: expected clicks lost against the planted best arm, for the bandit and for an even split of the same traffic. */
+    async banditRegret({ experimentId, arms, sourceSchema, outcomesTable, seed }: { experimentId: string; arms: string[]; sourceSchema: string; outcomesTable: string; seed: number }): Promise<BanditRegret> {
+      const trueRates = plantedClickRates(experimentId, arms, seed);
+      const stats = await armTotals(sourceSchema, outcomesTable, experimentId, arms);
+      const impressions = Object.fromEntries(stats.map((s) => [s.armId, s.impressions]));
+      const bestArm = Object.keys(trueRates).reduce((b, id) => (trueRates[id]! > trueRates[b]! ? id : b));
+      return { ...regret(impressions, trueRates), bestArm, trueRates, impressions };
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { GenerationSummary, VariantRecord } from '../activities/content/content';
+import type { GenerateResult } from '../activities/content/generate';
+import { checkVariant, variantId, type ContentRules, type ProductFacts, type Violation } from '../domain/content';
+import { shortHash } from '../domain/naming';
+import type { ContentPlan } from '../domain/plan';
+import type { RolloutContext } from '../domain/rollout-context';
+import { NON_RETRYABLE, quickActivities } from './activity-proxies';
+
+export interface ContentGenerationInput {
+  readonly ctx: RolloutContext;
+  readonly plan: ContentPlan;
+  readonly facts: ProductFacts[];
+  /** Task queue of the rate-limited LLM worker */
+  readonly llmTaskQueue: string;
+}
+
+export interface ContentGenerationResult {
+  readonly summary: GenerationSummary;
+  readonly variants: VariantRecord[];
+}
+
+/** Content generation is the use case's baseline step: a prompt workflow, one job. */
+export function llmActivities(taskQueue: string) {
+  return proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '2 minutes',
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 8,
+      nonRetryableErrorTypes: [...NON_RETRYABLE, 'LlmNotConfigured', 'LlmRequestRejected'],
+    },
+  });
+}
+
+/**
+ * One generation job: for each product, ask for the plan's number of
+ * variants, check every variant against the guardrails (length, format,
+ * banned terms, brand, price and availability claims vs the facts, PII,
+ * injection echoes, moderation), regenerate the failing ones with the reasons
+ * as feedback up to the plan's cap, and send what still fails to human
+ * review. Calls stop as soon as a token budget says so. The job's id is this
+ * workflow's id: the per-job budget is keyed by it.
+ */
+export async function contentGeneration(input: ContentGenerationInput): Promise<ContentGenerationResult> {
+  const { ctx, plan, facts } = input;
+  const c = plan.content;
+  const jobId = workflowInfo().workflowId;
+  const llm = llmActivities(input.llmTaskQueue);
+  const rules: ContentRules = {
+    format: c.format,
+    bannedTerms: c.bannedTerms,
+    maxExclamationMarks: c.brandRules.maxExclamationMarks,
+    allowAllCapsWords: c.brandRules.allowAllCapsWords,
+    ...(c.brandRules.brandName ? { brandName: c.brandRules.brandName } : {}),
+  };
+  const totals = { calls: 0, cachedCalls: 0, fallbackCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0, piiRemoved: 0 };
+  let moderation: GenerationSummary['moderation'] = 'not-run';
+  let budgetExhausted: GenerationSummary['budgetExhausted'];
+  const variants: VariantRecord[] = [];
+
+  for (const [index, product] of facts.entries()) {
+    const accepted = new Set<string>();
+    let feedback: string[] = [];
+    for (let attempt = 0; attempt <= c.maxRegenerations && accepted.size < c.variantsPerProduct; attempt++) {
+      const now = new Date();
+      const result: GenerateResult = await llm.generateCreatives({
+        useCase: ctx.useCase,
+        jobId,
+        day: now.toISOString().slice(0, 10),
+        at: now.toISOString(),
+        market: plan.kpi.market,
+        facts: product,
+        count: c.variantsPerProduct - accepted.size,
+        feedback,
+        content: { format: c.format, templateVersion: c.templateVersion, bannedTerms: c.bannedTerms, brandRules: c.brandRules, models: c.models, budgets: c.budgets },
+      });
+      if (result.status === 'budget-exhausted') {
+        budgetExhausted = { scope: result.scope, used: result.used, limit: result.limit, needed: result.needed, productsSkipped: facts.slice(index).map((f) => f.productId) };
+        break;
+      }
+      if (result.cached) totals.cachedCalls++;
+      else totals.calls++;
+      if (result.model !== c.models.primary.name) totals.fallbackCalls++;
+      totals.promptTokens += result.usage.promptTokens;
+      totals.completionTokens += result.usage.completionTokens;
+      totals.cost += result.usage.cost;
+      if (attempt === 0) totals.piiRemoved += result.piiRemoved;
+      if (moderation !== 'checked') moderation = result.moderation;
+
+      const last = attempt === c.maxRegenerations;
+      const reasons: string[] = [];
+      result.variants.forEach((v, i) => {
+        const violations: Violation[] = checkVariant(v, product, rules);
+        if (result.flagged[i]) violations.push({ rule: 'moderation', detail: 'flagged by the provider\'s moderation' });
+        const id = variantId(product.productId, v, shortHash);
+        if (accepted.has(id) || variants.some((x) => x.variantId === id)) {
+          if (!violations.length) reasons.push('a variant repeated an earlier one: write a different angle');
+          return;
+        }
+        const status: VariantRecord['status'] = violations.length === 0 ? 'accepted' : last ? 'review' : 'rejected';
+        if (status === 'accepted') accepted.add(id);
+        reasons.push(...violations.map((x) => x.detail));
+        variants.push({ variantId: id, productId: product.productId, headline: v.headline, description: v.description, status, attempt, violations, model: result.model, promptHash: result.promptHash });
+      });
+      feedback = [...new Set(reasons)];
+    }
+    if (budgetExhausted) break;
+  }
+
+  await quickActivities.recordContentVariants({ ctx, variants });
+  const count = (status: VariantRecord['status']) => variants.filter((v) => v.status === status).length;
+  return {
+    summary: {
+      jobId,
+      ...totals,
+      accepted: count('accepted'),
+      rejected: count('rejected'),
+      review: count('review'),
+      moderation,
+      ...(budgetExhausted ? { budgetExhausted } : {}),
+    },
+    variants,
+  };
+}
