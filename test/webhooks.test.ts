@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -27,6 +29,8 @@ function useCase(prefix = 'wh'): string {
 function delivery(): string {
   return `dlv-${randomBytes(8).toString('hex')}`;
 }
+
+type JsonObjectSchema = { properties: Record<string, { enum?: string[] }>; required: string[] };
 
 function plan(uc: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -188,6 +192,22 @@ describe('webhook server', () => {
     });
   });
 
+  it('starts a content rollout for a signed content plan, and names the fields of a bad one', async () => {
+    const uc = useCase();
+    const content = JSON.parse(readFileSync(join(__dirname, '..', 'plans', 'demo-search-ad-content.json'), 'utf8')) as Record<string, unknown>;
+    const deliveryId = delivery();
+    const res = await post('/v1/rollouts', { ...content, useCase: uc }, { deliveryId });
+    expect(res.status).toBe(202);
+    const body = res.body as { workflowId: string; workflowType: string };
+    expect(body).toMatchObject({ workflowId: `rollout-${uc}-${deliveryId}`, workflowType: 'rollout' });
+    started.add(body.workflowId);
+    expect(((await startInput(body.workflowId)) as { kind: string }).kind).toBe('content');
+
+    const bad = await post('/v1/rollouts', { ...content, useCase: uc, content: { ...(content['content'] as object), products: 'all' } }, { deliveryId: delivery() });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { problems: string[] }).problems.some((p) => p.startsWith('content.products:'))).toBe(true);
+  });
+
   it('answers an invalid plan with 400 and every problem by field path', async () => {
     const uc = useCase();
     const deliveryId = delivery();
@@ -296,16 +316,17 @@ describe('webhook server', () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as {
       openapi: string;
-      paths: Record<string, { post?: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, { enum?: string[] }>; required: string[] } } } } } }>;
+      paths: Record<string, { post?: { requestBody: { content: { 'application/json': { schema: JsonObjectSchema & { anyOf: JsonObjectSchema[] } } } } } }>;
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/rollouts', '/v1/events/data-landed', '/v1/events/alert', '/v1/approvals', '/v1/rollbacks', '/healthz', '/readyz']),
     );
-    const planSchema = doc.paths['/v1/rollouts']!.post!.requestBody.content['application/json'].schema;
-    expect(planSchema.required).toEqual(expect.arrayContaining(['useCase', 'kpi', 'windows']));
-    expect(planSchema.required).not.toContain('experiment'); // has a default: optional for senders
-    expect(Object.keys(planSchema.properties)).toEqual(expect.arrayContaining(['useCase', 'kpi', 'windows', 'guardrails', 'approval']));
+    const [planSchema, contentSchema] = doc.paths['/v1/rollouts']!.post!.requestBody.content['application/json'].schema.anyOf;
+    expect(contentSchema!.required).toEqual(expect.arrayContaining(['useCase', 'kind', 'kpi', 'content']));
+    expect(planSchema!.required).toEqual(expect.arrayContaining(['useCase', 'kpi', 'windows']));
+    expect(planSchema!.required).not.toContain('experiment'); // has a default: optional for senders
+    expect(Object.keys(planSchema!.properties)).toEqual(expect.arrayContaining(['useCase', 'kpi', 'windows', 'guardrails', 'approval']));
     const approval = doc.paths['/v1/approvals']!.post!.requestBody.content['application/json'].schema;
     expect(approval.properties['decision']!.enum).toEqual(['approve', 'reject']);
     expect(doc.paths['/v1/events/alert']!.post!.requestBody.content['application/json'].schema.properties['kind']!.enum).toContain('serving-error');

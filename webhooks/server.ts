@@ -8,9 +8,9 @@ import {
 } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { decideAlert, type AlertPolicy, DEFAULT_ALERT_POLICY_TEXT, parseAlertPolicy } from '../config/webhooks';
-import { rolloutPlanSchema, type RolloutPlan } from '../domain/plan';
+import { anyRolloutPlanSchema, contentPlanSchema, rolloutPlanSchema } from '../domain/plan';
 import type { Logger } from '../platform/logger';
 import { aimoStartOptions } from '../platform/start-options';
 import { WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId } from '../workflows/definitions';
@@ -222,11 +222,12 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     {
       path: '/v1/rollouts',
       summary: 'Start the eight-step rollout of a use case',
-      description: 'Body: one rollout plan, as pasted into the Temporal UI. Workflow id: rollout-<useCase>-<delivery id>.',
-      body: rolloutPlanSchema,
+      description: 'Body: one rollout plan, as pasted into the Temporal UI: a propensity plan, or a content plan with "kind": "content". Workflow id: rollout-<useCase>-<delivery id>.',
+      // Documents both kinds; the handler parses with the schema the workflow uses.
+      body: z.union([rolloutPlanSchema, contentPlanSchema]),
       responses: ['202', '400', '401', '413'],
       handler: async (body, d, _req, reply) => {
-        const plan: RolloutPlan = parse(rolloutPlanSchema, body, 'rollout plan');
+        const plan = parse(anyRolloutPlanSchema, body, 'rollout plan');
         const k = plan.kpi;
         const summary = `rollout of ${plan.useCase}: ${k.metric} ${k.targetChange > 0 ? '+' : ''}${Math.round(k.targetChange * 1000) / 10} % on ${k.channel}/${k.market} by ${k.deadline} (webhook from ${d.source})`;
         const started = await start(WORKFLOW_TYPES.rollout, rolloutWorkflowId(plan.useCase, d.deliveryId), [plan], {
