@@ -410,6 +410,19 @@ describe.each(targets.slice(1))('$name matches DuckDB', (target) => {
 
 
 describe.each(targets)('$name', (target) => {
+  it('stages users with salted hashes instead of contact data, and only those who consented', () => {
+    const { state, loaded } = resultOf(target.name);
+    const users = state[`${ROLLOUT_ID}.stg_users`]!;
+    expect(users.length).toBeGreaterThan(100);
+    // Every loaded user is in DE; those without a granted marketing consent (or who signed up after the cut-off) are left out.
+    expect(users.length).toBeLessThan(loaded['users']!);
+    for (const u of users) {
+      expect(u).not.toHaveProperty('email');
+      expect(u).not.toHaveProperty('phone');
+      expect(u['email_hash']).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
   it('drift is found where the simulator planted it', () => {
     const { drift } = resultOf(target.name);
     // channel_mix moves sessions to paid_social: the share of sessions in the plan's channel (paid_search) falls.
