@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import type { ModelVersion } from '../activities/rollout/model';
+import type { ModelRun } from '../activities/rollout/data-path';
 import { rolloutTablePrefix } from '../domain/naming';
 import { checkPlan, type RolloutPlan } from '../domain/plan';
 import { PROPENSITY_MODELS } from '../domain/propensity-pipeline';
@@ -13,30 +13,37 @@ import type { ColumnInfo, QueryContext, Row, Warehouse } from '../warehouse/ware
 import { seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 
 /**
- * A plan's byte budget reaches every statement of the data path, the
- * training and the drift check as QueryContext.maxBytesScanned, which the
+ * A plan's byte budget reaches every statement of every rollout step
+ * that runs SQL over the data (KPI baseline, inventory, data path, training,
+ * guardrails, experiment, scoring, drift) as QueryContext.maxBytesScanned, which the
  * BigQuery adapter turns into a dry run and maximumBytesBilled (see
  * bigquery.test.ts for the refusal itself).
  */
 
 interface Recorded {
+  /** The activity that ran the statement */
+  readonly step: string | undefined;
   readonly sql: string;
   readonly ctx: QueryContext | undefined;
 }
 
+/** aimo's own bookkeeping (KPI specs, quality results, the registry, reports): small keyed writes and reads, no budget. */
+const BOOKKEEPING = /"aimo"\."(kpi_specs|inventory_reports|dq_results|audit_log|model_registry|model_aliases|experiments|drift_reports|alerts_sent|alert_routes)"|^CREATE (SCHEMA|TABLE) IF NOT EXISTS/;
+
 /** Passes every call to DuckDB and remembers the SQL and the context it came with. */
 class RecordingWarehouse implements Warehouse {
   readonly calls: Recorded[] = [];
+  step: string | undefined;
   constructor(private readonly inner: Warehouse) {}
   get dialect() {
     return this.inner.dialect;
   }
   query<T extends Row = Row>(sql: string, params?: SqlParams, ctx?: QueryContext): Promise<T[]> {
-    this.calls.push({ sql, ctx });
+    this.calls.push({ step: this.step, sql, ctx });
     return this.inner.query<T>(sql, params, ctx);
   }
   execute(sql: string, params?: SqlParams, ctx?: QueryContext): Promise<void> {
-    this.calls.push({ sql, ctx });
+    this.calls.push({ step: this.step, sql, ctx });
     return this.inner.execute(sql, params, ctx);
   }
   tableExists(table: TableRef): Promise<boolean> {
@@ -75,17 +82,43 @@ describe('the plan’s byte budget reaches the warehouse', () => {
     return checked.plan;
   }
 
-  /** The data path, training, scoring and drift of one rollout; returns the statements that touched its tables. */
+  const STEPS = [
+    'measureKpiBaseline',
+    'inventorySources',
+    'runDataModel',
+    'trainBaselineModel',
+    'evaluateGuardrails',
+    'assignExperiment',
+    'checkExperimentHealth',
+    'readExperiment',
+    'scoreWithVersion',
+    'computeUseCaseDrift',
+  ];
+
+  /** Every warehouse step of a rollout and of the drift loop; returns the statements each ran, bookkeeping left out. */
   async function runSteps(plan: RolloutPlan, workflowId: string): Promise<{ ctx: RolloutContext; calls: Recorded[] }> {
     const warehouse = new RecordingWarehouse(duckdb);
     const activities = createActivities({ warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir() });
     const ctx: RolloutContext = { workflowId, useCase: plan.useCase, tablePrefix: rolloutTablePrefix(plan.useCase, workflowId) };
-    for (const m of PROPENSITY_MODELS) await env.run(() => activities.runDataModel({ ctx, plan, model: m.name }));
-    const model = (await env.run(() => activities.trainBaselineModel({ ctx, plan, registeredAt: '2026-03-05T00:00:00.000Z' }))) as ModelVersion;
-    const currentScores = (await env.run(() =>
+    const step = async <T>(name: string | undefined, fn: () => Promise<T>): Promise<T> => {
+      warehouse.step = name;
+      return (await env.run(fn)) as T;
+    };
+    await step('measureKpiBaseline', () => activities.measureKpiBaseline({ ctx, plan }));
+    await step('inventorySources', () => activities.inventorySources({ ctx, plan }));
+    const dataPath: ModelRun[] = [];
+    for (const m of PROPENSITY_MODELS) dataPath.push(await step('runDataModel', () => activities.runDataModel({ ctx, plan, model: m.name })));
+    const model = await step('trainBaselineModel', () => activities.trainBaselineModel({ ctx, plan, registeredAt: '2026-03-05T00:00:00.000Z' }));
+    await step('evaluateGuardrails', () => activities.evaluateGuardrails({ ctx, plan, dataPath, model }));
+    const assignment = await step('assignExperiment', () => activities.assignExperiment({ ctx, plan, model, startDate: '2026-04-01' }));
+    // The built-in market stands in for real outcomes; it is the simulator's, not a step of aimo's.
+    await step(undefined, () => activities.simulateExperimentOutcomes({ ctx, plan, assignment }));
+    await step('checkExperimentHealth', () => activities.checkExperimentHealth({ ctx, plan, assignment }));
+    await step('readExperiment', () => activities.readExperiment({ ctx, plan, assignment }));
+    const currentScores = await step('scoreWithVersion', () =>
       activities.scoreWithVersion({ ctx, versionId: model.versionId, featuresTable: model.featuresTable, name: 'rescored' }),
-    )) as string;
-    await env.run(() =>
+    );
+    await step('computeUseCaseDrift', () =>
       activities.computeUseCaseDrift({
         ctx,
         championVersionId: model.versionId,
@@ -97,15 +130,16 @@ describe('the plan’s byte budget reaches the warehouse', () => {
         maxBytesScanned: plan.guardrails.maxBytesScanned,
       }),
     );
-    return { ctx, calls: warehouse.calls.filter((c) => c.sql.includes(ctx.tablePrefix)) };
+    return { ctx, calls: warehouse.calls.filter((c) => c.step !== undefined && !BOOKKEEPING.test(c.sql)) };
   }
 
-  it('every statement over the rollout’s tables carries the budget, the use case and the workflow', async () => {
+  it('every statement of every step carries the budget, the use case and the workflow', async () => {
     const { ctx, calls } = await runSteps(planWith(2_000_000_000, 'budgeted'), 'rollout-budgeted');
-    // Builds, counts and checks of five models, the Newton iterations, evaluation, scoring, drift.
+    expect([...new Set(calls.map((c) => c.step))]).toEqual(STEPS);
     expect(calls.length).toBeGreaterThan(30);
     for (const call of calls) {
-      expect({ sql: call.sql.slice(0, 80), ctx: call.ctx }).toEqual({
+      expect({ step: call.step, sql: call.sql.slice(0, 80), ctx: call.ctx }).toEqual({
+        step: call.step,
         sql: call.sql.slice(0, 80),
         ctx: { useCase: ctx.useCase, workflowId: ctx.workflowId, maxBytesScanned: 2_000_000_000 },
       });
