@@ -154,6 +154,8 @@ export function categoryQuery(
   const windows = windowsRelation(d, check, columns);
   const shareOf = (count: string, total: string): string =>
     `COALESCE(${d.cast(q(count), 'float')} / NULLIF(${d.cast(q(total), 'float')}, 0), 0)`;
+  // The combined share is a column of its own before ROW_NUMBER orders by it: bqemulator refuses a
+  // window ordered by that expression ("ORDER BY window expressions cannot be volatile").
   const sql = `WITH ${q('drift_windows')} AS (
 ${windows.sql}
 ),
@@ -170,13 +172,15 @@ ${q('totals')} AS (
     SUM(${q('current_n')}) OVER (PARTITION BY ${q('feature_index')}) AS ${q('current_total')}
   FROM ${q('counts')}
 ),
+${q('shares')} AS (
+  SELECT ${q('feature_index')}, ${q('category')}, ${q('reference_n')}, ${q('current_n')},
+    ${shareOf('reference_n', 'reference_total')} + ${shareOf('current_n', 'current_total')} AS ${q('combined_share')}
+  FROM ${q('totals')}
+),
 ${q('ranked')} AS (
   SELECT ${q('feature_index')}, ${q('category')}, ${q('reference_n')}, ${q('current_n')},
-    ROW_NUMBER() OVER (
-      PARTITION BY ${q('feature_index')}
-      ORDER BY ${shareOf('reference_n', 'reference_total')} + ${shareOf('current_n', 'current_total')} DESC, ${q('category')}
-    ) AS ${q('category_rank')}
-  FROM ${q('totals')}
+    ROW_NUMBER() OVER (PARTITION BY ${q('feature_index')} ORDER BY ${q('combined_share')} DESC, ${q('category')}) AS ${q('category_rank')}
+  FROM ${q('shares')}
 ),
 ${q('bucketed')} AS (
   SELECT ${q('feature_index')}, ${q('reference_n')}, ${q('current_n')}, ${q('category_rank')},

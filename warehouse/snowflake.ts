@@ -85,27 +85,39 @@ export class SnowflakeWarehouse extends DialectWarehouse {
   }
 
   async tableExists(table: TableRef): Promise<boolean> {
-    const rows = await this.query<{ n: number }>(
-      `SELECT count(*) AS n FROM ${this.dialect.quote(this.options.database)}.INFORMATION_SCHEMA.TABLES WHERE table_schema = @schema AND table_name = @name`,
-      { schema: table.schema ?? this.options.schema, name: table.name },
-    );
-    return (rows[0]?.n ?? 0) > 0;
+    return (await this.describe(table)).length > 0;
   }
 
   async columns(table: TableRef): Promise<ColumnInfo[]> {
-    const schema = table.schema ?? this.options.schema;
-    const rows = await this.query<{ column_name: string; data_type: string; is_nullable: string }>(
-      `SELECT column_name, data_type, is_nullable FROM ${this.dialect.quote(this.options.database)}.INFORMATION_SCHEMA.COLUMNS
-       WHERE table_schema = @schema AND table_name = @name ORDER BY ordinal_position`,
-      { schema, name: table.name },
-    );
+    const rows = await this.describe(table);
     if (rows.length === 0) {
+      const schema = table.schema ?? this.options.schema;
       throw new NonRetryableError(
         WarehouseErrorType.MissingTable,
         `table ${this.options.database}.${schema}.${table.name} does not exist (or the role cannot see it): create it or fix the table name in the plan`,
       );
     }
     return rows.map((r) => ({ name: r.column_name, type: r.data_type.toUpperCase(), nullable: r.is_nullable === 'YES' }));
+  }
+
+  /**
+   * The table's columns from INFORMATION_SCHEMA, in order. The schema is
+   * matched exactly when it exists as written; otherwise ignoring case,
+   * because fakesnow (the emulator) stores every schema name upper-case,
+   * quoted or not. On Snowflake the exact match is what aimo's own quoted
+   * names always find.
+   */
+  private async describe(table: TableRef): Promise<Array<{ table_schema: string; column_name: string; data_type: string; is_nullable: string }>> {
+    const schema = table.schema ?? this.options.schema;
+    const rows = await this.query<{ table_schema: string; column_name: string; data_type: string; is_nullable: string }>(
+      `SELECT table_schema, column_name, data_type, is_nullable FROM ${this.dialect.quote(this.options.database)}.INFORMATION_SCHEMA.COLUMNS
+       WHERE UPPER(table_schema) = UPPER(@schema) AND table_name = @name ORDER BY table_schema, ordinal_position`,
+      { schema, name: table.name },
+    );
+    const exact = rows.filter((r) => r.table_schema === schema);
+    if (exact.length > 0) return exact;
+    const schemas = new Set(rows.map((r) => r.table_schema));
+    return schemas.size === 1 ? rows : [];
   }
 
   async close(): Promise<void> {

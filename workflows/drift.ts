@@ -38,6 +38,7 @@ export async function driftCheck(input: unknown): Promise<DriftResult> {
     referenceScores: champion.scoresTable,
     currentScores,
     thresholds: request.thresholds,
+    maxBytesScanned: plan.guardrails.maxBytesScanned,
   });
   const result: DriftResult = {
     ...drift,

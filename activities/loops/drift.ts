@@ -9,6 +9,7 @@ import { tableRef } from '../../warehouse/identifiers';
 import { WORKFLOW_TYPES } from '../../workflows/definitions';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../rollout/aimo-tables';
+import { stepQueryContext } from '../rollout/query-context';
 
 export interface DriftFeatureRow {
   readonly feature: string;
@@ -52,20 +53,23 @@ export function createDriftActivities({ warehouse, temporalClient }: ActivityDep
       referenceScores: string;
       currentScores: string;
       thresholds: Partial<DriftThresholds>;
+      /** The champion plan's byte budget per query (BigQuery) */
+      maxBytesScanned?: number;
     }): Promise<UseCaseDrift> {
+      const queryContext = stepQueryContext(input.ctx, input.maxBytesScanned);
       const features = await computeDrift(warehouse, {
         reference: { table: ref(input.referenceFeatures) },
         current: { table: ref(input.currentFeatures) },
         numericFeatures: [...PROPENSITY_FEATURES],
         categoricalFeatures: [...CATEGORICAL_FEATURES],
         thresholds: input.thresholds,
-      });
+      }, queryContext);
       const prediction = await computeDrift(warehouse, {
         reference: { table: ref(input.referenceScores) },
         current: { table: ref(input.currentScores) },
         prediction: 'score',
         thresholds: input.thresholds,
-      });
+      }, queryContext);
       const rows: DriftFeatureRow[] = [...features.features, ...prediction.features].map((f) => ({
         feature: f.feature,
         kind: f.kind,

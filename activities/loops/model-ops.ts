@@ -10,6 +10,7 @@ import { getAlias, getVersion, promote, rollbackTarget, rollbackTo, setAlias, se
 import { tableRef } from '../../warehouse/identifiers';
 import type { ActivityDependencies } from '../dependencies';
 import type { ModelVersion } from '../rollout/model';
+import { stepQueryContext } from '../rollout/query-context';
 import { sourceTable } from '../rollout/sources';
 
 export interface ChampionInfo {
@@ -57,11 +58,14 @@ export function createModelOpsActivities(deps: ActivityDependencies) {
     async scoreWithVersion({ ctx, versionId, featuresTable, name }: { ctx: RolloutContext; versionId: string; featuresTable: string; name: string }): Promise<string> {
       const version = await mustGetVersion(deps, versionId);
       const target = modelTable(ctx, name);
+      // Held to the byte budget of the plan the version was trained under.
+      const plan = version.lineage['plan'] as Partial<RolloutPlan> | undefined;
       await warehouse.createOrReplaceTableAs(
         target,
         `SELECT ${q('user_id')}, ${scoreExpression(warehouse.dialect, version.model as LogisticModel)} AS ${q('score')}, @version_id AS ${q('version_id')}
          FROM ${warehouse.dialect.table(ref(featuresTable))}`,
         { version_id: versionId },
+        stepQueryContext(ctx, plan?.guardrails?.maxBytesScanned),
       );
       return `${target.schema}.${target.name}`;
     },

@@ -7,6 +7,7 @@ import type { RolloutContext } from '../../domain/rollout-context';
 import { buildModelSql, modelTable } from '../../pipelines/propensity';
 import type { ActivityDependencies } from '../dependencies';
 import { ensureAimoTables, stableJson, upsertAimoRow } from './aimo-tables';
+import { stepWarehouse } from './query-context';
 
 export interface ModelRun {
   readonly model: PropensityModelName;
@@ -30,11 +31,13 @@ export function createDataPathActivities({ warehouse, hashSalt }: ActivityDepend
       await ensureAimoTables(warehouse);
       const started = performance.now();
       const target = modelTable(ctx, model);
-      const sql = buildModelSql(warehouse, ctx, plan, model, hashSalt);
-      await warehouse.createOrReplaceTableAs(target, sql.select, sql.params, { useCase: ctx.useCase, workflowId: ctx.workflowId });
+      // Every statement of the step carries the rollout's labels and the plan's byte budget.
+      const wh = stepWarehouse(warehouse, ctx, plan);
+      const sql = buildModelSql(wh, ctx, plan, model, hashSalt);
+      await wh.createOrReplaceTableAs(target, sql.select, sql.params);
       heartbeat(`built ${model}`);
-      const [count] = await warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${warehouse.dialect.table(target)}`);
-      const expectations = await runExpectations(warehouse, target, sql.expectations, { now: new Date(`${plan.windows.asOf}T00:00:00Z`) });
+      const [count] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${wh.dialect.table(target)}`);
+      const expectations = await runExpectations(wh, target, sql.expectations, { now: new Date(`${plan.windows.asOf}T00:00:00Z`) });
       for (const result of expectations) {
         await upsertAimoRow(warehouse, 'dq_results', {
           workflow_id: ctx.workflowId,

@@ -6,8 +6,10 @@ import type { RolloutContext } from '../../domain/rollout-context';
 import { srmTest } from '../../domain/stats';
 import { modelTable } from '../../pipelines/propensity';
 import { simulateMarketResponse } from '../../simulator';
+import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from './aimo-tables';
+import { stepWarehouse } from './query-context';
 import type { ModelVersion } from './model';
 import { sourceTable } from './sources';
 
@@ -30,10 +32,10 @@ export interface ExperimentReadout extends ExperimentAnalysis {
 
 export function createExperimentActivities({ warehouse }: ActivityDependencies) {
   const q = (c: string) => warehouse.dialect.quote(c);
-  const countArms = async (assignmentTable: string) => {
+  const countArms = async (wh: Warehouse, assignmentTable: string) => {
     const [schema, name] = assignmentTable.split('.') as [string, string];
-    const rows = await warehouse.query<{ arm: string; n: number }>(
-      `SELECT ${q('arm')} AS arm, COUNT(*) AS n FROM ${warehouse.dialect.table({ schema, name })} GROUP BY ${q('arm')}`,
+    const rows = await wh.query<{ arm: string; n: number }>(
+      `SELECT ${q('arm')} AS arm, COUNT(*) AS n FROM ${wh.dialect.table({ schema, name })} GROUP BY ${q('arm')}`,
     );
     const n = (arm: string) => Number(rows.find((r) => r.arm === arm)?.n ?? 0);
     return { control: n('control'), treatment: n('treatment') };
@@ -49,8 +51,9 @@ export function createExperimentActivities({ warehouse }: ActivityDependencies) 
       const experimentId = `${ctx.tablePrefix}_exp`;
       const assignment = modelTable(ctx, 'assignment');
       const activation = modelTable(ctx, 'activation');
-      const d = warehouse.dialect;
-      await warehouse.createOrReplaceTableAs(
+      const wh = stepWarehouse(warehouse, ctx, plan);
+      const d = wh.dialect;
+      await wh.createOrReplaceTableAs(
         assignment,
         `SELECT f.${q('user_id')},
                 CASE WHEN ${d.unitHash(`@experiment_id || ':' || f.${q('user_id')}`)} < @treatment_share THEN 'treatment' ELSE 'control' END AS ${q('arm')},
@@ -58,7 +61,7 @@ export function createExperimentActivities({ warehouse }: ActivityDependencies) 
          FROM ${d.table(modelTable(ctx, 'features'))} f`,
         { experiment_id: experimentId, treatment_share: plan.experiment.treatmentShare },
       );
-      await warehouse.createOrReplaceTableAs(
+      await wh.createOrReplaceTableAs(
         activation,
         `SELECT a.${q('user_id')}, u.${q('email_hash')}, u.${q('phone_hash')}, s.${q('score')}, @version_id AS ${q('model_version')}
          FROM ${d.table(assignment)} a
@@ -68,7 +71,7 @@ export function createExperimentActivities({ warehouse }: ActivityDependencies) 
         { version_id: model.versionId },
       );
       const assignmentTable = `${assignment.schema}.${assignment.name}`;
-      const arms = await countArms(assignmentTable);
+      const arms = await countArms(wh, assignmentTable);
       log.info('experiment assigned', { experimentId, ...arms });
       return {
         experimentId,
@@ -94,8 +97,8 @@ export function createExperimentActivities({ warehouse }: ActivityDependencies) 
     },
 
     /** Interim health: a sample-ratio mismatch means assignment or logging is broken. */
-    async checkExperimentHealth({ plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<{ srmFlagged: boolean; pValue: number }> {
-      const arms = await countArms(assignment.assignmentTable);
+    async checkExperimentHealth({ ctx, plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<{ srmFlagged: boolean; pValue: number }> {
+      const arms = await countArms(stepWarehouse(warehouse, ctx, plan), assignment.assignmentTable);
       const srm = srmTest([arms.control, arms.treatment], [1 - plan.experiment.treatmentShare, plan.experiment.treatmentShare]);
       return { srmFlagged: srm.pValue < 0.001, pValue: srm.pValue };
     },
@@ -103,7 +106,7 @@ export function createExperimentActivities({ warehouse }: ActivityDependencies) 
     /** Step 6b: the readout — effect with its CI, SRM, cost per incremental result, and the ship rule. */
     async readExperiment({ ctx, plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<ExperimentReadout> {
       const [schema, name] = assignment.assignmentTable.split('.') as [string, string];
-      const arms = await measureExperimentArms(warehouse, {
+      const arms = await measureExperimentArms(stepWarehouse(warehouse, ctx, plan), {
         assignmentTable: { schema, name },
         ordersTable: sourceTable(plan, 'orders'),
         timestampColumn: 'order_ts',

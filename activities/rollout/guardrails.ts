@@ -3,6 +3,7 @@ import type { RolloutContext } from '../../domain/rollout-context';
 import { modelTable } from '../../pipelines/propensity';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
+import { stepWarehouse } from './query-context';
 import type { ModelRun } from './data-path';
 import type { ModelVersion } from './model';
 
@@ -68,10 +69,11 @@ export function createGuardrailActivities({ warehouse }: ActivityDependencies) {
       checks.push({ name: 'data_quality', passed: failed.length === 0, value: failed.length, limit: 0, detail: failed.length ? `failed expectations: ${failed.join(', ')}` : `${dataPath.reduce((n, m) => n + m.expectations.length, 0)} expectations passed` });
 
       const features = modelTable(ctx, 'features');
-      const q = (c: string) => warehouse.dialect.quote(c);
+      const wh = stepWarehouse(warehouse, ctx, plan);
+      const q = (c: string) => wh.dialect.quote(c);
       const nullSums = model.features.map((f) => `SUM(CASE WHEN ${q(f)} IS NULL THEN 1 ELSE 0 END)`).join(' + ');
-      const [nulls] = await warehouse.query<{ nulls: number; cells: number }>(
-        `SELECT ${nullSums} AS nulls, COUNT(*) * ${model.features.length} AS cells FROM ${warehouse.dialect.table(features)}`,
+      const [nulls] = await wh.query<{ nulls: number; cells: number }>(
+        `SELECT ${nullSums} AS nulls, COUNT(*) * ${model.features.length} AS cells FROM ${wh.dialect.table(features)}`,
       );
       const nullRate = nulls && nulls.cells > 0 ? Number(nulls.nulls) / Number(nulls.cells) : null;
       check('feature_null_rate', nullRate, g.maxNullRate, (v) => v <= g.maxNullRate, 'null rate of feature cells');
@@ -80,7 +82,7 @@ export function createGuardrailActivities({ warehouse }: ActivityDependencies) {
       check('model_brier', model.metrics.brier, g.maxBrier, (v) => v <= g.maxBrier, 'holdout Brier score');
       check('fairness_gap', model.fairness.maxAucGap, g.maxFairnessGap, (v) => v <= g.maxFairnessGap, `largest AUC gap across ${model.fairness.segment} groups`);
 
-      const pii = await scanForPii(warehouse, dataPath);
+      const pii = await scanForPii(wh, dataPath);
       checks.push({ name: 'pii_scan', passed: pii.hits === 0, value: pii.hits, limit: 0, detail: pii.hits ? `raw PII found in ${pii.where.join(', ')}` : `no raw e-mail or phone values in ${dataPath.length} tables` });
 
       const rowsWritten = dataPath.reduce((n, m) => n + m.rows, 0);

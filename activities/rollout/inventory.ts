@@ -3,6 +3,7 @@ import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout-context';
 import type { ColumnInfo, Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
+import { stepWarehouse } from './query-context';
 import { stableJson, upsertAimoRow } from './aimo-tables';
 import { sourceTable, type SourceName } from './sources';
 
@@ -145,14 +146,15 @@ export function createInventoryActivities({ warehouse }: ActivityDependencies) {
   return {
     /** Step 2: inspects every source the plan maps; blocking gaps and warnings, by source. */
     async inventorySources({ ctx, plan }: { ctx: RolloutContext; plan: RolloutPlan }): Promise<InventoryReport> {
-      const sources = await Promise.all((Object.keys(SOURCE_CONTRACTS) as SourceName[]).map((s) => inspectSource(warehouse, plan, s)));
+      const wh = stepWarehouse(warehouse, ctx, plan);
+      const sources = await Promise.all((Object.keys(SOURCE_CONTRACTS) as SourceName[]).map((s) => inspectSource(wh, plan, s)));
       const blocking = sources.flatMap((s) => s.blocking);
       const warnings = sources.flatMap((s) => s.warnings);
       let consentCoverage: number | null = null;
       let identityMatchRate: number | null = null;
       const needed = ['users', 'consent', 'identities'];
       if (sources.filter((s) => needed.includes(s.source)).every((s) => s.blocking.length === 0)) {
-        const c = await coverage(warehouse, plan);
+        const c = await coverage(wh, plan);
         consentCoverage = c.consent;
         identityMatchRate = c.identity;
         if (consentCoverage !== null && consentCoverage < plan.inventory.minConsentCoverage) {

@@ -4,6 +4,7 @@ import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout-context';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
+import { stepWarehouse } from './query-context';
 import { upsertAimoRow } from './aimo-tables';
 import { sourceTable } from './sources';
 
@@ -112,7 +113,7 @@ export function createKpiActivities({ warehouse }: ActivityDependencies) {
         log.warn('KPI baseline not measurable: source tables missing', { missing });
         return { metric: plan.kpi.metric, baseline: null, target: null, window: { from, to }, components: {}, missingSources: missing };
       }
-      const components = await measureKpiComponents(warehouse, plan, from, to);
+      const components = await measureKpiComponents(stepWarehouse(warehouse, ctx, plan), plan, from, to);
       const baseline = kpiValue(plan.kpi.metric, components);
       const target = baseline === null ? null : baseline * (1 + plan.kpi.targetChange);
       await upsertAimoRow(warehouse, 'kpi_specs', {

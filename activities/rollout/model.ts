@@ -8,6 +8,7 @@ import type { RolloutContext } from '../../domain/rollout-context';
 import { modelTable } from '../../pipelines/propensity';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from './aimo-tables';
+import { stepWarehouse } from './query-context';
 
 export interface ModelMetrics {
   readonly auc: number;
@@ -62,7 +63,9 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
     async trainBaselineModel({ ctx, plan, registeredAt }: { ctx: RolloutContext; plan: RolloutPlan; registeredAt: string }): Promise<ModelVersion> {
       const features = modelTable(ctx, 'features');
       const featureNames = [...PROPENSITY_FEATURES];
-      const model = roundModel(await trainLogisticRegression(warehouse, {
+      // Training, evaluation and scoring carry the rollout's labels and the plan's byte budget.
+      const wh = stepWarehouse(warehouse, ctx, plan);
+      const model = roundModel(await trainLogisticRegression(wh, {
         table: features,
         features: featureNames,
         label: 'label',
@@ -72,10 +75,10 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
         tolerance: 1e-8,
       }));
       heartbeat('trained');
-      const score = scoreExpression(warehouse.dialect, model);
+      const score = scoreExpression(wh.dialect, model);
       const holdout = { column: 'split', value: 'holdout' };
-      const evaluation = await evaluateClassifier(warehouse, { table: features, filter: holdout, label: 'label', score });
-      const fairness = await evaluateBySegment(warehouse, {
+      const evaluation = await evaluateClassifier(wh, { table: features, filter: holdout, label: 'label', score });
+      const fairness = await evaluateBySegment(wh, {
         table: features,
         filter: holdout,
         label: 'label',
@@ -84,10 +87,10 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
       });
       const versionId = modelVersionId(ctx.useCase, ctx.workflowId);
       const scores = modelTable(ctx, 'scores');
-      const q = (c: string) => warehouse.dialect.quote(c);
-      await warehouse.createOrReplaceTableAs(
+      const q = (c: string) => wh.dialect.quote(c);
+      await wh.createOrReplaceTableAs(
         scores,
-        `SELECT ${q('user_id')}, ${score} AS ${q('score')}, @version_id AS ${q('version_id')} FROM ${warehouse.dialect.table(features)}`,
+        `SELECT ${q('user_id')}, ${score} AS ${q('score')}, @version_id AS ${q('version_id')} FROM ${wh.dialect.table(features)}`,
         { version_id: versionId },
       );
       const metrics: ModelMetrics = {
