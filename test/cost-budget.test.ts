@@ -2,7 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { ModelRun } from '../activities/rollout/data-path';
 import { rolloutTablePrefix } from '../domain/naming';
-import { checkPlan, type RolloutPlan } from '../domain/plan';
+import type { RolloutPlan } from '../domain/plan';
 import { PROPENSITY_MODELS } from '../domain/propensity-pipeline';
 import type { RolloutContext } from '../domain/rollout-context';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
@@ -10,7 +10,7 @@ import type { TableRef } from '../warehouse/identifiers';
 import type { SqlParams } from '../warehouse/params';
 import { withQueryContext } from '../warehouse/scoped';
 import type { ColumnInfo, QueryContext, Row, Warehouse } from '../warehouse/warehouse';
-import { seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
+import { parsedPlan, seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 
 /**
  * A plan's byte budget reaches every statement of every rollout step
@@ -77,9 +77,7 @@ describe('the plan’s byte budget reaches the warehouse', () => {
 
   function planWith(maxBytesScanned: number | undefined, useCase: string): RolloutPlan {
     const base = testPlan({ useCase });
-    const checked = checkPlan({ ...base, guardrails: { ...base.guardrails, ...(maxBytesScanned === undefined ? {} : { maxBytesScanned }) } });
-    if (!checked.ok) throw new Error(checked.problems.join('\n'));
-    return checked.plan;
+    return parsedPlan({ ...base, guardrails: { ...base.guardrails, ...(maxBytesScanned === undefined ? {} : { maxBytesScanned }) } });
   }
 
   const STEPS = [

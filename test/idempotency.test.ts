@@ -1,12 +1,12 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
-import { checkPlan, type RolloutPlan } from '../domain/plan';
+import type { RolloutPlan } from '../domain/plan';
 import { PROPENSITY_MODELS } from '../domain/propensity-pipeline';
 import { rolloutTablePrefix } from '../domain/naming';
 import type { RolloutContext } from '../domain/rollout-context';
 import { tableChecksums } from '../simulator';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
-import { seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
+import { parsedPlan, seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 
 /**
  * Every rollout activity, run twice in a row, leaves the warehouse exactly as
@@ -24,10 +24,7 @@ describe('activities are idempotent', () => {
   beforeAll(async () => {
     warehouse = await seededWarehouse();
     activities = createActivities({ warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir() });
-    const checked = checkPlan(testPlan({ useCase: 'idem' }));
-    if (!checked.ok) throw new Error(checked.problems.join('\n'));
-    if (checked.plan.kind !== 'propensity') throw new Error('expected a propensity plan');
-    plan = checked.plan;
+    plan = parsedPlan(testPlan({ useCase: 'idem' }));
     ctx = { workflowId, useCase: plan.useCase, tablePrefix: rolloutTablePrefix(plan.useCase, workflowId) };
   });
 

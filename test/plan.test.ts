@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { retrainInputSchema, retrainSettings } from '../domain/loops';
 import { scaledUseCase } from '../domain/naming';
 import { checkPlan, retrainSettingsSchema } from '../domain/plan';
+import { parsedPlan } from './support/rollout-fixtures';
 import { PLAN_DOCS_PATH, renderPlanDocs } from '../scripts/plan-docs';
 
 describe('rollout plans', () => {
@@ -36,10 +37,7 @@ describe('retrain settings', () => {
   });
 
   it('take a retrain input over the plan, and the plan over the defaults, field by field', () => {
-    const checked = checkPlan(plan({ approval: true, canary: { share: 0.3, watch: '5 days' } }));
-    if (!checked.ok) throw new Error(checked.problems.join('\n'));
-    if (checked.plan.kind !== 'propensity') throw new Error('expected a propensity plan');
-    const planned = checked.plan.automation.retrain;
+    const planned = parsedPlan(plan({ approval: true, canary: { share: 0.3, watch: '5 days' } })).automation.retrain;
     expect(planned).toEqual({ promotionMargin: 0, approval: true, approvalTimeout: '2 days', canary: { share: 0.3, watch: '5 days', checkEvery: '1 day', liveDays: 14, maxAucDrop: 0.02 } });
 
     const request = retrainInputSchema.parse({ useCase: 'paid-search-cac', approval: false, canary: { watch: '1 day' } });

@@ -5,7 +5,7 @@ import type { ModelRun } from '../activities/rollout/data-path';
 import type { ModelVersion } from '../activities/rollout/model';
 import { aimoTable } from '../activities/rollout/aimo-tables';
 import { rolloutTablePrefix } from '../domain/naming';
-import { checkPlan, type RolloutPlan } from '../domain/plan';
+import type { RolloutPlan } from '../domain/plan';
 import { PROPENSITY_MODELS } from '../domain/propensity-pipeline';
 import type { RolloutContext } from '../domain/rollout-context';
 import { modelTable } from '../pipelines/propensity';
@@ -17,7 +17,7 @@ import type { SqlValue } from '../warehouse/params';
 import type { Row, Warehouse } from '../warehouse/warehouse';
 import { openEmulatedBigQuery, startBigQueryEmulator } from './support/emulators/bigquery';
 import { openEmulatedSnowflake, startSnowflakeEmulator } from './support/emulators/snowflake';
-import { TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
+import { parsedPlan, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 
 /**
  * The rollout's data path, the baseline model's in-warehouse training and
@@ -126,9 +126,7 @@ const DRIFT_ID = 'drift-pipeline-1';
 const REGISTERED_AT = '2026-03-05T08:00:00.000Z';
 
 function plans(): { rollout: RolloutPlan; recent: RolloutPlan } {
-  const checked = checkPlan(testPlan({ useCase: 'pipeline', windows: { asOf: '2026-03-04', featureDays: 14, labelDays: 14 } }));
-  if (!checked.ok) throw new Error(checked.problems.join('\n'));
-  const rollout = checked.plan;
+  const rollout = parsedPlan(testPlan({ useCase: 'pipeline', windows: { asOf: '2026-03-04', featureDays: 14, labelDays: 14 } }));
   // What the drift loop does: the champion's plan with a later cut-off.
   return { rollout, recent: { ...rollout, windows: { ...rollout.windows, asOf: '2026-03-18' } } };
 }

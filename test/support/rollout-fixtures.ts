@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RolloutPlanInput } from '../../domain/plan';
+import { checkPlan, type RolloutPlan, type RolloutPlanInput } from '../../domain/plan';
 import { generateDataset } from '../../simulator';
 import { DuckDbWarehouse } from '../../warehouse/duckdb';
 
@@ -27,4 +27,12 @@ export function testPlan(overrides: Partial<RolloutPlanInput> = {}): RolloutPlan
     scale: { targets: [], maxConcurrent: 2 },
     ...overrides,
   };
+}
+
+/** A propensity plan validated as the rollout validates it, defaults filled in. */
+export function parsedPlan(input: unknown): RolloutPlan {
+  const checked = checkPlan(input);
+  if (!checked.ok) throw new Error(checked.problems.join('\n'));
+  if (checked.plan.kind !== 'propensity') throw new Error(`expected a propensity plan, got kind ${checked.plan.kind}`);
+  return checked.plan;
 }
