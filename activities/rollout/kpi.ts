@@ -76,8 +76,10 @@ export async function measureKpiComponents(wh: Warehouse, plan: RolloutPlan, fro
     from_date: from,
     to_date: to,
   });
+  // Money is summed from cents; a parallel sum's last bits depend on thread order, so it is
+  // rounded back to cents and a retried step measures exactly what the first attempt did.
   const out = {} as KpiComponents;
-  for (const key of Object.keys(row ?? {}) as (keyof KpiComponents)[]) out[key] = Number(row?.[key] ?? 0);
+  for (const key of Object.keys(row ?? {}) as (keyof KpiComponents)[]) out[key] = Math.round(Number(row?.[key] ?? 0) * 100) / 100;
   return out;
 }
 
