@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { NonRetryableError } from '../domain/errors';
-import { DuckDbWarehouse } from '../warehouse/duckdb';
 import type { Dialect } from '../warehouse/dialect';
 import type { Warehouse } from '../warehouse/warehouse';
-import { openEmulatedBigQuery, startBigQueryEmulator } from './support/emulators/bigquery';
-import { openEmulatedSnowflake, startSnowflakeEmulator } from './support/emulators/snowflake';
+import { openBigQueryEmulator, openDuckDb, openSnowflakeEmulator, type OpenedWarehouse } from './support/emulators/targets';
 
 /**
  * One set of behaviours every warehouse adapter must show, run against
@@ -12,14 +10,9 @@ import { openEmulatedSnowflake, startSnowflakeEmulator } from './support/emulato
  * client libraries. Whatever aimo's activities rely on belongs here.
  */
 
-interface Opened {
-  readonly warehouse: Warehouse;
-  close(): Promise<void>;
-}
-
 interface Target {
   readonly name: string;
-  open(): Promise<Opened>;
+  open(): Promise<OpenedWarehouse>;
   /** The warehouse's own name for an integer column */
   readonly integerType: RegExp;
 }
@@ -28,43 +21,22 @@ const targets: Target[] = [
   {
     name: 'DuckDB',
     integerType: /^(BIGINT|INTEGER)$/,
-    open: async () => {
-      const warehouse = await DuckDbWarehouse.open(':memory:');
-      return { warehouse, close: () => warehouse.close() };
-    },
+    open: openDuckDb,
   },
   {
     name: 'BigQuery (bqemulator)',
     integerType: /^INT64$/,
-    open: async () => {
-      const emulator = await startBigQueryEmulator();
-      try {
-        const warehouse = await openEmulatedBigQuery(emulator.endpoint);
-        return { warehouse, close: async () => (await warehouse.close(), await emulator.stop()) };
-      } catch (err) {
-        await emulator.stop();
-        throw err;
-      }
-    },
+    open: openBigQueryEmulator,
   },
   {
     name: 'Snowflake (fakesnow)',
     // Real Snowflake reports NUMBER; fakesnow reports the DuckDB type underneath.
     integerType: /^(NUMBER|INTEGER|BIGINT|DECIMAL)/,
-    open: async () => {
-      const emulator = await startSnowflakeEmulator();
-      try {
-        const warehouse = await openEmulatedSnowflake(emulator.accessUrl);
-        return { warehouse, close: async () => (await warehouse.close(), await emulator.stop()) };
-      } catch (err) {
-        await emulator.stop();
-        throw err;
-      }
-    },
+    open: openSnowflakeEmulator,
   },
 ];
 
-const opened = new Map<string, Opened>();
+const opened = new Map<string, OpenedWarehouse>();
 
 beforeAll(async () => {
   // Start the emulators side by side; each picks its own free port.

@@ -15,8 +15,7 @@ import { DuckDbWarehouse } from '../warehouse/duckdb';
 import type { TableRef } from '../warehouse/identifiers';
 import type { SqlValue } from '../warehouse/params';
 import type { Row, Warehouse } from '../warehouse/warehouse';
-import { openEmulatedBigQuery, startBigQueryEmulator } from './support/emulators/bigquery';
-import { openEmulatedSnowflake, startSnowflakeEmulator } from './support/emulators/snowflake';
+import { openBigQueryEmulator, openDuckDb, openSnowflakeEmulator, type OpenedWarehouse } from './support/emulators/targets';
 import { parsedPlan, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 
 /**
@@ -31,14 +30,9 @@ import { parsedPlan, TEST_SALT, tempDataDir, testPlan } from './support/rollout-
  * the Warehouse interface with bound parameters.
  */
 
-interface Opened {
-  readonly warehouse: Warehouse;
-  close(): Promise<void>;
-}
-
 interface Target {
   readonly name: string;
-  open(): Promise<Opened>;
+  open(): Promise<OpenedWarehouse>;
   /**
    * How far PSI and Jensen–Shannon distance may stray from DuckDB's. Both count rows in bins
    * whose edges are the reference window's approximate deciles (dialect.approxQuantile), and
@@ -51,10 +45,7 @@ const targets: Target[] = [
   {
     name: 'DuckDB',
     binnedTolerance: { psi: 0, js: 0 },
-    open: async () => {
-      const warehouse = await DuckDbWarehouse.open(':memory:');
-      return { warehouse, close: () => warehouse.close() };
-    },
+    open: openDuckDb,
   },
   {
     name: 'BigQuery (bqemulator)',
@@ -66,32 +57,14 @@ const targets: Target[] = [
     // the neighbouring bin. Measured: PSI differs by at most 0.079 (channel_share), JS distance by
     // 0.031; the flagged features are asserted identical.
     binnedTolerance: { psi: 0.1, js: 0.04 },
-    open: async () => {
-      const emulator = await startBigQueryEmulator();
-      try {
-        const warehouse = await openEmulatedBigQuery(emulator.endpoint);
-        return { warehouse, close: async () => (await warehouse.close(), await emulator.stop()) };
-      } catch (err) {
-        await emulator.stop();
-        throw err;
-      }
-    },
+    open: openBigQueryEmulator,
   },
   {
     name: 'Snowflake (fakesnow)',
     // fakesnow runs APPROX_PERCENTILE as DuckDB's approx_quantile, so the edges, and the numbers, are DuckDB's.
     // Real Snowflake's t-digest is its own and may differ as much as BigQuery's does.
     binnedTolerance: { psi: 1e-9, js: 1e-9 },
-    open: async () => {
-      const emulator = await startSnowflakeEmulator();
-      try {
-        const warehouse = await openEmulatedSnowflake(emulator.accessUrl);
-        return { warehouse, close: async () => (await warehouse.close(), await emulator.stop()) };
-      } catch (err) {
-        await emulator.stop();
-        throw err;
-      }
-    },
+    open: openSnowflakeEmulator,
   },
 ];
 const REFERENCE = targets[0]!.name;
@@ -272,7 +245,7 @@ async function runPipeline(wh: Warehouse, source: DuckDbWarehouse): Promise<Pipe
 
 const results = new Map<string, PipelineResult>();
 const failures = new Map<string, unknown>();
-const opened: Opened[] = [];
+const opened: OpenedWarehouse[] = [];
 
 beforeAll(async () => {
   const source = await DuckDbWarehouse.open(':memory:');
