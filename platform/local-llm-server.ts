@@ -15,7 +15,9 @@ export type LlmFault =
   | { kind: 'banned-term'; term: string }
   | { kind: 'too-long' }
   | { kind: 'invalid-json' }
-  | { kind: 'status'; status: 429 | 500 | 503 };
+  | { kind: 'status'; status: 429 | 500 | 503 }
+  /** The moderation endpoint answers with this status */
+  | { kind: 'moderation-status'; status: 500 | 503 };
 
 export interface ScriptedFault {
   readonly fault: LlmFault;
@@ -68,8 +70,8 @@ export async function startLocalLlmServer(options: { port?: number; host?: strin
   const faults: ScriptedFault[] = [];
   let ids = 0;
 
-  const takeFault = (model: string, productId: string | undefined): LlmFault | undefined => {
-    const i = faults.findIndex((f) => (f.model === undefined || f.model === model) && (f.productId === undefined || f.productId === productId));
+  const takeFault = (applies: (fault: LlmFault, scripted: ScriptedFault) => boolean): LlmFault | undefined => {
+    const i = faults.findIndex((f) => applies(f.fault, f));
     if (i < 0) return undefined;
     const f = faults[i]!;
     f.times = (f.times ?? 1) - 1;
@@ -100,6 +102,11 @@ export async function startLocalLlmServer(options: { port?: number; host?: strin
 
     if (path === '/v1/moderations') {
       const input = Array.isArray(body['input']) ? (body['input'] as string[]) : [String(body['input'] ?? '')];
+      const down = takeFault((f) => f.kind === 'moderation-status');
+      if (down?.kind === 'moderation-status') {
+        requests.push({ path, model: 'moderation', text: input.join('\n'), status: down.status, billed: false });
+        return send(down.status, { error: { message: 'moderation unavailable (local stand-in)', type: 'server_error' } });
+      }
       requests.push({ path, model: String(body['model'] ?? 'moderation'), text: input.join('\n'), status: 200, billed: false });
       send(200, {
         id: `modr-${++ids}`,
@@ -117,7 +124,9 @@ export async function startLocalLlmServer(options: { port?: number; host?: strin
     const messages = (body['messages'] as Array<{ role: string; content: string }> | undefined) ?? [];
     const text = messages.map((m) => m.content).join('\n');
     const product = productFrom(text);
-    const fault = takeFault(model, product?.id);
+    const fault = takeFault(
+      (f, s) => f.kind !== 'moderation-status' && (s.model === undefined || s.model === model) && (s.productId === undefined || s.productId === product?.id),
+    );
     if (fault?.kind === 'status') {
       requests.push({ path, model, ...(product ? { productId: product.id } : {}), text, status: fault.status, billed: false });
       return send(fault.status, { error: { message: fault.status === 429 ? 'rate limit reached (local stand-in)' : 'server error (local stand-in)', type: 'server_error' } });

@@ -132,8 +132,22 @@ describe('content rollout', () => {
     expect(result.status).toBe('completed');
     expect(lost).toBe(2);
     expect(llm.billedCalls()).toBe(1);
-    expect(result.content!.generation).toMatchObject({ calls: 0, cachedCalls: 1 });
+    // The paid call is reported although the answer that reached the workflow came from the cache.
+    expect(result.content!.generation).toMatchObject({ calls: 1, cachedCalls: 1 });
     const [usage] = await warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM aimo.llm_usage WHERE job_id = 'rollout-content-retry-1-content'`);
+    expect(Number(usage!.n)).toBe(1);
+  });
+
+  it('pays once when moderation fails after the paid answer: the retry takes the answer from the cache', async () => {
+    llm.script({ fault: { kind: 'moderation-status', status: 503 } });
+    const result: RolloutResult = await runContentWorkers(env, activities(), (taskQueue) =>
+      env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-content-moderation-1', args: [contentPlan({ useCase: 'content-moderation', content: { products: ['day-pack'] } })] }),
+    );
+    expect(result.status).toBe('completed');
+    expect(llm.billedCalls()).toBe(1);
+    expect(llm.requests.filter((r) => r.path === '/v1/moderations').map((r) => r.status)).toEqual([503, 200]);
+    expect(result.content!.generation).toMatchObject({ calls: 1, cachedCalls: 1, moderation: 'checked' });
+    const [usage] = await warehouse.query<{ n: number }>(`SELECT COUNT(*) AS n FROM aimo.llm_usage WHERE job_id = 'rollout-content-moderation-1-content'`);
     expect(Number(usage!.n)).toBe(1);
   });
 

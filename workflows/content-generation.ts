@@ -57,7 +57,7 @@ export async function contentGeneration(input: ContentGenerationInput): Promise<
     allowAllCapsWords: c.brandRules.allowAllCapsWords,
     ...(c.brandRules.brandName ? { brandName: c.brandRules.brandName } : {}),
   };
-  const totals = { calls: 0, cachedCalls: 0, fallbackCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0, piiRemoved: 0 };
+  const totals = { cachedCalls: 0, fallbackCalls: 0, piiRemoved: 0 };
   let moderation: GenerationSummary['moderation'] = 'not-run';
   let budgetExhausted: GenerationSummary['budgetExhausted'];
   const variants: VariantRecord[] = [];
@@ -83,11 +83,7 @@ export async function contentGeneration(input: ContentGenerationInput): Promise<
         break;
       }
       if (result.cached) totals.cachedCalls++;
-      else totals.calls++;
       if (result.model !== c.models.primary.name) totals.fallbackCalls++;
-      totals.promptTokens += result.usage.promptTokens;
-      totals.completionTokens += result.usage.completionTokens;
-      totals.cost += result.usage.cost;
       if (attempt === 0) totals.piiRemoved += result.piiRemoved;
       if (moderation !== 'checked') moderation = result.moderation;
 
@@ -112,11 +108,17 @@ export async function contentGeneration(input: ContentGenerationInput): Promise<
   }
 
   await quickActivities.recordContentVariants({ ctx, variants });
+  // Calls, tokens and cost as booked: a retry after a lost worker may have paid for an answer the results above never saw.
+  const booked = await quickActivities.bookedLlmUsage({ jobId });
   const count = (status: VariantRecord['status']) => variants.filter((v) => v.status === status).length;
   return {
     summary: {
       jobId,
       ...totals,
+      calls: booked.paidCalls,
+      promptTokens: booked.promptTokens,
+      completionTokens: booked.completionTokens,
+      cost: booked.cost,
       accepted: count('accepted'),
       rejected: count('rejected'),
       review: count('review'),

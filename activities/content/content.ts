@@ -8,7 +8,7 @@ import type { RolloutContext } from '../../domain/rollout-context';
 import { plantedClickRates } from '../../simulator/products';
 import { tableRef } from '../../warehouse/identifiers';
 import type { ActivityDependencies } from '../dependencies';
-import { stableJson, upsertAimoRow } from '../rollout/aimo-tables';
+import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../rollout/aimo-tables';
 
 export interface ContentBaseline {
   readonly metric: ContentPlan['kpi']['metric'];
@@ -196,6 +196,24 @@ export function createContentActivities({ warehouse }: ActivityDependencies) {
         await upsertAimoRow(warehouse, 'content_facts', { workflow_id: ctx.workflowId, product_id: f.productId, use_case: ctx.useCase, facts_json: stableJson(f) });
       }
       return { facts, blocking, warnings };
+    },
+
+    /**
+     * What a generation job paid for, as booked in aimo.llm_usage: the truth
+     * for cost reporting, including a call a lost worker paid for before its
+     * answer reached the workflow.
+     */
+    async bookedLlmUsage({ jobId }: { jobId: string }): Promise<{ paidCalls: number; promptTokens: number; completionTokens: number; cost: number }> {
+      await ensureAimoTables(warehouse);
+      const d = warehouse.dialect;
+      const q = (c: string) => d.quote(c);
+      const [row] = await warehouse.query<Record<string, number | null>>(
+        `SELECT COUNT(*) AS paid_calls, SUM(${q('prompt_tokens')}) AS prompt_tokens, SUM(${q('completion_tokens')}) AS completion_tokens, SUM(${q('cost')}) AS cost
+         FROM ${d.table(aimoTable('llm_usage'))} WHERE ${q('job_id')} = @job_id`,
+        { job_id: jobId },
+      );
+      const n = (key: string) => Number(row?.[key] ?? 0);
+      return { paidCalls: n('paid_calls'), promptTokens: n('prompt_tokens'), completionTokens: n('completion_tokens'), cost: Number(n('cost').toPrecision(9)) };
     },
 
     /** Every variant with its checks and status, keyed by (workflow, variant): re-recording updates, never duplicates. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import OpenAI, { APIError } from 'openai';
 import {
   buildPrompt,
@@ -58,8 +58,6 @@ export type GenerateResult =
 
 interface CachedAnswer {
   variants: CreativeVariant[];
-  flagged: boolean[];
-  moderation: 'checked' | 'unavailable';
 }
 
 const estimateTokens = (text: string) => Math.ceil(text.length / 4);
@@ -124,9 +122,10 @@ export function createContentGenerationActivities({ warehouse, llm }: ActivityDe
         { hash: promptHash },
       );
       if (hit) {
-        const answer = JSON.parse(hit.response_json) as CachedAnswer;
+        const { variants } = JSON.parse(hit.response_json) as CachedAnswer;
         log.info('creatives answered from the prompt cache', { productId: facts.productId, promptHash: promptHash.slice(0, 12) });
-        return { status: 'ok', promptHash, model: hit.model, cached: true, usage: { promptTokens: 0, completionTokens: 0, cost: 0 }, ...answer, piiRemoved: removed };
+        const moderation = await moderate(openai(), variants);
+        return { status: 'ok', promptHash, model: hit.model, cached: true, usage: { promptTokens: 0, completionTokens: 0, cost: 0 }, variants, ...moderation, piiRemoved: removed };
       }
 
       // Budgets: checked before the call, with the worst case this call could cost.
@@ -166,8 +165,9 @@ export function createContentGenerationActivities({ warehouse, llm }: ActivityDe
         };
         const cost = (usage.promptTokens * model.inputPerMillion + usage.completionTokens * model.outputPerMillion) / 1_000_000;
         // Paid for from here on: book it before anything else can fail, so the budget sees it.
+        // One row per attempt: a retry that had to pay again is counted, not overwritten.
         await upsertAimoRow(warehouse, 'llm_usage', {
-          prompt_hash: promptHash, use_case: input.useCase, job_id: input.jobId, day: input.day, model: model.name,
+          prompt_hash: promptHash, use_case: input.useCase, job_id: input.jobId, day: input.day, model: model.name, attempt: Context.current().info.attempt,
           prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost, recorded_at: input.at,
         });
         let variants: CreativeVariant[];
@@ -178,14 +178,16 @@ export function createContentGenerationActivities({ warehouse, llm }: ActivityDe
           log.warn('model answer did not match the schema; trying the next model', { model: model.name });
           continue;
         }
-        const moderation = await moderate(openai(), variants);
-        const answer: CachedAnswer = { variants, ...moderation };
+        // Cached before moderation (free, and asked again on every hit): a moderation outage
+        // must not make the retry pay for the answer a second time.
+        const answer: CachedAnswer = { variants };
         await upsertAimoRow(warehouse, 'llm_cache', {
           prompt_hash: promptHash, model: model.name, template_version: input.content.templateVersion, response_json: stableJson(answer),
           prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, created_at: input.at,
         });
+        const moderation = await moderate(openai(), variants);
         log.info('creatives generated', { productId: facts.productId, model: model.name, variants: variants.length, tokens: usage.promptTokens + usage.completionTokens });
-        return { status: 'ok', promptHash, model: model.name, cached: false, usage: { ...usage, cost }, ...answer, piiRemoved: removed };
+        return { status: 'ok', promptHash, model: model.name, cached: false, usage: { ...usage, cost }, variants, ...moderation, piiRemoved: removed };
       }
       // Every model failed: a plain error, so Temporal retries with backoff (the cache keeps paid answers).
       throw lastError instanceof Error ? new Error(`every model failed; last error: ${lastError.message}`) : new Error('every model failed');
