@@ -87,7 +87,7 @@ export async function contentRollout(p: ContentRolloutParts): Promise<RolloutRes
     await quickActivities.recordContentVariants({ ctx, variants: content.variants });
     return await finish('failed', `Content generation stopped: ${why}`);
   }
-  tracker.done('baseline-model', 'passed', `${g.accepted} accepted variant(s) from ${g.calls} call(s) (${g.cachedCalls} cached), cost ${fmt(g.cost)}`, numbers);
+  tracker.done('baseline-model', 'passed', `${g.accepted} accepted variant(s); ${g.calls} paid call(s), ${g.cachedCalls} answer(s) from the cache, cost ${fmt(g.cost)}`, numbers);
 
   // 5 Guardrails — claim checks decided in the job; what still fails goes to a person.
   tracker.begin('guardrails');
