@@ -239,7 +239,9 @@ export function checkVariant(v: CreativeVariant, facts: ProductFacts, rules: Con
   }
   const allowed = facts.allowedClaims.map((c) => c.toLowerCase());
   for (const phrase of CLAIM_PHRASES) {
-    if (new RegExp(`\\b${phrase.replace(/[%]/g, '\\$&')}`, 'i').test(lower) && !allowed.some((a) => a.includes(phrase) || phrase.includes(a))) {
+    // Whole words only: "eco" is a claim, "economy" is not.
+    const pattern = new RegExp(`\\b${phrase.replace(/[%]/g, '\\$&')}${/\w$/.test(phrase) ? '\\b' : ''}`, 'i');
+    if (pattern.test(lower) && !allowed.some((a) => a.includes(phrase) || phrase.includes(a))) {
       out.push({ rule: 'claim', detail: `makes the claim "${phrase}", which the product's allowed claims do not include` });
     }
   }
