@@ -239,8 +239,8 @@ export function checkVariant(v: CreativeVariant, facts: ProductFacts, rules: Con
   }
   const allowed = facts.allowedClaims.map((c) => c.toLowerCase());
   for (const phrase of CLAIM_PHRASES) {
-    // Whole words only: "eco" is a claim, "economy" is not.
-    const pattern = new RegExp(`\\b${phrase.replace(/[%]/g, '\\$&')}${/\w$/.test(phrase) ? '\\b' : ''}`, 'i');
+    // Longer phrases match as word starts ("guaranteed", "awarded"); short stems only as whole words: "eco" is a claim, "economy" is not.
+    const pattern = new RegExp(`\\b${phrase.replace(/[%]/g, '\\$&')}${phrase.length < 5 && /\w$/.test(phrase) ? '\\b' : ''}`, 'i');
     if (pattern.test(lower) && !allowed.some((a) => a.includes(phrase) || phrase.includes(a))) {
       out.push({ rule: 'claim', detail: `makes the claim "${phrase}", which the product's allowed claims do not include` });
     }

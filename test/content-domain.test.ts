@@ -28,6 +28,7 @@ describe('content guardrails', () => {
     expect(rule({ description: 'HUGE savings on Trail Runner 2.' })).toContain('format');
     expect(rule({ description: 'Organic cotton laces.' })).toContain('claim');
     expect(rule({ description: 'Eco cotton laces.' })).toContain('claim');
+    expect(rule({ description: 'Guaranteed fit.' })).toContain('claim');
     // Words that merely start like a claim are not one.
     expect(rule({ description: 'Economy of motion on every salesroom floor.' })).not.toContain('claim');
     expect(rule({}, { ...facts, stock: 0 })).toContain('availability');
