@@ -88,6 +88,7 @@ export function summariseContentDemo(result: RolloutResult, localStandIn: boolea
       const regret = e.regret ? `; regret ${e.regret.bandit.toFixed(1)} clicks vs ${e.regret.evenSplit.toFixed(1)} for an even split; planted best ${e.regret.bestArm}` : '';
       lines.push(`  Bandit ${e.productId}: ${e.winner ? `winner ${e.winner}` : 'no winner'} after ${e.rounds} round(s)${regret}`);
     }
+    if (c.published) lines.push(`  Live creatives: ${c.published}`);
   }
   if (result.reportPath) lines.push(`  Report: ${result.reportPath}`);
   return { lines, ok: result.status === 'completed' };

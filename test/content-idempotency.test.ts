@@ -62,6 +62,8 @@ describe('content activities are idempotent', () => {
     const round = { useCase: ctx.useCase, experimentId: 'idem-exp', round: 1, arms, shares: { v0: 0.4, v1: 0.3, v2: 0.3 }, impressions: { v0: 400, v1: 300, v2: 300 }, sourceSchema: 'raw', outcomesTable: 'content_outcomes', simulate: true, seed: 3 };
     const stats = await twice('recordBanditRound', () => activities.recordBanditRound(round));
     expect(stats.map((s) => s.impressions)).toEqual([400, 300, 300]);
+    const published = await twice('publishCreatives', () => activities.publishCreatives({ ctx, choices: [{ variantId: 'v1', decidedBy: 'posterior', pBest: 0.97 }] }));
+    expect(published).toEqual({ table: 'aimo.content_idem_creatives', products: 1 });
     await twice('banditRegret', () => activities.banditRegret({ experimentId: 'idem-exp', arms, sourceSchema: 'raw', outcomesTable: 'content_outcomes', seed: 3 }));
   });
 

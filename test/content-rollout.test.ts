@@ -54,7 +54,7 @@ describe('content rollout', () => {
     await recordHistory(env.client, 'rollout-content-full-1-bandit-trail-runner', 'content-bandit');
     expect(result.status).toBe('completed');
     expect(result.steps.map((s) => `${s.step}:${s.status}`)).toEqual([
-      'kpi:passed', 'inventory:passed', 'data-path:passed', 'baseline-model:passed', 'guardrails:passed', 'experiment:passed', 'automation:skipped', 'scale:skipped',
+      'kpi:passed', 'inventory:passed', 'data-path:passed', 'baseline-model:passed', 'guardrails:passed', 'experiment:passed', 'automation:passed', 'scale:skipped',
     ]);
     const c = result.content!;
     expect(c.baseline.baseline).toBeGreaterThan(0.015);
@@ -89,6 +89,15 @@ describe('content rollout', () => {
       expect(e.winner).toBe(e.regret!.bestArm);
       expect(e.regret!.bandit).toBeLessThan(e.regret!.evenSplit);
     }
+    // Each product goes live with its bandit's winner, where activation reads it.
+    expect(c.published).toBe('aimo.content_full_creatives');
+    const live = await warehouse.query<{ product_id: string; variant_id: string; decided_by: string; headline: string }>(
+      'SELECT product_id, variant_id, decided_by, headline FROM aimo.content_full_creatives ORDER BY product_id',
+    );
+    expect(live.map((r) => [r.product_id, r.variant_id, r.decided_by])).toEqual(
+      [...c.experiments].sort((a, b) => a.productId.localeCompare(b.productId)).map((e) => [e.productId, e.winner, 'posterior']),
+    );
+    expect(live.every((r) => r.headline.length > 0)).toBe(true);
     const report = readFileSync(result.reportPath!, 'utf8');
     for (const part of ['## Creatives', 'Cost per accepted asset', 'states the price 71.99', '### Bandit trail-runner', 'Regret:']) expect(report).toContain(part);
 

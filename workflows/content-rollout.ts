@@ -30,8 +30,9 @@ export interface ContentRolloutParts {
  * into aimo.content_facts. Baseline: the generation job (a child workflow on
  * the rate-limited LLM queue). Guardrails: the claim checks' verdicts, with
  * what still fails after regeneration sent to a person. Experiment: one
- * bandit per product with at least two accepted variants. Automation and
- * scale have nothing to do for creatives yet and say so.
+ * bandit per product with at least two accepted variants. Automation: each
+ * product's chosen creative published where activation reads it. Scale has
+ * nothing to do for creatives yet and says so.
  */
 export async function contentRollout(p: ContentRolloutParts): Promise<RolloutResult> {
   const { plan, ctx, result, tracker, gates, audit, finish } = p;
@@ -143,9 +144,18 @@ export async function contentRollout(p: ContentRolloutParts): Promise<RolloutRes
   });
   await audit('experiment', winners.length ? 'winners' : 'no-winner', content.experiments.map((e: BanditReadout) => `${e.productId}: ${e.winner ?? 'none'}`).join('; '));
 
-  // 7–8 Nothing to schedule or fan out for creatives yet.
+  // 7 Automation — each product's chosen creative goes live where activation reads it.
   tracker.begin('automation');
-  tracker.done('automation', 'skipped', 'creatives have no retrain or drift schedule; winners are in aimo.bandit_rounds', {});
+  const choices = content.experiments.map((e) => {
+    const variantId = e.winner ?? Object.entries(e.pBest).sort(([a, x], [b, y]) => y - x || a.localeCompare(b))[0]![0];
+    return { variantId, decidedBy: e.decidedBy, pBest: e.pBest[variantId] ?? 0 };
+  });
+  const published = await dataActivities.publishCreatives({ ctx, choices });
+  content.published = published.table;
+  tracker.done('automation', 'passed', `creatives of ${published.products} product(s) live in ${published.table}`, { products: published.products });
+  await audit('automation', 'published', `${published.table}: ${choices.map((c) => c.variantId).join(', ')}`);
+
+  // 8 Nothing to fan out for creatives yet.
   tracker.begin('scale');
   tracker.done('scale', 'skipped', 'scale-out of content use cases is not supported yet', {});
   await audit('rollout', 'completed', `rollout of ${plan.useCase} completed`);

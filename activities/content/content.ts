@@ -2,11 +2,12 @@ import { log } from '@temporalio/activity';
 import { regret, sampleBinomial, seededRandom, type ArmStats, type Regret } from '../../domain/bandit';
 import type { ProductFacts, Violation } from '../../domain/content';
 import { addDaysIso } from '../../domain/dates';
-import { shortHash } from '../../domain/naming';
+import { NonRetryableError } from '../../domain/errors';
+import { AIMO_SCHEMA, shortHash, useCaseIdentifier } from '../../domain/naming';
 import type { ContentPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout-context';
 import { plantedClickRates } from '../../simulator/products';
-import { tableRef } from '../../warehouse/identifiers';
+import { tableRef, type TableRef } from '../../warehouse/identifiers';
 import type { ActivityDependencies } from '../dependencies';
 import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../rollout/aimo-tables';
 
@@ -35,6 +36,18 @@ export interface VariantRecord {
   readonly violations: Violation[];
   readonly model: string;
   readonly promptHash: string;
+}
+
+/** The creative a product goes live with, and why it was chosen. */
+export interface CreativeChoice {
+  readonly variantId: string;
+  readonly decidedBy: 'posterior' | 'max-rounds';
+  readonly pBest: number;
+}
+
+/** Where a content use case's live creatives are: aimo.<use case>_creatives. */
+export function creativesTable(useCase: string): TableRef {
+  return tableRef(`${useCaseIdentifier(useCase)}_creatives`, AIMO_SCHEMA);
 }
 
 export interface BanditRoundInput {
@@ -93,6 +106,8 @@ export interface ContentReadout {
   review?: { decision: string; by: string; reason: string; variants: number };
   costPerAcceptedAsset: number | null;
   experiments: BanditReadout[];
+  /** The table of live creatives, once the automation step published them */
+  published?: string;
 }
 
 const REQUIRED_PRODUCT_COLUMNS = ['product_id', 'name', 'price', 'currency', 'margin', 'stock', 'allowed_claims', 'description'];
@@ -214,6 +229,33 @@ export function createContentActivities({ warehouse }: ActivityDependencies) {
       );
       const n = (key: string) => Number(row?.[key] ?? 0);
       return { paidCalls: n('paid_calls'), promptTokens: n('prompt_tokens'), completionTokens: n('completion_tokens'), cost: Number(n('cost').toPrecision(9)) };
+    },
+
+    /**
+     * The creatives activation reads: per product, the bandit's winner (or,
+     * without one, the arm most likely best), in aimo.<use case>_creatives.
+     * One CREATE OR REPLACE, so the ad server never sees half a switch.
+     */
+    async publishCreatives({ ctx, choices }: { ctx: RolloutContext; choices: CreativeChoice[] }): Promise<{ table: string; products: number }> {
+      const d = warehouse.dialect;
+      const q = (c: string) => d.quote(c);
+      const target = creativesTable(ctx.useCase);
+      if (choices.length === 0) throw new NonRetryableError('NothingToPublish', `no product of ${ctx.useCase} has a creative to publish`);
+      const params: Record<string, string | number> = { workflow_id: ctx.workflowId };
+      const rows = choices.map((c, i) => {
+        Object.assign(params, { [`variant_${i}`]: c.variantId, [`decided_${i}`]: c.decidedBy, [`p_best_${i}`]: c.pBest });
+        return `SELECT @variant_${i} AS ${q('variant_id')}, @decided_${i} AS ${q('decided_by')}, ${d.cast(`@p_best_${i}`, 'float')} AS ${q('p_best')}`;
+      });
+      await warehouse.createOrReplaceTableAs(
+        target,
+        `SELECT v.${q('product_id')}, v.${q('variant_id')}, v.${q('headline')}, v.${q('description')}, c.${q('decided_by')}, c.${q('p_best')}
+         FROM ${d.table(aimoTable('content_variants'))} v
+         JOIN (${rows.join(' UNION ALL ')}) c ON c.${q('variant_id')} = v.${q('variant_id')}
+         WHERE v.${q('workflow_id')} = @workflow_id`,
+        params,
+      );
+      log.info('creatives published', { table: `${target.schema}.${target.name}`, products: choices.length });
+      return { table: `${target.schema}.${target.name}`, products: choices.length };
     },
 
     /** Every variant with its checks and status, keyed by (workflow, variant): re-recording updates, never duplicates. */

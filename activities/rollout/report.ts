@@ -121,6 +121,7 @@ function renderContentMarkdown(c: ContentReadout): string[] {
     lines.push('', `### Bandit ${b.productId}`, '', `${b.winner ? `Winner \`${b.winner}\` (P(best) ${num(b.pBest[b.winner])})` : 'No winner'} after ${b.rounds} rounds (${b.decidedBy}).`);
     if (b.regret) lines.push(`Regret: ${num(b.regret.bandit)} expected clicks lost vs ${num(b.regret.evenSplit)} for an even split (ratio ${num(b.regret.ratio, 3)}); planted best arm \`${b.regret.bestArm}\`.`);
   }
+  if (c.published) lines.push('', `Live creatives: \`${c.published}\` (one per product).`);
   return lines;
 }
 
