@@ -117,14 +117,7 @@ export async function startStack(): Promise<Stack> {
       taskQueue: config.taskQueues.main,
       activities,
     });
-    const running = worker.run();
-    stops.push([
-      'worker',
-      async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running;
-      },
-    ]);
+    stops.push(['worker', runUntilStopped(worker)]);
     logger.info({ taskQueue: config.taskQueues.main }, 'worker running');
     const llmWorker = await createLlmWorker({
       connection,
@@ -133,14 +126,7 @@ export async function startStack(): Promise<Stack> {
       activities,
       requestsPerSecond: config.llmRequestsPerSecond,
     });
-    const llmRunning = llmWorker.run();
-    stops.push([
-      'LLM worker',
-      async () => {
-        if (llmWorker.getState() === 'RUNNING') llmWorker.shutdown();
-        await llmRunning;
-      },
-    ]);
+    stops.push(['LLM worker', runUntilStopped(llmWorker)]);
     logger.info({ taskQueue: config.taskQueues.llm, requestsPerSecond: config.llmRequestsPerSecond }, 'LLM worker running (rate-limited task queue)');
     if (config.taskQueues.llm !== `${config.taskQueues.main}-llm`) {
       logger.warn({ llmTaskQueue: config.taskQueues.llm }, 'content plans must name this queue in content.llmTaskQueue: their default is the main queue + "-llm"');
@@ -240,4 +226,13 @@ export async function runStack(options: StackOptions): Promise<void> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+}
+
+/** Starts a worker; the returned stop drains it (in-flight tasks finish) and waits until it has stopped. */
+function runUntilStopped(worker: Worker): () => Promise<void> {
+  const running = worker.run();
+  return async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { BanditReadout, ContentReadout, VariantRecord } from '../activities/content/content';
 import type { RolloutResult } from '../activities/rollout/report';
 import { durationToMs } from '../domain/duration';
@@ -8,6 +8,7 @@ import type { RolloutContext } from '../domain/rollout-context';
 import type { RolloutState, RolloutStep, StepOutcome } from '../domain/rollout-status';
 import { dataActivities, quickActivities } from './activity-proxies';
 import type { ApprovalGate } from './approval-gate';
+import { stopOnBlockingGaps } from './blocking-gaps';
 import { contentBandit } from './content-bandit';
 import { contentGeneration } from './content-generation';
 
@@ -54,17 +55,7 @@ export async function contentRollout(p: ContentRolloutParts): Promise<RolloutRes
   // 2 Inventory + 3 data path — the product facts every creative is grounded in.
   tracker.begin('inventory');
   const facts = await dataActivities.loadProductFacts({ ctx, plan });
-  if (facts.blocking.length > 0) {
-    tracker.done('inventory', 'failed', `${facts.blocking.length} blocking gap(s)`, { blocking: facts.blocking.length, warnings: facts.warnings.length });
-    await audit('inventory', 'blocked', facts.blocking.join('; '));
-    await finish('failed', `Blocking data gaps:\n${facts.blocking.map((x) => `  - ${x}`).join('\n')}`);
-    throw ApplicationFailure.create({
-      type: 'BlockingDataGap',
-      nonRetryable: true,
-      message: `Data inventory found blocking gaps; fix the sources and start again:\n${facts.blocking.map((x) => `  - ${x}`).join('\n')}`,
-      details: [facts],
-    });
-  }
+  if (facts.blocking.length > 0) await stopOnBlockingGaps({ tracker, audit, finish }, facts);
   tracker.done('inventory', 'passed', `${facts.facts.length} product(s), ${facts.warnings.length} warning(s)`, { products: facts.facts.length, warnings: facts.warnings.length });
   tracker.begin('data-path');
   tracker.done('data-path', 'passed', `product facts of ${facts.facts.length} product(s) kept in aimo.content_facts`, { products: facts.facts.length });

@@ -18,6 +18,7 @@ import type { RolloutState, RolloutStatus, RolloutStep, StepOutcome } from '../d
 import { durationToMs } from '../domain/duration';
 import { dataActivities, quickActivities, runDataPath } from './activity-proxies';
 import { ApprovalGate } from './approval-gate';
+import { stopOnBlockingGaps } from './blocking-gaps';
 import { contentRollout } from './content-rollout';
 import { approvalUpdate, STATUS, STEP, statusQuery, USE_CASE } from './definitions';
 
@@ -80,17 +81,7 @@ export async function rollout(input: unknown): Promise<RolloutResult> {
     tracker.begin('inventory');
     const inventory = await dataActivities.inventorySources({ ctx, plan });
     result.inventory = inventory;
-    if (inventory.blocking.length > 0) {
-      tracker.done('inventory', 'failed', `${inventory.blocking.length} blocking gap(s)`, { blocking: inventory.blocking.length, warnings: inventory.warnings.length });
-      await audit('inventory', 'blocked', inventory.blocking.join('; '));
-      await finish('failed', `Blocking data gaps:\n${inventory.blocking.map((b) => `  - ${b}`).join('\n')}`);
-      throw ApplicationFailure.create({
-        type: 'BlockingDataGap',
-        nonRetryable: true,
-        message: `Data inventory found blocking gaps; fix the sources and start again:\n${inventory.blocking.map((b) => `  - ${b}`).join('\n')}`,
-        details: [inventory],
-      });
-    }
+    if (inventory.blocking.length > 0) await stopOnBlockingGaps({ tracker, audit, finish }, inventory);
     tracker.done('inventory', 'passed', `${inventory.sources.length} sources, ${inventory.warnings.length} warning(s)`, {
       consentCoverage: inventory.consentCoverage,
       identityMatchRate: inventory.identityMatchRate,
