@@ -31,8 +31,14 @@ describe('rollout across a worker restart', () => {
     const taskQueue = uniqueTaskQueue('restart');
     const handle = await env.client.workflow.start(rollout, { taskQueue, workflowId: `rollout-rs-restart-${taskQueue}`, args: [plan] });
     const first = await createTestWorker(env, createActivities(deps), taskQueue);
+    // The first worker goes away once the data path has begun. Any later step also counts: on a busy
+    // machine a poll can miss the data-path window, and waiting for it would then never end.
     await first.runUntil(async () => {
-      while ((await handle.query(statusQuery)).currentStep !== 'data-path') await new Promise((r) => setTimeout(r, 50));
+      const deadline = Date.now() + 60_000;
+      for (let step = (await handle.query(statusQuery)).currentStep; step === 'kpi' || step === 'inventory'; step = (await handle.query(statusQuery)).currentStep) {
+        if (Date.now() > deadline) throw new Error(`the rollout is still at ${step} after 60 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     });
     const second = await createTestWorker(env, createActivities(deps), taskQueue);
     const interrupted = await second.runUntil(handle.result());
