@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { generateDataset, type DatasetSummary } from '../simulator';
-import { tableRef } from '../warehouse/identifiers';
+import { tableRef } from '../domain/table-ref';
 import type { ActivityDependencies } from './dependencies';
 
 export interface SeedInput {

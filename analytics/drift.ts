@@ -10,7 +10,7 @@ import {
   type FeatureDrift,
 } from '../domain/drift';
 import { NonRetryableError } from '../domain/errors';
-import type { TableRef } from '../warehouse/identifiers';
+import type { TableRef } from '../domain/table-ref';
 import type { QueryContext, Row, Warehouse } from '../warehouse/warehouse';
 import {
   categoryQuery,

@@ -1,6 +1,6 @@
 import { NonRetryableError } from '../domain/errors';
 import type { Dialect } from '../warehouse/dialect';
-import type { TableRef } from '../warehouse/identifiers';
+import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
 import { filterCondition, sqlNumber, toNumber, type RowFilter } from './sql';

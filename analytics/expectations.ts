@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NonRetryableError } from '../domain/errors';
 import type { Dialect } from '../warehouse/dialect';
-import { isIdentifier, type TableRef } from '../warehouse/identifiers';
+import { isIdentifier, type TableRef } from '../domain/table-ref';
 import type { SqlParams, SqlValue } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
 import { toNumber } from './sql';

@@ -8,7 +8,7 @@ import {
   type ProportionDifference,
   type SrmResult,
 } from '../domain/stats';
-import type { TableRef } from '../warehouse/identifiers';
+import type { TableRef } from '../domain/table-ref';
 import type { Warehouse } from '../warehouse/warehouse';
 import { filterCondition, toNumber, type RowFilter } from './sql';
 

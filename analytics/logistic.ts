@@ -1,7 +1,7 @@
 import { NonRetryableError } from '../domain/errors';
 import { choleskySolve, logit } from '../domain/stats';
 import type { Dialect } from '../warehouse/dialect';
-import type { TableRef } from '../warehouse/identifiers';
+import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
 import { assertDistinct, filterCondition, qualifiedColumn, sqlLogistic, sqlNumber, sqlSoftplus, toNumber, type RowFilter } from './sql';

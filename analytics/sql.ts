@@ -1,6 +1,6 @@
 import { NonRetryableError } from '../domain/errors';
 import type { Dialect } from '../warehouse/dialect';
-import { assertIdentifier } from '../warehouse/identifiers';
+import { assertIdentifier } from '../domain/table-ref';
 import type { SqlParams, SqlValue } from '../warehouse/params';
 
 /** Restricts an analysis to the rows where `column = value`, e.g. split = 'holdout'. The value is bound, never inlined. */

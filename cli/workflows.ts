@@ -10,13 +10,13 @@ import {
 } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RolloutResult } from '../activities/rollout/report';
-import { approvalDecisionSchema } from '../domain/approval';
+import { approvalDecisionSchema } from '../domain/rollout/approval';
 import { shortHash } from '../domain/naming';
 import { checkPlan, type AnyRolloutPlan } from '../domain/plan';
-import type { RolloutStatus, StepOutcome } from '../domain/rollout-status';
+import type { RolloutStatus, StepOutcome } from '../domain/rollout/status';
 import { rollbackRequestSchema, validate, type RollbackInput } from '../webhooks/schemas';
 import { aimoStartOptions } from '../platform/start-options';
-import { STATUS, STEP, USE_CASE, WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId, statusQuery } from '../workflows/definitions';
+import { STATUS, STEP, USE_CASE, WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId, statusQuery } from '../domain/rollout/definitions';
 import { CliError, EXIT, type CliContext } from './context';
 
 const QUERY_TIMEOUT_MS = 5_000;

@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AimoConfig } from '../config';
-import { AIMO_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { AIMO_SEARCH_ATTRIBUTES } from '../domain/rollout/definitions';
 import type { ResolvedBinary } from './temporal-binaries';
 
 export interface DevServer {

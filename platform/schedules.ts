@@ -9,7 +9,7 @@ import {
   type ScheduleSummary,
 } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
-import { STATUS, STEP, USE_CASE, WORKFLOW_TYPES } from '../workflows/definitions';
+import { STATUS, STEP, USE_CASE, WORKFLOW_TYPES } from '../domain/rollout/definitions';
 
 /**
  * aimo's recurring work (weekly retrain, nightly drift check) as Temporal

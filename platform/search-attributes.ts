@@ -1,6 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { AIMO_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { AIMO_SEARCH_ATTRIBUTES } from '../domain/rollout/definitions';
 
 const INDEXED_VALUE_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

@@ -1,5 +1,5 @@
 import type { WorkflowStartOptions } from '@temporalio/client';
-import { STATUS, STEP, USE_CASE } from '../workflows/definitions';
+import { STATUS, STEP, USE_CASE } from '../domain/rollout/definitions';
 
 /**
  * How every person- or system-started aimo workflow is started: one run per

@@ -23,7 +23,7 @@ import { resolveTemporalBinary } from '../platform/temporal-binaries';
 import { connectClient } from '../platform/temporal-connection';
 import { postSigned, startWebhookServer } from '../webhooks';
 import { aimoStartOptions } from '../platform/start-options';
-import { AIMO_SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../workflows/definitions';
+import { AIMO_SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../domain/rollout/definitions';
 
 const LIMITS = { requests: 20_000, concurrency: 256, seconds: 600 };
 

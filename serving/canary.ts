@@ -1,4 +1,4 @@
-import { tableRef } from '../warehouse/identifiers';
+import { tableRef } from '../domain/table-ref';
 import type { Warehouse } from '../warehouse/warehouse';
 import { servingView, type RegisteredVersion } from './registry';
 

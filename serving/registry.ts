@@ -1,7 +1,7 @@
 import { NonRetryableError } from '../domain/errors';
 import { AIMO_SCHEMA, useCaseIdentifier } from '../domain/naming';
-import { aimoTable, ensureAimoTables, upsertAimoRow } from '../activities/rollout/aimo-tables';
-import { tableRef, type TableRef } from '../warehouse/identifiers';
+import { aimoTable, ensureAimoTables, upsertAimoRow } from '../store/aimo-tables';
+import { tableRef, type TableRef } from '../domain/table-ref';
 import type { Warehouse } from '../warehouse/warehouse';
 
 export type ModelAlias = 'champion' | 'challenger' | 'previous';

@@ -1,5 +1,5 @@
 import type { Warehouse } from '../warehouse/warehouse';
-import { assertIdentifier } from '../warehouse/identifiers';
+import { assertIdentifier } from '../domain/table-ref';
 import { assertDuckDb } from './context';
 
 /**

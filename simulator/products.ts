@@ -1,5 +1,5 @@
 import { mix32, fnv1a32 } from './random';
-import { tableRef } from '../warehouse/identifiers';
+import { tableRef } from '../domain/table-ref';
 import type { Warehouse } from '../warehouse/warehouse';
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { deleteSchedule } from '../platform/schedules';
-import { STATUS, USE_CASE } from '../workflows/definitions';
+import { STATUS, USE_CASE } from '../domain/rollout/definitions';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
 
 const BIN = join(__dirname, '..', 'cli', 'bin.js');

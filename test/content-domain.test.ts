@@ -1,5 +1,5 @@
-import { allocate, probabilityBest, regret, sampleBinomial, seededRandom, splitImpressions, type ArmStats } from '../domain/bandit';
-import { buildPrompt, checkVariant, scrubFacts, type ContentRules, type ProductFacts } from '../domain/content';
+import { allocate, probabilityBest, regret, sampleBinomial, seededRandom, splitImpressions, type ArmStats } from '../domain/content/bandit';
+import { buildPrompt, checkVariant, scrubFacts, type ContentRules, type ProductFacts } from '../domain/content/rules';
 
 const facts: ProductFacts = {
   productId: 'trail-runner', name: 'Trail Runner 2', price: 89.99, currency: 'EUR', margin: 0.4, stock: 12,
@@ -95,7 +95,7 @@ describe('Thompson-sampling bandit', () => {
 
 describe('stated prices', () => {
   it('binds a currency sign to the number after it before the one before it', async () => {
-    const { statedPrices } = await import('../domain/content');
+    const { statedPrices } = await import('../domain/content/rules');
     expect(statedPrices('Trail Runner 2 €89.99')).toEqual([89.99]);
     expect(statedPrices('2-year warranty, now 89,99 € or EUR 90')).toEqual([90, 89.99]);
   });

@@ -2,7 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
 import { rolloutTablePrefix } from '../domain/naming';
 import { checkPlan, type ContentPlan } from '../domain/plan';
-import type { RolloutContext } from '../domain/rollout-context';
+import type { RolloutContext } from '../domain/rollout/context';
 import { tableChecksums } from '../simulator';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { contentPlan, contentWarehouse, startLocalLlmServer, type LocalLlmServer } from './support/content-fixtures';

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
-import { ensureAimoTables } from '../activities/rollout/aimo-tables';
+import { ensureAimoTables } from '../store/aimo-tables';
 import type { RolloutResult } from '../activities/rollout/report';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { contentBandit, rollout } from '../workflows';
-import { approvalUpdate, statusQuery } from '../workflows/definitions';
+import { approvalUpdate, statusQuery } from '../domain/rollout/definitions';
 import { contentPlan, contentWarehouse, runContentWorkers, startLocalLlmServer, type LocalLlmServer } from './support/content-fixtures';
 import { recordHistory } from './support/histories';
 import { TEST_SALT, tempDataDir } from './support/rollout-fixtures';

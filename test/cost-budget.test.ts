@@ -1,12 +1,12 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import type { ModelRun } from '../activities/rollout/data-path';
+import type { ModelRun } from '../activities/propensity/data-path';
 import { rolloutTablePrefix } from '../domain/naming';
 import type { RolloutPlan } from '../domain/plan';
-import { PROPENSITY_MODELS } from '../domain/propensity-pipeline';
-import type { RolloutContext } from '../domain/rollout-context';
+import { PROPENSITY_MODELS } from '../domain/propensity/features';
+import type { RolloutContext } from '../domain/rollout/context';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
-import type { TableRef } from '../warehouse/identifiers';
+import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from '../warehouse/params';
 import { withQueryContext } from '../warehouse/scoped';
 import type { ColumnInfo, QueryContext, Row, Warehouse } from '../warehouse/warehouse';

@@ -1,5 +1,5 @@
 import { assertValidDag, dagProblems, topologicalLevels, topologicalOrder, type DagNode } from '../domain/dag';
-import { PROPENSITY_MODELS } from '../domain/propensity-pipeline';
+import { PROPENSITY_MODELS } from '../domain/propensity/features';
 
 const node = (name: string, ...dependsOn: string[]): DagNode => ({ name, dependsOn });
 

@@ -1,9 +1,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
 import type { RolloutPlan } from '../domain/plan';
-import { PROPENSITY_MODELS } from '../domain/propensity-pipeline';
+import { PROPENSITY_MODELS } from '../domain/propensity/features';
 import { rolloutTablePrefix } from '../domain/naming';
-import type { RolloutContext } from '../domain/rollout-context';
+import type { RolloutContext } from '../domain/rollout/context';
 import { tableChecksums } from '../simulator';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { parsedPlan, seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';

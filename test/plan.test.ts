@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { retrainInputSchema, retrainSettings } from '../domain/loops';
+import { retrainInputSchema, retrainSettings } from '../domain/loops/inputs';
 import { scaledUseCase } from '../domain/naming';
 import { checkPlan, retrainSettingsSchema } from '../domain/plan';
 import { parsedPlan } from './support/rollout-fixtures';

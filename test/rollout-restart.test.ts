@@ -3,7 +3,7 @@ import { createActivities } from '../activities';
 import { deleteSchedule, listSchedules } from '../platform/schedules';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { rollout } from '../workflows';
-import { statusQuery } from '../workflows/definitions';
+import { statusQuery } from '../domain/rollout/definitions';
 import { seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './support/temporal';
 

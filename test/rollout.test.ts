@@ -7,7 +7,7 @@ import { listSchedules, deleteSchedule } from '../platform/schedules';
 import { getAlias } from '../serving/registry';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { rollout } from '../workflows';
-import { approvalUpdate, statusQuery } from '../workflows/definitions';
+import { approvalUpdate, statusQuery } from '../domain/rollout/definitions';
 import { recordHistory } from './support/histories';
 import { seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 import { connectToTestServer, createTestWorker, startTimeSkippingServer, uniqueTaskQueue } from './support/temporal';

@@ -17,7 +17,7 @@ import {
   useCaseScheduleSpec,
   type ScheduleSpecInput,
 } from '../platform/schedules';
-import { USE_CASE } from '../workflows/definitions';
+import { USE_CASE } from '../domain/rollout/definitions';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
 
 /** Schedules on the shared dev server; every id carries this run's prefix, and everything is deleted afterwards. */

@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import { ensureAimoTables, upsertAimoRow } from '../activities/rollout/aimo-tables';
+import { ensureAimoTables, upsertAimoRow } from '../store/aimo-tables';
 import { getAlias, getVersion, promote, servingView } from '../serving/registry';
 import { tableChecksums } from '../simulator';
 import { DuckDbWarehouse } from '../warehouse/duckdb';

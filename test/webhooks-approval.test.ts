@@ -2,12 +2,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { RolloutResult } from '../activities/rollout/report';
-import type { RolloutStatus } from '../domain/rollout-status';
+import type { RolloutStatus } from '../domain/rollout/status';
 import { createLogger } from '../platform/logger';
 import { deleteSchedule, scheduleIdFor } from '../platform/schedules';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { postSigned, startWebhookServer, type WebhookServer } from '../webhooks';
-import { statusQuery } from '../workflows/definitions';
+import { statusQuery } from '../domain/rollout/definitions';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './support/temporal';
 
 /**

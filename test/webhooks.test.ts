@@ -6,11 +6,11 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseAlertPolicy, DEFAULT_ALERT_POLICY_TEXT, decideAlert, loadWebhookConfig, WebhookConfigError } from '../config/webhooks';
 import { loadConfig } from '../config';
-import { driftInputSchema, retrainInputSchema, rollbackInputSchema } from '../domain/loops';
+import { driftInputSchema, retrainInputSchema, rollbackInputSchema } from '../domain/loops/inputs';
 import { createLogger } from '../platform/logger';
 import { postSigned, startWebhookServer, type WebhookServer } from '../webhooks';
 import { computeSignature, ReplayGuard, verifySignature } from '../webhooks/signature';
-import { STATUS, STEP, USE_CASE } from '../workflows/definitions';
+import { STATUS, STEP, USE_CASE } from '../domain/rollout/definitions';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
 
 /**

@@ -26,7 +26,7 @@ import {
   warehouseFailure,
   type Verdict,
 } from './errors';
-import { assertIdentifier, type TableRef } from './identifiers';
+import { assertIdentifier, type TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
 import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
 

@@ -1,4 +1,4 @@
-import { assertIdentifier, type TableRef } from './identifiers';
+import { assertIdentifier, type TableRef } from '../domain/table-ref';
 
 export type DialectName = 'duckdb' | 'bigquery' | 'snowflake';
 export type SqlType = 'string' | 'int' | 'float' | 'bool' | 'date' | 'timestamp';

@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { NonRetryableError } from '../domain/errors';
 import { DuckDbDialect } from './dialect';
-import type { TableRef } from './identifiers';
+import type { TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
 import { DialectWarehouse, type ColumnInfo, type Row } from './warehouse';
 

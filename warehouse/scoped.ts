@@ -1,4 +1,4 @@
-import type { TableRef } from './identifiers';
+import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from './params';
 import type { ColumnInfo, QueryContext, Row, Warehouse } from './warehouse';
 

@@ -5,7 +5,7 @@ import { NonRetryableError } from '../domain/errors';
 import type { Env } from '../config/env';
 import { SnowflakeDialect } from './dialect';
 import { isNetworkFailure, messageOf, retry, stop, verdictForHttpStatus, WarehouseErrorType, warehouseFailure, type Verdict } from './errors';
-import type { TableRef } from './identifiers';
+import type { TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
 import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
 

@@ -1,5 +1,5 @@
 import type { Dialect } from './dialect';
-import type { TableRef } from './identifiers';
+import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from './params';
 
 export type Row = Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ALERT_KINDS, SEVERITIES } from '../config/webhooks';
-import { approvalDecisionSchema } from '../domain/approval';
-import { rollbackInputSchema } from '../domain/loops';
+import { approvalDecisionSchema } from '../domain/rollout/approval';
+import { rollbackInputSchema } from '../domain/loops/inputs';
 import { formatIssue, rolloutPlanSchema } from '../domain/plan';
 
 /**

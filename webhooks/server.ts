@@ -13,7 +13,7 @@ import { decideAlert, type AlertPolicy, DEFAULT_ALERT_POLICY_TEXT, parseAlertPol
 import { anyRolloutPlanSchema, contentPlanSchema, rolloutPlanSchema } from '../domain/plan';
 import type { Logger } from '../platform/logger';
 import { aimoStartOptions } from '../platform/start-options';
-import { WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId } from '../workflows/definitions';
+import { WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId } from '../domain/rollout/definitions';
 import { buildOpenApiDocument, type RouteDoc } from './openapi';
 import {
   alertSchema,

@@ -1,4 +1,4 @@
-import { runStack } from '../platform/stack';
+import { runStack } from './stack';
 
 /**
  * The one entry point: `npm start` locally (starts a dev server when none is

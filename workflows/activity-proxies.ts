@@ -1,9 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ModelRun } from '../activities/rollout/data-path';
+import type { ModelRun } from '../activities/propensity/data-path';
 import type { RolloutPlan } from '../domain/plan';
-import { PROPENSITY_DATA_PATH_LEVELS } from '../domain/propensity-pipeline';
-import type { RolloutContext } from '../domain/rollout-context';
+import { PROPENSITY_DATA_PATH_LEVELS } from '../domain/propensity/features';
+import type { RolloutContext } from '../domain/rollout/context';
 
 /** Errors that no retry can fix: the activity raised them as non-retryable with one of these types. */
 export const NON_RETRYABLE = [

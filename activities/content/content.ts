@@ -1,15 +1,15 @@
 import { log } from '@temporalio/activity';
-import { regret, sampleBinomial, seededRandom, type ArmStats, type Regret } from '../../domain/bandit';
-import type { ProductFacts, Violation } from '../../domain/content';
+import { regret, sampleBinomial, seededRandom, type ArmStats, type Regret } from '../../domain/content/bandit';
+import type { ProductFacts, Violation } from '../../domain/content/rules';
 import { addDaysIso } from '../../domain/dates';
 import { NonRetryableError } from '../../domain/errors';
 import { AIMO_SCHEMA, shortHash, useCaseIdentifier } from '../../domain/naming';
 import type { ContentPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout-context';
+import type { RolloutContext } from '../../domain/rollout/context';
 import { plantedClickRates } from '../../simulator/products';
-import { tableRef, type TableRef } from '../../warehouse/identifiers';
+import { tableRef, type TableRef } from '../../domain/table-ref';
 import type { ActivityDependencies } from '../dependencies';
-import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../rollout/aimo-tables';
+import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../../store/aimo-tables';
 
 export interface ContentBaseline {
   readonly metric: ContentPlan['kpi']['metric'];

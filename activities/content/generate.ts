@@ -8,11 +8,11 @@ import {
   scrubFacts,
   type CreativeVariant,
   type ProductFacts,
-} from '../../domain/content';
+} from '../../domain/content/rules';
 import { NonRetryableError } from '../../domain/errors';
 import type { ContentPlan } from '../../domain/plan';
 import type { ActivityDependencies } from '../dependencies';
-import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../rollout/aimo-tables';
+import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../../store/aimo-tables';
 
 export interface GenerateInput {
   readonly useCase: string;

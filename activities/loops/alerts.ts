@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { ActivityDependencies } from '../dependencies';
-import { aimoTable, ensureAimoTables, upsertAimoRow } from '../rollout/aimo-tables';
+import { aimoTable, ensureAimoTables, upsertAimoRow } from '../../store/aimo-tables';
 
 export interface Incident {
   /** Stable id: the same incident reported again is the same id */

@@ -3,13 +3,13 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { computeDrift } from '../../analytics/drift';
 import type { DriftThresholds } from '../../domain/drift';
 import { NonRetryableError } from '../../domain/errors';
-import { PROPENSITY_FEATURES } from '../../domain/propensity-pipeline';
-import type { RolloutContext } from '../../domain/rollout-context';
-import { tableRef } from '../../warehouse/identifiers';
-import { WORKFLOW_TYPES } from '../../workflows/definitions';
+import { PROPENSITY_FEATURES } from '../../domain/propensity/features';
+import type { RolloutContext } from '../../domain/rollout/context';
+import { tableRef } from '../../domain/table-ref';
+import { WORKFLOW_TYPES } from '../../domain/rollout/definitions';
 import type { ActivityDependencies } from '../dependencies';
-import { stableJson, upsertAimoRow } from '../rollout/aimo-tables';
-import { stepQueryContext } from '../rollout/query-context';
+import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
+import { stepQueryContext } from '../../store/query-context';
 
 export interface DriftFeatureRow {
   readonly feature: string;

@@ -3,15 +3,15 @@ import { evaluateClassifier } from '../../analytics/evaluation';
 import { scoreExpression, type LogisticModel } from '../../analytics/logistic';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout-context';
-import { modelTable } from '../../pipelines/propensity';
+import type { RolloutContext } from '../../domain/rollout/context';
+import { modelTable } from '../../pipelines/propensity/models';
 import { inCanary, startCanary } from '../../serving/canary';
 import { getAlias, getVersion, promote, rollbackTarget, rollbackTo, setAlias, setVersionStatus, type RegisteredVersion } from '../../serving/registry';
-import { tableRef } from '../../warehouse/identifiers';
+import { tableRef } from '../../domain/table-ref';
 import type { ActivityDependencies } from '../dependencies';
-import type { ModelVersion } from '../rollout/model';
-import { stepQueryContext } from '../rollout/query-context';
-import { sourceTable } from '../rollout/sources';
+import type { ModelVersion } from '../propensity/model';
+import { stepQueryContext } from '../../store/query-context';
+import { sourceTable } from '../../domain/propensity/sources';
 
 export interface ChampionInfo {
   readonly versionId: string;

@@ -1,6 +1,6 @@
-import type { RolloutContext } from '../../domain/rollout-context';
+import type { RolloutContext } from '../../domain/rollout/context';
 import type { ActivityDependencies } from '../dependencies';
-import { upsertAimoRow } from './aimo-tables';
+import { upsertAimoRow } from '../../store/aimo-tables';
 
 export interface AuditEntry {
   readonly ctx: RolloutContext;

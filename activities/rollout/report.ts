@@ -2,15 +2,15 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyRolloutPlan } from '../../domain/plan';
 import type { ContentReadout } from '../content/content';
-import type { RolloutState, StepOutcome } from '../../domain/rollout-status';
+import type { RolloutState, StepOutcome } from '../../domain/rollout/status';
 import type { ActivityDependencies } from '../dependencies';
-import type { AutomationResult } from './automation';
-import type { ModelRun } from './data-path';
-import type { ExperimentReadout } from './experiment';
-import type { GuardrailReport } from './guardrails';
-import type { InventoryReport } from './inventory';
-import type { KpiBaseline } from './kpi';
-import type { ModelVersion } from './model';
+import type { AutomationResult } from '../propensity/automation';
+import type { ModelRun } from '../propensity/data-path';
+import type { ExperimentReadout } from '../propensity/experiment';
+import type { GuardrailReport } from '../propensity/guardrails';
+import type { InventoryReport } from '../propensity/inventory';
+import type { KpiBaseline } from '../propensity/kpi';
+import type { ModelVersion } from '../propensity/model';
 
 /** Everything a rollout decided and measured; returned by the workflow and written to the data folder. */
 export interface RolloutResult {

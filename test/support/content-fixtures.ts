@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../activities';
 import type { ContentPlanInput } from '../../domain/plan';
-import { startLocalLlmServer, type LocalLlmServer } from '../../platform/local-llm-server';
+import { startLocalLlmServer, type LocalLlmServer } from '../../workers/local-llm-server';
 import { generateContentDataset } from '../../simulator/products';
 import { DuckDbWarehouse } from '../../warehouse/duckdb';
 import { createLlmWorker } from '../../workers/create-worker';

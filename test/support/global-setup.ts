@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { resolveTemporalBinary } from '../../platform/temporal-binaries';
-import { AIMO_SEARCH_ATTRIBUTES } from '../../workflows/definitions';
+import { AIMO_SEARCH_ATTRIBUTES } from '../../domain/rollout/definitions';
 
 const root = join(__dirname, '..', '..');
 

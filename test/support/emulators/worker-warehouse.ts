@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { NonRetryableError } from '../../../domain/errors';
 import { BigQueryDialect } from '../../../warehouse/dialect';
 import type { BigQueryWarehouseOptions } from '../../../warehouse/bigquery';
-import type { TableRef } from '../../../warehouse/identifiers';
+import type { TableRef } from '../../../domain/table-ref';
 import type { SqlParams } from '../../../warehouse/params';
 import type { ColumnInfo, QueryContext, Row, Warehouse } from '../../../warehouse/warehouse';
 import type { HostCall, HostReply, SerialisedError } from './warehouse-host';

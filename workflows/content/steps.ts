@@ -1,16 +1,16 @@
 import { executeChild, workflowInfo } from '@temporalio/workflow';
-import type { BanditReadout, ContentReadout, VariantRecord } from '../activities/content/content';
-import type { RolloutResult } from '../activities/rollout/report';
-import { durationToMs } from '../domain/duration';
-import { shortHash } from '../domain/naming';
-import type { ContentPlan } from '../domain/plan';
-import type { RolloutContext } from '../domain/rollout-context';
-import type { RolloutState, RolloutStep, StepOutcome } from '../domain/rollout-status';
-import { dataActivities, quickActivities } from './activity-proxies';
-import type { ApprovalGate } from './approval-gate';
-import { stopOnBlockingGaps } from './blocking-gaps';
-import { contentBandit } from './content-bandit';
-import { contentGeneration } from './content-generation';
+import type { BanditReadout, ContentReadout, VariantRecord } from '../../activities/content/content';
+import type { RolloutResult } from '../../activities/rollout/report';
+import { durationToMs } from '../../domain/duration';
+import { shortHash } from '../../domain/naming';
+import type { ContentPlan } from '../../domain/plan';
+import type { RolloutContext } from '../../domain/rollout/context';
+import type { RolloutState, RolloutStep, StepOutcome } from '../../domain/rollout/status';
+import { dataActivities, quickActivities } from '../activity-proxies';
+import type { ApprovalGate } from '../rollout/approval-gate';
+import { stopOnBlockingGaps } from '../rollout/blocking-gaps';
+import { contentBandit } from './bandit';
+import { contentGeneration } from './generation';
 
 export interface ContentRolloutParts {
   readonly plan: ContentPlan;

@@ -1,6 +1,6 @@
-import { rollbackInputSchema } from '../domain/loops';
-import { quickActivities } from './activity-proxies';
-import { auditTrail, loopContext, parseInput, publish } from './loop-support';
+import { rollbackInputSchema } from '../../domain/loops/inputs';
+import { quickActivities } from '../activity-proxies';
+import { auditTrail, loopContext, parseInput, publish } from './support';
 
 export interface RollbackResult {
   readonly useCase: string;

@@ -2,12 +2,12 @@ import { heartbeat, log } from '@temporalio/activity';
 import { runExpectations, type ExpectationResult } from '../../analytics/expectations';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
-import { PROPENSITY_MODELS, type PropensityModelName } from '../../domain/propensity-pipeline';
-import type { RolloutContext } from '../../domain/rollout-context';
-import { buildModelSql, modelTable } from '../../pipelines/propensity';
+import { PROPENSITY_MODELS, type PropensityModelName } from '../../domain/propensity/features';
+import type { RolloutContext } from '../../domain/rollout/context';
+import { buildModelSql, modelTable } from '../../pipelines/propensity/models';
 import type { ActivityDependencies } from '../dependencies';
-import { ensureAimoTables, stableJson, upsertAimoRow } from './aimo-tables';
-import { stepWarehouse } from './query-context';
+import { ensureAimoTables, stableJson, upsertAimoRow } from '../../store/aimo-tables';
+import { stepWarehouse } from '../../store/query-context';
 
 export interface ModelRun {
   readonly model: PropensityModelName;

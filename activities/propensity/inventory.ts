@@ -1,11 +1,11 @@
 import { log } from '@temporalio/activity';
 import type { RolloutPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout-context';
+import type { RolloutContext } from '../../domain/rollout/context';
 import type { ColumnInfo, Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
-import { stepWarehouse } from './query-context';
-import { stableJson, upsertAimoRow } from './aimo-tables';
-import { sourceTable, type SourceName } from './sources';
+import { stepWarehouse } from '../../store/query-context';
+import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
+import { sourceTable, type SourceName } from '../../domain/propensity/sources';
 
 type TypeFamily = 'string' | 'number' | 'timestamp' | 'date' | 'bool';
 

@@ -6,18 +6,18 @@ import { ConfigError, loadConfig, type AimoConfig } from '../config';
 import { openWarehouse } from '../warehouse/open';
 import type { Warehouse } from '../warehouse/warehouse';
 import { generateContentDataset } from '../simulator/products';
-import { createAimoWorker, createLlmWorker } from '../workers/create-worker';
+import { createAimoWorker, createLlmWorker } from './create-worker';
 import { seedWarehouse, type rollout } from '../workflows';
 import { loadWebhookConfig } from '../config/webhooks';
 import { startWebhookServer } from '../webhooks';
 import { startContentDemoRollout, startDemoRollout, summariseContentDemo, summariseDemo } from './demo';
 import { startLocalLlmServer } from './local-llm-server';
-import { ensureDevServer, type DevServer } from './dev-server';
-import { createLogger, type Logger } from './logger';
-import { ensureSearchAttributes } from './search-attributes';
-import { resolveTemporalBinary } from './temporal-binaries';
-import { connectClient, connectWorker } from './temporal-connection';
-import { installTemporalRuntime } from './temporal-runtime';
+import { ensureDevServer, type DevServer } from '../platform/dev-server';
+import { createLogger, type Logger } from '../platform/logger';
+import { ensureSearchAttributes } from '../platform/search-attributes';
+import { resolveTemporalBinary } from '../platform/temporal-binaries';
+import { connectClient, connectWorker } from '../platform/temporal-connection';
+import { installTemporalRuntime } from '../platform/temporal-runtime';
 
 export interface StackOptions {
   /** serve: run until Ctrl-C; demo: run the demo to completion and exit */

@@ -1,10 +1,10 @@
 import { ApplicationFailure, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { rolloutTablePrefix } from '../domain/naming';
-import { parseOrProblems } from '../domain/loops';
-import type { RolloutContext } from '../domain/rollout-context';
+import { rolloutTablePrefix } from '../../domain/naming';
+import { parseOrProblems } from '../../domain/loops/inputs';
+import type { RolloutContext } from '../../domain/rollout/context';
 import type { z } from 'zod';
-import { quickActivities } from './activity-proxies';
-import { STATUS, STEP, USE_CASE } from './definitions';
+import { quickActivities } from '../activity-proxies';
+import { STATUS, STEP, USE_CASE } from '../../domain/rollout/definitions';
 
 /** Validates a loop's input inside the workflow; invalid input fails at once, naming every field. */
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {

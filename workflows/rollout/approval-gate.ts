@@ -1,5 +1,5 @@
 import { condition } from '@temporalio/workflow';
-import { approvalDecisionSchema, type ApprovalDecision } from '../domain/approval';
+import { approvalDecisionSchema, type ApprovalDecision } from '../../domain/rollout/approval';
 
 /**
  * A human approval gate: the workflow waits for the `approval` Update, with a

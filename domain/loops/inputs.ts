@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canaryFields, retrainFields, retrainSettingsSchema, type RetrainSettings } from './plan';
+import { canaryFields, retrainFields, retrainSettingsSchema, type RetrainSettings } from '../plan';
 
 const useCase = z.string().regex(/^[a-z][a-z0-9-]{1,48}[a-z0-9]$/, 'use the use case name of its rollout, e.g. paid-search-cac');
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date, e.g. 2026-03-31');

@@ -1,10 +1,10 @@
 import { continueAsNew, defineQuery, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { BanditReadout } from '../activities/content/content';
-import { allocate, seededRandom, splitImpressions, type Allocation, type ArmStats } from '../domain/bandit';
-import { durationToMs } from '../domain/duration';
-import { shortHash } from '../domain/naming';
-import type { ContentPlan } from '../domain/plan';
-import { dataActivities, quickActivities } from './activity-proxies';
+import type { BanditReadout } from '../../activities/content/content';
+import { allocate, seededRandom, splitImpressions, type Allocation, type ArmStats } from '../../domain/content/bandit';
+import { durationToMs } from '../../domain/duration';
+import { shortHash } from '../../domain/naming';
+import type { ContentPlan } from '../../domain/plan';
+import { dataActivities, quickActivities } from '../activity-proxies';
 
 export interface ContentBanditInput {
   readonly useCase: string;

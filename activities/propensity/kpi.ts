@@ -1,12 +1,12 @@
 import { log } from '@temporalio/activity';
 import { addDaysIso } from '../../domain/dates';
 import type { RolloutPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout-context';
+import type { RolloutContext } from '../../domain/rollout/context';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
-import { stepWarehouse } from './query-context';
-import { upsertAimoRow } from './aimo-tables';
-import { sourceTable } from './sources';
+import { stepWarehouse } from '../../store/query-context';
+import { upsertAimoRow } from '../../store/aimo-tables';
+import { sourceTable } from '../../domain/propensity/sources';
 
 export interface KpiBaseline {
   readonly metric: RolloutPlan['kpi']['metric'];

@@ -1,9 +1,9 @@
 import { log } from '@temporalio/workflow';
-import type { UseCaseDrift } from '../activities/loops/drift';
-import { addDaysIso } from '../domain/dates';
-import { driftInputSchema } from '../domain/loops';
-import { dataActivities, quickActivities, runDataPath } from './activity-proxies';
-import { auditTrail, loopContext, parseInput, publish } from './loop-support';
+import type { UseCaseDrift } from '../../activities/loops/drift';
+import { addDaysIso } from '../../domain/dates';
+import { driftInputSchema } from '../../domain/loops/inputs';
+import { dataActivities, quickActivities, runDataPath } from '../activity-proxies';
+import { auditTrail, loopContext, parseInput, publish } from './support';
 
 export interface DriftResult extends UseCaseDrift {
   readonly useCase: string;

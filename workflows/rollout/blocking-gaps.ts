@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { RolloutResult } from '../activities/rollout/report';
-import type { RolloutState, RolloutStep, StepOutcome } from '../domain/rollout-status';
+import type { RolloutResult } from '../../activities/rollout/report';
+import type { RolloutState, RolloutStep, StepOutcome } from '../../domain/rollout/status';
 
 /** What a rollout's steps report through, whichever kind of use case runs them. */
 export interface StepReporting {

@@ -5,7 +5,7 @@ import type { RolloutResult } from '../activities/rollout/report';
 import { checkPlan } from '../domain/plan';
 import type { Warehouse } from '../warehouse/warehouse';
 import { rollout } from '../workflows';
-import { rolloutWorkflowId } from '../workflows/definitions';
+import { rolloutWorkflowId } from '../domain/rollout/definitions';
 
 export const DEMO_PLAN_PATH = join(__dirname, '..', 'plans', 'demo-paid-search-cac.json');
 export const CONTENT_DEMO_PLAN_PATH = join(__dirname, '..', 'plans', 'demo-search-ad-content.json');

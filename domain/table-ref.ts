@@ -1,4 +1,4 @@
-import { NonRetryableError } from '../domain/errors';
+import { NonRetryableError } from './errors';
 
 /**
  * Identifiers are the one part of SQL we cannot bind as parameters, so every

@@ -1,13 +1,13 @@
 import { continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { addDaysIso } from '../domain/dates';
-import { durationToMs } from '../domain/duration';
-import { retrainInputSchema, retrainSettings, type RetrainRequest } from '../domain/loops';
-import type { RetrainSettings, RolloutPlan } from '../domain/plan';
-import type { RolloutContext } from '../domain/rollout-context';
-import { dataActivities, quickActivities, runDataPath } from './activity-proxies';
-import { ApprovalGate } from './approval-gate';
-import { approvalUpdate } from './definitions';
-import { auditTrail, loopContext, parseInput, publish } from './loop-support';
+import { addDaysIso } from '../../domain/dates';
+import { durationToMs } from '../../domain/duration';
+import { retrainInputSchema, retrainSettings, type RetrainRequest } from '../../domain/loops/inputs';
+import type { RetrainSettings, RolloutPlan } from '../../domain/plan';
+import type { RolloutContext } from '../../domain/rollout/context';
+import { dataActivities, quickActivities, runDataPath } from '../activity-proxies';
+import { ApprovalGate } from '../rollout/approval-gate';
+import { approvalUpdate } from '../../domain/rollout/definitions';
+import { auditTrail, loopContext, parseInput, publish } from './support';
 
 export type RetrainOutcome = 'promoted' | 'kept-champion' | 'rolled-back' | 'data-quality-failed' | 'rejected';
 

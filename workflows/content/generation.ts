@@ -1,12 +1,12 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { GenerationSummary, VariantRecord } from '../activities/content/content';
-import type { GenerateResult } from '../activities/content/generate';
-import { checkVariant, variantId, type ContentRules, type ProductFacts, type Violation } from '../domain/content';
-import { shortHash } from '../domain/naming';
-import type { ContentPlan } from '../domain/plan';
-import type { RolloutContext } from '../domain/rollout-context';
-import { NON_RETRYABLE, quickActivities } from './activity-proxies';
+import type { Activities } from '../../activities';
+import type { GenerationSummary, VariantRecord } from '../../activities/content/content';
+import type { GenerateResult } from '../../activities/content/generate';
+import { checkVariant, variantId, type ContentRules, type ProductFacts, type Violation } from '../../domain/content/rules';
+import { shortHash } from '../../domain/naming';
+import type { ContentPlan } from '../../domain/plan';
+import type { RolloutContext } from '../../domain/rollout/context';
+import { NON_RETRYABLE, quickActivities } from '../activity-proxies';
 
 export interface ContentGenerationInput {
   readonly ctx: RolloutContext;

@@ -1,13 +1,13 @@
-import { addDaysIso } from '../domain/dates';
-import type { RolloutPlan } from '../domain/plan';
-import type { PropensityModelName } from '../domain/propensity-pipeline';
-import type { RolloutContext } from '../domain/rollout-context';
-import { AIMO_SCHEMA } from '../domain/naming';
-import { sourceTable, type SourceName } from '../activities/rollout/sources';
-import type { Expectation } from '../analytics/expectations';
-import { tableRef, type TableRef } from '../warehouse/identifiers';
-import type { SqlParams } from '../warehouse/params';
-import type { Warehouse } from '../warehouse/warehouse';
+import { addDaysIso } from '../../domain/dates';
+import type { RolloutPlan } from '../../domain/plan';
+import type { PropensityModelName } from '../../domain/propensity/features';
+import type { RolloutContext } from '../../domain/rollout/context';
+import { AIMO_SCHEMA } from '../../domain/naming';
+import { sourceTable, type SourceName } from '../../domain/propensity/sources';
+import type { Expectation } from '../../analytics/expectations';
+import { tableRef, type TableRef } from '../../domain/table-ref';
+import type { SqlParams } from '../../warehouse/params';
+import type { Warehouse } from '../../warehouse/warehouse';
 
 export interface ModelSql {
   readonly select: string;

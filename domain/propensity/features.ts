@@ -1,4 +1,4 @@
-import { topologicalLevels } from './dag';
+import { topologicalLevels } from '../dag';
 
 /**
  * The data path of a propensity use case as a DAG: staging models clean and

@@ -1,11 +1,11 @@
 import { Context, log } from '@temporalio/activity';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout-context';
+import type { RolloutContext } from '../../domain/rollout/context';
 import { upsertSchedule, useCaseScheduleSpec } from '../../platform/schedules';
 import { promote, servingView } from '../../serving/registry';
 import type { ActivityDependencies } from '../dependencies';
-import { upsertAimoRow } from './aimo-tables';
+import { upsertAimoRow } from '../../store/aimo-tables';
 import type { ModelVersion } from './model';
 
 export interface AutomationResult {

@@ -1,5 +1,5 @@
-import type { RolloutPlan } from '../../domain/plan';
-import { tableRef, type TableRef } from '../../warehouse/identifiers';
+import type { RolloutPlan } from '../plan';
+import { tableRef, type TableRef } from '../table-ref';
 
 export type SourceName = 'users' | 'identities' | 'consent' | 'sessions' | 'events' | 'orders' | 'spend';
 

@@ -8,19 +8,19 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ExperimentReadout } from '../activities/rollout/experiment';
-import type { GuardrailReport } from '../activities/rollout/guardrails';
-import type { RolloutResult } from '../activities/rollout/report';
-import { rolloutTablePrefix, scaledUseCase } from '../domain/naming';
-import { checkPlan, type AnyRolloutPlan, type RolloutPlan } from '../domain/plan';
-import type { RolloutContext } from '../domain/rollout-context';
-import type { RolloutState, RolloutStatus, RolloutStep, StepOutcome } from '../domain/rollout-status';
-import { durationToMs } from '../domain/duration';
-import { dataActivities, quickActivities, runDataPath } from './activity-proxies';
+import type { ExperimentReadout } from '../../activities/propensity/experiment';
+import type { GuardrailReport } from '../../activities/propensity/guardrails';
+import type { RolloutResult } from '../../activities/rollout/report';
+import { rolloutTablePrefix, scaledUseCase } from '../../domain/naming';
+import { checkPlan, type AnyRolloutPlan, type RolloutPlan } from '../../domain/plan';
+import type { RolloutContext } from '../../domain/rollout/context';
+import type { RolloutState, RolloutStatus, RolloutStep, StepOutcome } from '../../domain/rollout/status';
+import { durationToMs } from '../../domain/duration';
+import { dataActivities, quickActivities, runDataPath } from '../activity-proxies';
 import { ApprovalGate } from './approval-gate';
 import { stopOnBlockingGaps } from './blocking-gaps';
-import { contentRollout } from './content-rollout';
-import { approvalUpdate, STATUS, STEP, statusQuery, USE_CASE } from './definitions';
+import { contentRollout } from '../content/steps';
+import { approvalUpdate, STATUS, STEP, statusQuery, USE_CASE } from '../../domain/rollout/definitions';
 
 /**
  * The eight-step rollout of one AI use case. The workflow decides; every

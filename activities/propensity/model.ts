@@ -3,12 +3,12 @@ import { evaluateClassifier, evaluateBySegment } from '../../analytics/evaluatio
 import { scoreExpression, trainLogisticRegression, type LogisticModel } from '../../analytics/logistic';
 import { shortHash } from '../../domain/naming';
 import type { RolloutPlan } from '../../domain/plan';
-import { PROPENSITY_FEATURES } from '../../domain/propensity-pipeline';
-import type { RolloutContext } from '../../domain/rollout-context';
-import { modelTable } from '../../pipelines/propensity';
+import { PROPENSITY_FEATURES } from '../../domain/propensity/features';
+import type { RolloutContext } from '../../domain/rollout/context';
+import { modelTable } from '../../pipelines/propensity/models';
 import type { ActivityDependencies } from '../dependencies';
-import { stableJson, upsertAimoRow } from './aimo-tables';
-import { stepWarehouse } from './query-context';
+import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
+import { stepWarehouse } from '../../store/query-context';
 
 export interface ModelMetrics {
   readonly auc: number;

@@ -1,7 +1,7 @@
-import type { RolloutPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout-context';
-import { withQueryContext } from '../../warehouse/scoped';
-import type { QueryContext, Warehouse } from '../../warehouse/warehouse';
+import type { RolloutPlan } from '../domain/plan';
+import type { RolloutContext } from '../domain/rollout/context';
+import { withQueryContext } from '../warehouse/scoped';
+import type { QueryContext, Warehouse } from '../warehouse/warehouse';
 
 /** Who runs a step's statements and what each may cost: the plan's byte budget (BigQuery) travels with them. */
 export function stepQueryContext(ctx: RolloutContext, maxBytesScanned: number | undefined): QueryContext {

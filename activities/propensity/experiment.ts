@@ -2,16 +2,16 @@ import { log } from '@temporalio/activity';
 import { analyseExperiment, measureExperimentArms, type ExperimentAnalysis } from '../../analytics/experiment';
 import { addDaysIso } from '../../domain/dates';
 import type { RolloutPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout-context';
+import type { RolloutContext } from '../../domain/rollout/context';
 import { srmTest } from '../../domain/stats';
-import { modelTable } from '../../pipelines/propensity';
+import { modelTable } from '../../pipelines/propensity/models';
 import { simulateMarketResponse } from '../../simulator';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
-import { stableJson, upsertAimoRow } from './aimo-tables';
-import { stepWarehouse } from './query-context';
+import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
+import { stepWarehouse } from '../../store/query-context';
 import type { ModelVersion } from './model';
-import { sourceTable } from './sources';
+import { sourceTable } from '../../domain/propensity/sources';
 
 export interface ExperimentAssignment {
   readonly experimentId: string;

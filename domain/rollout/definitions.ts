@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision } from '../domain/approval';
-import type { RolloutStatus } from '../domain/rollout-status';
+import type { ApprovalDecision } from './approval';
+import type { RolloutStatus } from './status';
 
 /**
  * Search attributes aimo sets on its workflows so the UI's list can filter by

@@ -1,7 +1,7 @@
-import { AIMO_SCHEMA } from '../../domain/naming';
-import type { SqlType } from '../../warehouse/dialect';
-import { tableRef, type TableRef } from '../../warehouse/identifiers';
-import type { Warehouse } from '../../warehouse/warehouse';
+import { AIMO_SCHEMA } from '../domain/naming';
+import type { SqlType } from '../warehouse/dialect';
+import { tableRef, type TableRef } from '../domain/table-ref';
+import type { Warehouse } from '../warehouse/warehouse';
 
 /**
  * aimo's own bookkeeping tables. JSON documents are stored as strings so the

@@ -1,9 +1,9 @@
 import type { RolloutPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout-context';
-import { modelTable } from '../../pipelines/propensity';
+import type { RolloutContext } from '../../domain/rollout/context';
+import { modelTable } from '../../pipelines/propensity/models';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
-import { stepWarehouse } from './query-context';
+import { stepWarehouse } from '../../store/query-context';
 import type { ModelRun } from './data-path';
 import type { ModelVersion } from './model';
 
