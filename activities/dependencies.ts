@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { SimulatedMarket } from '../domain/simulated-market';
 import type { Warehouse } from '../warehouse/warehouse';
 
 /** What activities need from the outside world; the worker passes real clients, tests pass their own. */
@@ -12,6 +13,8 @@ export interface ActivityDependencies {
   readonly temporalClient?: Client;
   /** An OpenAI-compatible endpoint for the content use case; without it content generation fails with LlmNotConfigured */
   readonly llm?: LlmEndpoint;
+  /** The embedded default's simulated market: answers experiments and bandit rounds whose plan asks for simulated outcomes */
+  readonly simulator?: SimulatedMarket;
 }
 
 export interface LlmEndpoint {

@@ -1,31 +1,26 @@
 import { log } from '@temporalio/activity';
-import { generateDataset, type DatasetSummary } from '../simulator';
-import { tableRef } from '../domain/table-ref';
+import { NonRetryableError } from '../domain/errors';
+import type { SeedInput, SeedResult } from '../domain/simulated-market';
 import type { ActivityDependencies } from './dependencies';
 
-export interface SeedInput {
-  readonly seed: number;
-  readonly users: number;
-  readonly schema?: string;
-}
-
-export interface SeedResult {
-  readonly seeded: boolean;
-  readonly summary?: DatasetSummary;
-}
-
-export function createSeedActivities({ warehouse }: ActivityDependencies) {
+export function createSeedActivities({ simulator }: ActivityDependencies) {
   return {
     /** Seeds the simulated dataset when the warehouse has none; a second call changes nothing. */
     async ensureSimulatedDataset(input: SeedInput): Promise<SeedResult> {
-      const schema = input.schema ?? 'raw';
-      if (await warehouse.tableExists(tableRef('truth_users', schema))) {
-        log.info('simulated dataset already present; leaving it as it is', { schema });
-        return { seeded: false };
-      }
-      const summary = await generateDataset(warehouse, { seed: input.seed, users: input.users, schema });
-      log.info('simulated dataset generated', { schema, users: input.users });
-      return { seeded: true, summary };
+      const result = await requireSimulator(simulator).seedDataset(input);
+      log.info(result.seeded ? 'simulated dataset generated' : 'simulated dataset already present; leaving it as it is', { schema: input.schema ?? 'raw', users: input.users });
+      return result;
     },
   };
+}
+
+/** The simulated market, or a plain refusal: only the embedded stack (and tests) run with one. */
+export function requireSimulator(simulator: ActivityDependencies['simulator']) {
+  if (!simulator) {
+    throw new NonRetryableError(
+      'SimulatorNotAvailable',
+      'this worker runs without the simulated market (only the embedded DuckDB stack has one): set the plan\'s outcomeSource to "warehouse", or run on the embedded default',
+    );
+  }
+  return simulator;
 }

@@ -1,3 +1,4 @@
+import type { CalibrationBin } from '../domain/quality';
 import { NonRetryableError } from '../domain/errors';
 import type { Dialect } from '../warehouse/dialect';
 import type { TableRef } from '../domain/table-ref';
@@ -24,13 +25,6 @@ export interface ClassifierEvaluationSpec {
   readonly bins?: number;
 }
 
-export interface CalibrationBin {
-  /** 1 = lowest scores */
-  readonly bin: number;
-  readonly meanPredicted: number;
-  readonly observedRate: number;
-  readonly count: number;
-}
 
 export interface ClassifierMetrics {
   readonly rows: number;

@@ -1,3 +1,4 @@
+import type { FeatureScaling, LogisticModel } from '../domain/stats/logistic';
 import { NonRetryableError } from '../domain/errors';
 import { choleskySolve, logit } from '../domain/stats';
 import type { Dialect } from '../warehouse/dialect';
@@ -24,32 +25,7 @@ export interface LogisticTrainingSpec {
   readonly tolerance: number;
 }
 
-export interface FeatureScaling {
-  readonly mean: number;
-  /** Population standard deviation; 1 for a constant feature, which the model then ignores */
-  readonly std: number;
-}
 
-/**
- * A logistic regression on standardised features: p = σ(intercept + Σ cⱼ·(xⱼ − meanⱼ)/stdⱼ).
- * Plain JSON, so it can be registered and passed through workflow history.
- */
-export interface LogisticModel {
-  readonly features: string[];
-  readonly intercept: number;
-  readonly coefficients: Record<string, number>;
-  readonly standardisation: Record<string, FeatureScaling>;
-  readonly l2: number;
-  /** Aggregate queries run: one per Newton (or step-halving) iteration */
-  readonly iterations: number;
-  readonly converged: boolean;
-  readonly trainRows: number;
-  readonly positives: number;
-  /** Rows matching the filter that were left out because the label or a feature is NULL */
-  readonly skippedRows: number;
-  /** Mean training log loss at the last evaluated coefficients */
-  readonly trainLogLoss: number;
-}
 
 const MAX_STEP_HALVINGS = 30;
 

@@ -9,7 +9,7 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { RolloutResult } from '../activities/rollout/report';
+import type { RolloutResult } from '../domain/rollout/result';
 import { approvalDecisionSchema } from '../domain/rollout/approval';
 import { shortHash } from '../domain/naming';
 import { checkPlan, type AnyRolloutPlan } from '../domain/plan';

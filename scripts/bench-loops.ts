@@ -20,6 +20,7 @@ import type { RolloutContext } from '../domain/rollout/context';
 import { generateDataset } from '../simulator';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 import demoPlan from '../plans/demo-paid-search-cac.json';
+import { createSimulatedMarket } from '../simulator/market';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '100000' }, seed: { type: 'string', default: '7' } } });
 const users = Number(values.users.replace(/_/g, ''));
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     await timed('simulate the market', () =>
       generateDataset(warehouse, { seed, users, drift: { fromDate: '2026-02-26', features: ['session_rate'], strength: 1 } }),
     );
-    const activities = createActivities({ warehouse, hashSalt: 'bench-salt-0123456789', dataDir });
+    const activities = createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: 'bench-salt-0123456789', dataDir });
     const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
     const env = new MockActivityEnvironment({ taskQueue: 'bench' }, { logger: quiet });
     const run = <T>(fn: () => Promise<T>) => env.run(fn) as Promise<T>;

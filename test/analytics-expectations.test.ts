@@ -1,4 +1,5 @@
-import { expectationSchema, parseExpectations, runExpectations, type Expectation } from '../analytics/expectations';
+import { parseExpectations, runExpectations } from '../analytics/expectations';
+import { expectationSchema, type Expectation } from '../domain/quality';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 
 let wh: DuckDbWarehouse;

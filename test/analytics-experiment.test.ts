@@ -1,4 +1,5 @@
-import { analyseExperiment, measureExperimentArms, type ArmMeasurement, type ExperimentOutcomeSpec } from '../analytics/experiment';
+import { analyseExperiment, measureExperimentArms, type ExperimentOutcomeSpec } from '../analytics/experiment';
+import { type ArmMeasurement } from '../domain/experiment';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 
 /**

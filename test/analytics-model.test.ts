@@ -1,5 +1,6 @@
 import { evaluateBySegment, evaluateClassifier, LOG_LOSS_EPSILON } from '../analytics/evaluation';
-import { scoreExpression, trainLogisticRegression, unstandardisedCoefficients, type LogisticModel } from '../analytics/logistic';
+import { scoreExpression, trainLogisticRegression, unstandardisedCoefficients } from '../analytics/logistic';
+import { type LogisticModel } from '../domain/stats/logistic';
 import { choleskySolve, logistic } from '../domain/stats';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 

@@ -8,6 +8,7 @@ import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { deleteSchedule } from '../platform/schedules';
 import { STATUS, USE_CASE } from '../domain/rollout/definitions';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
+import { createSimulatedMarket } from '../simulator/market';
 
 const BIN = join(__dirname, '..', 'cli', 'bin.js');
 
@@ -200,7 +201,7 @@ describe('aimo CLI with a running rollout', () => {
     const fixtures = await import('./support/rollout-fixtures');
     const { createTestWorker } = await import('./support/temporal');
     warehouse = await fixtures.seededWarehouse(20_000);
-    const worker = await createTestWorker(env, createActivities({ warehouse, hashSalt: fixtures.TEST_SALT, dataDir: fixtures.tempDataDir(), temporalClient: env.client }), taskQueue);
+    const worker = await createTestWorker(env, createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: fixtures.TEST_SALT, dataDir: fixtures.tempDataDir(), temporalClient: env.client }), taskQueue);
     const dir = mkdtempSync(join(tmpdir(), 'aimo-cli-wait-'));
     const file = join(dir, 'plan.json');
     writeFileSync(

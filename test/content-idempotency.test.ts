@@ -7,6 +7,7 @@ import { tableChecksums } from '../simulator';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { contentPlan, contentWarehouse, startLocalLlmServer, type LocalLlmServer } from './support/content-fixtures';
 import { TEST_SALT, tempDataDir } from './support/rollout-fixtures';
+import { createSimulatedMarket } from '../simulator/market';
 
 /**
  * Every content activity, run twice with the same input, leaves the warehouse
@@ -23,7 +24,7 @@ describe('content activities are idempotent', () => {
 
   beforeAll(async () => {
     [warehouse, llm] = await Promise.all([contentWarehouse(), startLocalLlmServer()]);
-    activities = createActivities({ warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir(), llm: { baseURL: llm.baseURL, apiKey: 'test-key' } });
+    activities = createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir(), llm: { baseURL: llm.baseURL, apiKey: 'test-key' } });
     const checked = checkPlan(contentPlan({ useCase: 'content-idem' }));
     if (!checked.ok || checked.plan.kind !== 'content') throw new Error('expected a valid content plan');
     plan = checked.plan;

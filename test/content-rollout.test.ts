@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
 import { ensureAimoTables } from '../store/aimo-tables';
-import type { RolloutResult } from '../activities/rollout/report';
+import type { RolloutResult } from '../domain/rollout/result';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { contentBandit, rollout } from '../workflows';
 import { approvalUpdate, statusQuery } from '../domain/rollout/definitions';
@@ -10,6 +10,7 @@ import { contentPlan, contentWarehouse, runContentWorkers, startLocalLlmServer, 
 import { recordHistory } from './support/histories';
 import { TEST_SALT, tempDataDir } from './support/rollout-fixtures';
 import { startTimeSkippingServer } from './support/temporal';
+import { createSimulatedMarket } from '../simulator/market';
 
 /**
  * The content use case end to end on the time-skipping server: the real
@@ -40,7 +41,7 @@ describe('content rollout', () => {
     await warehouse.execute('DELETE FROM aimo.llm_cache');
   });
 
-  const activities = (): Activities => createActivities({ warehouse, hashSalt: TEST_SALT, dataDir, llm: { baseURL: llm.baseURL, apiKey: 'test-key' } });
+  const activities = (): Activities => createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir, llm: { baseURL: llm.baseURL, apiKey: 'test-key' } });
 
   it('completes all steps: grounded variants, a price claim caught, a fallback model, a bandit that finds the planted best arm', async () => {
     llm.script({ fault: { kind: 'wrong-price' }, productId: 'trail-runner' });
@@ -192,7 +193,7 @@ describe('content bandit loop', () => {
   });
 
   it('keeps its state across continue-as-new and stops at the round cap when no arm is clearly best', async () => {
-    const activities = createActivities({ warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir() });
+    const activities = createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir() });
     const arms = ['a', 'b', 'c'];
     const readout = await runContentWorkers(env, activities, (taskQueue) =>
       env.client.workflow.execute(contentBandit, {

@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import type { ModelRun } from '../activities/propensity/data-path';
+import type { ModelRun } from '../domain/propensity/results';
 import { rolloutTablePrefix } from '../domain/naming';
 import type { RolloutPlan } from '../domain/plan';
 import { PROPENSITY_MODELS } from '../domain/propensity/features';
@@ -11,6 +11,7 @@ import type { SqlParams } from '../warehouse/params';
 import { withQueryContext } from '../warehouse/scoped';
 import type { ColumnInfo, QueryContext, Row, Warehouse } from '../warehouse/warehouse';
 import { parsedPlan, seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
+import { createSimulatedMarket } from '../simulator/market';
 
 /**
  * A plan's byte budget reaches every statement of every rollout step
@@ -96,7 +97,7 @@ describe('the plan’s byte budget reaches the warehouse', () => {
   /** Every warehouse step of a rollout and of the drift loop; returns the statements each ran, bookkeeping left out. */
   async function runSteps(plan: RolloutPlan, workflowId: string): Promise<{ ctx: RolloutContext; calls: Recorded[] }> {
     const warehouse = new RecordingWarehouse(duckdb);
-    const activities = createActivities({ warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir() });
+    const activities = createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir() });
     const ctx: RolloutContext = { workflowId, useCase: plan.useCase, tablePrefix: rolloutTablePrefix(plan.useCase, workflowId) };
     const step = async <T>(name: string | undefined, fn: () => Promise<T>): Promise<T> => {
       warehouse.step = name;

@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { seedWarehouse } from '../workflows';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './support/temporal';
+import { createSimulatedMarket } from '../simulator/market';
 
 describe('seedWarehouse on the ephemeral Temporal server', () => {
   let env: TestWorkflowEnvironment;
@@ -20,7 +21,7 @@ describe('seedWarehouse on the ephemeral Temporal server', () => {
 
   it('seeds an empty warehouse once through the product worker factory, then leaves it alone', async () => {
     const taskQueue = uniqueTaskQueue('seed');
-    const activities = createActivities({ warehouse, hashSalt: 'test-salt-0123456789', dataDir: '/tmp' });
+    const activities = createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: 'test-salt-0123456789', dataDir: '/tmp' });
     const worker = await createTestWorker(env, activities, taskQueue);
     const [first, second] = await worker.runUntil(async () => {
       const run = (id: string) =>

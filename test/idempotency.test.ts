@@ -7,6 +7,7 @@ import type { RolloutContext } from '../domain/rollout/context';
 import { tableChecksums } from '../simulator';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { parsedPlan, seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
+import { createSimulatedMarket } from '../simulator/market';
 
 /**
  * Every rollout activity, run twice in a row, leaves the warehouse exactly as
@@ -23,7 +24,7 @@ describe('activities are idempotent', () => {
 
   beforeAll(async () => {
     warehouse = await seededWarehouse();
-    activities = createActivities({ warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir() });
+    activities = createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir() });
     plan = parsedPlan(testPlan({ useCase: 'idem' }));
     ctx = { workflowId, useCase: plan.useCase, tablePrefix: rolloutTablePrefix(plan.useCase, workflowId) };
   });

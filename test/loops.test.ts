@@ -1,18 +1,19 @@
+import { createSimulatedMarket } from '../simulator/market';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import type { RolloutResult } from '../activities/rollout/report';
+import type { RolloutResult } from '../domain/rollout/result';
 import { deleteSchedule, listSchedules } from '../platform/schedules';
 import { getAlias, getVersion, servingView } from '../serving/registry';
 import { generateDataset } from '../simulator';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 import { driftCheck, retrain, rollback, rollout } from '../workflows';
 import { approvalUpdate } from '../domain/rollout/definitions';
-import type { DriftResult } from '../workflows/loops/drift';
-import type { RetrainResult } from '../workflows/loops/retrain';
+import type { DriftResult } from '../domain/loops/results';
+import type { RetrainResult } from '../domain/loops/results';
 import { recordHistory } from './support/histories';
 import { TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 import { connectToTestServer, createTestWorker, startTimeSkippingServer, uniqueTaskQueue } from './support/temporal';
@@ -60,7 +61,7 @@ describe('retrain, drift and rollback loops', () => {
       promotion: { fromDate: '2026-03-04', toDate: '2026-03-18', segment: 'new', hazardFactor: 6 },
     });
     const dataDir = tempDataDir();
-    const base = { warehouse, hashSalt: TEST_SALT, dataDir };
+    const base = { warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir };
     workers.push(
       await createTestWorker(env, createActivities({ ...base, temporalClient: devServer.client }), rolloutQueue),
       await createTestWorker(env, createActivities({ ...base, temporalClient: env.client }), loopQueue),

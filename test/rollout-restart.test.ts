@@ -1,3 +1,4 @@
+import { createSimulatedMarket } from '../simulator/market';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { deleteSchedule, listSchedules } from '../platform/schedules';
@@ -27,7 +28,7 @@ describe('rollout across a worker restart', () => {
       useCase: 'rs-restart',
       experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', measureDays: 14, outcomeSource: 'simulator' },
     });
-    const deps = { warehouse, hashSalt: TEST_SALT, dataDir: tempDataDir(), temporalClient: env.client };
+    const deps = { warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir(), temporalClient: env.client };
     const taskQueue = uniqueTaskQueue('restart');
     const handle = await env.client.workflow.start(rollout, { taskQueue, workflowId: `rollout-rs-restart-${taskQueue}`, args: [plan] });
     const first = await createTestWorker(env, createActivities(deps), taskQueue);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import type { RolloutResult } from '../activities/rollout/report';
+import type { RolloutResult } from '../domain/rollout/result';
 import { listSchedules, deleteSchedule } from '../platform/schedules';
 import { getAlias } from '../serving/registry';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
@@ -11,6 +11,7 @@ import { approvalUpdate, statusQuery } from '../domain/rollout/definitions';
 import { recordHistory } from './support/histories';
 import { seededWarehouse, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
 import { connectToTestServer, createTestWorker, startTimeSkippingServer, uniqueTaskQueue } from './support/temporal';
+import { createSimulatedMarket } from '../simulator/market';
 
 /**
  * The rollout on the time-skipping server: 14-day experiments finish in
@@ -36,7 +37,7 @@ describe('rollout workflow', () => {
     await env?.teardown();
   });
 
-  const activities = () => createActivities({ warehouse, hashSalt: TEST_SALT, dataDir, temporalClient: devServer.client });
+  const activities = () => createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir, temporalClient: devServer.client });
 
   async function run<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = uniqueTaskQueue('rollout');

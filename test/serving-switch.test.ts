@@ -6,6 +6,7 @@ import { tableChecksums } from '../simulator';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 import type { Warehouse } from '../warehouse/warehouse';
 import { TEST_SALT, tempDataDir } from './support/rollout-fixtures';
+import { createSimulatedMarket } from '../simulator/market';
 
 /**
  * The serving switch — promotion, rollback, canary — is what activation
@@ -66,7 +67,7 @@ describe('the serving switch', () => {
   it('rolls back to the previous version once, however often a rollback is asked for', async () => {
     await withRegistry(async (wh) => {
       await promote(wh, { useCase: USE_CASE, versionId: V2, by: 'retrain-1', reason: 'canary healthy', at: AT });
-      const activities = createActivities({ warehouse: wh, hashSalt: TEST_SALT, dataDir: tempDataDir() });
+      const activities = createActivities({ warehouse: wh, simulator: createSimulatedMarket(wh, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir() });
       const ask = () => env.run(() => activities.rollbackServing({ useCase: USE_CASE, by: 'ana@growth', reason: 'conversion dropped', at: AT }));
       expect(await ask()).toEqual({ from: V2, to: V1, changed: true });
       const afterOne = await state(wh);
@@ -79,7 +80,7 @@ describe('the serving switch', () => {
 
   it('refuses a version that failed its gates, and changes nothing', async () => {
     await withRegistry(async (wh) => {
-      const activities = createActivities({ warehouse: wh, hashSalt: TEST_SALT, dataDir: tempDataDir() });
+      const activities = createActivities({ warehouse: wh, simulator: createSimulatedMarket(wh, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir() });
       await env.run(() => activities.markModelVersion({ versionId: V2, status: 'failed' }));
       const before = await state(wh);
       await expect(env.run(() => activities.rollbackServing({ useCase: USE_CASE, toVersion: V2, by: 'bo', reason: 'try', at: AT }))).rejects.toMatchObject({
@@ -93,7 +94,7 @@ describe('the serving switch', () => {
 
 /** Runs one switch as an activity against the given warehouse. */
 function run(wh: Warehouse, apply: Switch): Promise<unknown> {
-  const activities = createActivities({ warehouse: wh, hashSalt: TEST_SALT, dataDir: tempDataDir() });
+  const activities = createActivities({ warehouse: wh, simulator: createSimulatedMarket(wh, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir() });
   return env.run(() => apply(activities));
 }
 

@@ -1,8 +1,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
-import type { UseCaseDrift } from '../activities/loops/drift';
-import type { ModelRun } from '../activities/propensity/data-path';
-import type { ModelVersion } from '../activities/propensity/model';
+import type { UseCaseDrift } from '../domain/loops/results';
+import type { ModelRun } from '../domain/propensity/results';
+import type { ModelVersion } from '../domain/propensity/results';
 import { aimoTable } from '../store/aimo-tables';
 import { rolloutTablePrefix } from '../domain/naming';
 import type { RolloutPlan } from '../domain/plan';
@@ -17,6 +17,7 @@ import type { SqlValue } from '../warehouse/params';
 import type { Row, Warehouse } from '../warehouse/warehouse';
 import { openBigQueryEmulator, openDuckDb, openSnowflakeEmulator, type OpenedWarehouse } from './support/emulators/targets';
 import { parsedPlan, TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
+import { createSimulatedMarket } from '../simulator/market';
 
 /**
  * The rollout's data path, the baseline model's in-warehouse training and
@@ -200,7 +201,7 @@ async function runPipeline(wh: Warehouse, source: DuckDbWarehouse): Promise<Pipe
   const rollout = context(ROLLOUT_ID, plan.useCase);
   const recent = context(DRIFT_ID, plan.useCase);
   const env = new MockActivityEnvironment({ taskQueue: 'warehouse-pipeline' });
-  const activities: Activities = createActivities({ warehouse: wh, hashSalt: TEST_SALT, dataDir: tempDataDir() });
+  const activities: Activities = createActivities({ warehouse: wh, simulator: createSimulatedMarket(wh, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir() });
   const run = <T>(fn: () => Promise<T>): Promise<T> => env.run(fn) as Promise<T>;
 
   const loaded = await timed('load', () => loadSources(source, wh));

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import type { RolloutResult } from '../activities/rollout/report';
+import type { RolloutResult } from '../domain/rollout/result';
 import type { RolloutStatus } from '../domain/rollout/status';
 import { createLogger } from '../platform/logger';
 import { deleteSchedule, scheduleIdFor } from '../platform/schedules';
@@ -9,6 +9,7 @@ import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { postSigned, startWebhookServer, type WebhookServer } from '../webhooks';
 import { statusQuery } from '../domain/rollout/definitions';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './support/temporal';
+import { createSimulatedMarket } from '../simulator/market';
 
 /**
  * The approval webhook against the real `rollout` workflow, run by the
@@ -38,7 +39,7 @@ describe('approval webhook with the real rollout', () => {
       const { createActivities } = await import('../activities');
       fixtures = await import('./support/rollout-fixtures');
       warehouse = await fixtures.seededWarehouse(20_000);
-      const activities = createActivities({ warehouse, hashSalt: fixtures.TEST_SALT, dataDir: fixtures.tempDataDir(), temporalClient: env.client });
+      const activities = createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: fixtures.TEST_SALT, dataDir: fixtures.tempDataDir(), temporalClient: env.client });
       worker = await createTestWorker(env, activities, taskQueue);
     } catch (err) {
       missing = err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { RolloutResult } from '../activities/rollout/report';
+import type { RolloutResult } from '../domain/rollout/result';
 import { checkPlan } from '../domain/plan';
 import type { Warehouse } from '../warehouse/warehouse';
 import { rollout } from '../workflows';

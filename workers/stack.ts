@@ -5,6 +5,7 @@ import { createActivities } from '../activities';
 import { ConfigError, loadConfig, type AimoConfig } from '../config';
 import { openWarehouse } from '../warehouse/open';
 import type { Warehouse } from '../warehouse/warehouse';
+import { createSimulatedMarket } from '../simulator/market';
 import { generateContentDataset } from '../simulator/products';
 import { createAimoWorker, createLlmWorker } from './create-worker';
 import { seedWarehouse, type rollout } from '../workflows';
@@ -103,6 +104,8 @@ export async function startStack(): Promise<Stack> {
     }
     const activities = createActivities({
       warehouse,
+      // The simulated market answers the demo's experiments; real warehouses get their outcomes from real traffic.
+      ...(config.warehouse === 'duckdb' ? { simulator: createSimulatedMarket(warehouse, { seed: DEMO_SEED }) } : {}),
       hashSalt: config.hashSalt,
       dataDir: config.dataDir,
       temporalClient: client,

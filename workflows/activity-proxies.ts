@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ModelRun } from '../activities/propensity/data-path';
+import type { ModelRun } from '../domain/propensity/results';
 import type { RolloutPlan } from '../domain/plan';
 import { PROPENSITY_DATA_PATH_LEVELS } from '../domain/propensity/features';
 import type { RolloutContext } from '../domain/rollout/context';

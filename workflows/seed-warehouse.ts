@@ -1,6 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { SeedInput, SeedResult } from '../activities/seed';
+import type { SeedInput, SeedResult } from '../domain/simulated-market';
 
 const { ensureSimulatedDataset } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',

@@ -1,118 +1,34 @@
+import type { ContentBaseline, ProductFactsReport, VariantRecord, CreativeChoice, BanditRoundInput, BanditRegret } from '../../domain/content/results';
 import { log } from '@temporalio/activity';
-import { regret, sampleBinomial, seededRandom, type ArmStats, type Regret } from '../../domain/content/bandit';
-import type { ProductFacts, Violation } from '../../domain/content/rules';
+import { regret, type ArmStats } from '../../domain/content/bandit';
+import type { ProductFacts } from '../../domain/content/rules';
 import { addDaysIso } from '../../domain/dates';
 import { NonRetryableError } from '../../domain/errors';
-import { AIMO_SCHEMA, shortHash, useCaseIdentifier } from '../../domain/naming';
+import { AIMO_SCHEMA, useCaseIdentifier } from '../../domain/naming';
 import type { ContentPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { plantedClickRates } from '../../simulator/products';
 import { tableRef, type TableRef } from '../../domain/table-ref';
 import type { ActivityDependencies } from '../dependencies';
+import { requireSimulator } from '../seed';
 import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../../store/aimo-tables';
 
-export interface ContentBaseline {
-  readonly metric: ContentPlan['kpi']['metric'];
-  readonly baseline: number | null;
-  readonly target: number | null;
-  readonly window: { from: string; to: string } | null;
-  readonly impressions: number;
-  readonly clicks: number;
-}
 
-export interface ProductFactsReport {
-  readonly facts: ProductFacts[];
-  readonly blocking: string[];
-  readonly warnings: string[];
-}
 
-export interface VariantRecord {
-  readonly variantId: string;
-  readonly productId: string;
-  readonly headline: string;
-  readonly description: string;
-  readonly status: 'accepted' | 'rejected' | 'review' | 'approved-by-reviewer' | 'rejected-by-reviewer';
-  readonly attempt: number;
-  readonly violations: Violation[];
-  readonly model: string;
-  readonly promptHash: string;
-}
 
-/** The creative a product goes live with, and why it was chosen. */
-export interface CreativeChoice {
-  readonly variantId: string;
-  readonly decidedBy: 'posterior' | 'max-rounds';
-  readonly pBest: number;
-}
 
 /** Where a content use case's live creatives are: aimo.<use case>_creatives. */
 export function creativesTable(useCase: string): TableRef {
   return tableRef(`${useCaseIdentifier(useCase)}_creatives`, AIMO_SCHEMA);
 }
 
-export interface BanditRoundInput {
-  readonly useCase: string;
-  readonly experimentId: string;
-  readonly round: number;
-  readonly arms: string[];
-  /** Impressions each arm is given this round (what the ad server is told) */
-  readonly impressions: Record<string, number>;
-  readonly shares: Record<string, number>;
-  readonly sourceSchema: string;
-  readonly outcomesTable: string;
-  /** Let the simulator produce this round's outcomes from planted click rates */
-  readonly simulate: boolean;
-  readonly seed: number;
-}
 
-export interface BanditRegret extends Regret {
-  readonly bestArm: string;
-  readonly trueRates: Record<string, number>;
-  readonly impressions: Record<string, number>;
-}
 
-export interface GenerationSummary {
-  readonly jobId: string;
-  readonly calls: number;
-  readonly cachedCalls: number;
-  readonly fallbackCalls: number;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly cost: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly review: number;
-  readonly piiRemoved: number;
-  readonly moderation: 'checked' | 'unavailable' | 'not-run';
-  readonly budgetExhausted?: { scope: 'job' | 'day'; used: number; limit: number; needed: number; productsSkipped: string[] };
-}
 
-export interface BanditReadout {
-  readonly experimentId: string;
-  readonly productId: string;
-  readonly winner: string | null;
-  readonly decidedBy: 'posterior' | 'max-rounds';
-  readonly rounds: number;
-  readonly pBest: Record<string, number>;
-  readonly shares: Record<string, number>;
-  readonly arms: ArmStats[];
-  readonly regret?: BanditRegret;
-}
 
-export interface ContentReadout {
-  baseline: ContentBaseline;
-  generation?: GenerationSummary;
-  variants: VariantRecord[];
-  review?: { decision: string; by: string; reason: string; variants: number };
-  costPerAcceptedAsset: number | null;
-  experiments: BanditReadout[];
-  /** The table of live creatives, once the automation step published them */
-  published?: string;
-}
 
 const REQUIRED_PRODUCT_COLUMNS = ['product_id', 'name', 'price', 'currency', 'margin', 'stock', 'allowed_claims', 'description'];
 
-export function createContentActivities({ warehouse }: ActivityDependencies) {
+export function createContentActivities({ warehouse, simulator }: ActivityDependencies) {
   const d = warehouse.dialect;
   const q = (c: string) => d.quote(c);
 
@@ -280,20 +196,14 @@ export function createContentActivities({ warehouse }: ActivityDependencies) {
         experiment_id: input.experimentId, round: input.round, use_case: input.useCase, allocation_json: stableJson({ shares: input.shares, impressions: input.impressions }), stats_json: '{}',
       });
       if (input.simulate) {
-        const rates = plantedClickRates(input.experimentId, input.arms, input.seed);
-        const rows = input.arms.map((arm) => {
-          const rand = seededRandom(parseInt(shortHash(`${input.experimentId}:${input.round}:${arm}:${input.seed}`), 16));
-          const impressions = input.impressions[arm] ?? 0;
-          return { arm, impressions, clicks: sampleBinomial(impressions, rates[arm]!, rand) };
+        await requireSimulator(simulator).serveBanditRound({
+          experimentId: input.experimentId,
+          round: input.round,
+          arms: input.arms,
+          impressions: input.impressions,
+          outcomesTable: tableRef(input.outcomesTable, input.sourceSchema),
+          seed: input.seed,
         });
-        const params: Record<string, string | number> = { experiment_id: input.experimentId, period: input.round };
-        const select = rows
-          .map((r, i) => {
-            Object.assign(params, { [`arm${i}`]: r.arm, [`imp${i}`]: r.impressions, [`clk${i}`]: r.clicks });
-            return `SELECT ${d.cast('@experiment_id', 'string')} AS ${q('experiment_id')}, ${d.cast(`@arm${i}`, 'string')} AS ${q('arm_id')}, ${d.cast('@period', 'int')} AS ${q('period')}, ${d.cast(`@imp${i}`, 'int')} AS ${q('impressions')}, ${d.cast(`@clk${i}`, 'int')} AS ${q('clicks')}`;
-          })
-          .join(' UNION ALL ');
-        await warehouse.merge(tableRef(input.outcomesTable, input.sourceSchema), select, ['experiment_id', 'arm_id', 'period'], ['experiment_id', 'arm_id', 'period', 'impressions', 'clicks'], params);
       }
       const stats = await armTotals(input.sourceSchema, input.outcomesTable, input.experimentId, input.arms);
       await upsertAimoRow(warehouse, 'bandit_rounds', {
@@ -304,7 +214,7 @@ export function createContentActivities({ warehouse }: ActivityDependencies) {
 
     /** Simulator only: expected clicks lost against the planted best arm, for the bandit and for an even split of the same traffic. */
     async banditRegret({ experimentId, arms, sourceSchema, outcomesTable, seed }: { experimentId: string; arms: string[]; sourceSchema: string; outcomesTable: string; seed: number }): Promise<BanditRegret> {
-      const trueRates = plantedClickRates(experimentId, arms, seed);
+      const trueRates = requireSimulator(simulator).plantedClickRates(experimentId, arms, seed);
       const stats = await armTotals(sourceSchema, outcomesTable, experimentId, arms);
       const impressions = Object.fromEntries(stats.map((s) => [s.armId, s.impressions]));
       const bestArm = Object.keys(trueRates).reduce((b, id) => (trueRates[id]! > trueRates[b]! ? id : b));

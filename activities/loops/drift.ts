@@ -1,3 +1,4 @@
+import type { DriftFeatureRow, UseCaseDrift } from '../../domain/loops/results';
 import { Context, log } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { computeDrift } from '../../analytics/drift';
@@ -11,25 +12,7 @@ import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepQueryContext } from '../../store/query-context';
 
-export interface DriftFeatureRow {
-  readonly feature: string;
-  readonly kind: string;
-  readonly psi: number | null;
-  readonly ks: number | null;
-  readonly jsDistance: number | null;
-  readonly drifted: boolean;
-  readonly reason: string;
-}
 
-export interface UseCaseDrift {
-  readonly datasetDrift: boolean;
-  readonly predictionDrift: boolean;
-  readonly driftedShare: number;
-  readonly driftedFeatures: string[];
-  readonly features: DriftFeatureRow[];
-  readonly referenceRows: number;
-  readonly currentRows: number;
-}
 
 export const CATEGORICAL_FEATURES = ['segment', 'device'] as const;
 

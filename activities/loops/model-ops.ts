@@ -1,6 +1,8 @@
+import type { ChampionInfo } from '../../domain/loops/results';
 import { log } from '@temporalio/activity';
 import { evaluateClassifier } from '../../analytics/evaluation';
-import { scoreExpression, type LogisticModel } from '../../analytics/logistic';
+import { scoreExpression } from '../../analytics/logistic';
+import { type LogisticModel } from '../../domain/stats/logistic';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
@@ -9,18 +11,10 @@ import { inCanary, startCanary } from '../../serving/canary';
 import { getAlias, getVersion, promote, rollbackTarget, rollbackTo, setAlias, setVersionStatus, type RegisteredVersion } from '../../serving/registry';
 import { tableRef } from '../../domain/table-ref';
 import type { ActivityDependencies } from '../dependencies';
-import type { ModelVersion } from '../propensity/model';
+import type { ModelVersion } from '../../domain/propensity/results';
 import { stepQueryContext } from '../../store/query-context';
 import { sourceTable } from '../../domain/propensity/sources';
 
-export interface ChampionInfo {
-  readonly versionId: string;
-  readonly plan: RolloutPlan;
-  readonly featuresTable: string;
-  readonly scoresTable: string;
-  readonly model: LogisticModel;
-  readonly auc: number;
-}
 
 function ref(qualified: string) {
   const [schema, name] = qualified.split('.') as [string, string];

@@ -1,3 +1,4 @@
+import type { AutomationResult } from '../../domain/propensity/results';
 import { Context, log } from '@temporalio/activity';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
@@ -6,14 +7,8 @@ import { upsertSchedule, useCaseScheduleSpec } from '../../platform/schedules';
 import { promote, servingView } from '../../serving/registry';
 import type { ActivityDependencies } from '../dependencies';
 import { upsertAimoRow } from '../../store/aimo-tables';
-import type { ModelVersion } from './model';
+import type { ModelVersion } from '../../domain/propensity/results';
 
-export interface AutomationResult {
-  readonly champion: string;
-  readonly servingView: string;
-  readonly schedules: Array<{ scheduleId: string; cron: string; outcome: string }>;
-  readonly alertRoutes: number;
-}
 
 export function createAutomationActivities({ warehouse, temporalClient }: ActivityDependencies) {
   return {

@@ -1,5 +1,6 @@
+import type { ModelRun } from '../../domain/propensity/results';
 import { heartbeat, log } from '@temporalio/activity';
-import { runExpectations, type ExpectationResult } from '../../analytics/expectations';
+import { runExpectations } from '../../analytics/expectations';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
 import { PROPENSITY_MODELS, type PropensityModelName } from '../../domain/propensity/features';
@@ -9,13 +10,6 @@ import type { ActivityDependencies } from '../dependencies';
 import { ensureAimoTables, stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepWarehouse } from '../../store/query-context';
 
-export interface ModelRun {
-  readonly model: PropensityModelName;
-  readonly table: string;
-  readonly rows: number;
-  readonly seconds: number;
-  readonly expectations: ExpectationResult[];
-}
 
 export function createDataPathActivities({ warehouse, hashSalt }: ActivityDependencies) {
   return {

@@ -1,36 +1,22 @@
+import type { ExperimentAssignment, ExperimentReadout } from '../../domain/propensity/results';
 import { log } from '@temporalio/activity';
-import { analyseExperiment, measureExperimentArms, type ExperimentAnalysis } from '../../analytics/experiment';
+import { analyseExperiment, measureExperimentArms } from '../../analytics/experiment';
 import { addDaysIso } from '../../domain/dates';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
 import { srmTest } from '../../domain/stats';
 import { modelTable } from '../../pipelines/propensity/models';
-import { simulateMarketResponse } from '../../simulator';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
+import { requireSimulator } from '../seed';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepWarehouse } from '../../store/query-context';
-import type { ModelVersion } from './model';
+import type { ModelVersion } from '../../domain/propensity/results';
 import { sourceTable } from '../../domain/propensity/sources';
 
-export interface ExperimentAssignment {
-  readonly experimentId: string;
-  readonly assignmentTable: string;
-  readonly activationTable: string;
-  readonly startDate: string;
-  readonly endDate: string;
-  readonly control: number;
-  readonly treatment: number;
-}
 
-export interface ExperimentReadout extends ExperimentAnalysis {
-  readonly experimentId: string;
-  readonly window: { from: string; to: string };
-  readonly ship: boolean;
-  readonly summary: string;
-}
 
-export function createExperimentActivities({ warehouse }: ActivityDependencies) {
+export function createExperimentActivities({ warehouse, simulator }: ActivityDependencies) {
   const q = (c: string) => warehouse.dialect.quote(c);
   const countArms = async (wh: Warehouse, assignmentTable: string) => {
     const [schema, name] = assignmentTable.split('.') as [string, string];
@@ -86,13 +72,12 @@ export function createExperimentActivities({ warehouse }: ActivityDependencies) 
     /** Only with outcomeSource "simulator": the built-in market answers the activation, idempotently. */
     async simulateExperimentOutcomes({ plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<void> {
       const [schema, name] = assignment.assignmentTable.split('.') as [string, string];
-      await simulateMarketResponse(warehouse, {
+      await requireSimulator(simulator).answerExperiment({
         assignmentTable: { schema, name },
         experimentId: assignment.experimentId,
         startDate: assignment.startDate,
         days: plan.experiment.measureDays,
         schema: plan.sources.schema,
-        seed: 42,
       });
     },
 

@@ -1,24 +1,14 @@
+import type { GuardrailCheck, GuardrailReport } from '../../domain/propensity/results';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
 import { modelTable } from '../../pipelines/propensity/models';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
 import { stepWarehouse } from '../../store/query-context';
-import type { ModelRun } from './data-path';
-import type { ModelVersion } from './model';
+import type { ModelRun } from '../../domain/propensity/results';
+import type { ModelVersion } from '../../domain/propensity/results';
 
-export interface GuardrailCheck {
-  readonly name: string;
-  readonly passed: boolean;
-  readonly value: number | null;
-  readonly limit: number | null;
-  readonly detail: string;
-}
 
-export interface GuardrailReport {
-  readonly passed: boolean;
-  readonly checks: GuardrailCheck[];
-}
 
 /** Patterns of raw contact data; hashed values (hex) match neither. */
 export const PII_PATTERNS = {

@@ -1,3 +1,4 @@
+import type { SourceReport, InventoryReport } from '../../domain/propensity/results';
 import { log } from '@temporalio/activity';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
@@ -27,28 +28,7 @@ export const SOURCE_CONTRACTS: Readonly<Record<SourceName, SourceContract>> = {
   spend: { key: ['spend_date', 'channel', 'market', 'campaign_id'], columns: { spend_date: 'date', channel: 'string', market: 'string', campaign_id: 'string', spend: 'number' }, notNull: ['spend_date', 'channel', 'spend'], freshness: 'spend_date' },
 };
 
-export interface SourceReport {
-  readonly source: SourceName;
-  readonly table: string;
-  readonly exists: boolean;
-  readonly rows: number;
-  readonly newest: string | null;
-  readonly stalenessHours: number | null;
-  readonly nullRates: Record<string, number>;
-  readonly duplicateRate: number | null;
-  readonly schemaProblems: string[];
-  readonly blocking: string[];
-  readonly warnings: string[];
-}
 
-export interface InventoryReport {
-  readonly sources: SourceReport[];
-  readonly consentCoverage: number | null;
-  readonly identityMatchRate: number | null;
-  readonly blocking: string[];
-  readonly warnings: string[];
-  readonly rowsScanned: number;
-}
 
 function typeFamily(warehouseType: string): TypeFamily | 'other' {
   const t = warehouseType.toUpperCase();

@@ -1,3 +1,4 @@
+import type { KpiBaseline } from '../../domain/propensity/results';
 import { log } from '@temporalio/activity';
 import { addDaysIso } from '../../domain/dates';
 import type { RolloutPlan } from '../../domain/plan';
@@ -8,16 +9,6 @@ import { stepWarehouse } from '../../store/query-context';
 import { upsertAimoRow } from '../../store/aimo-tables';
 import { sourceTable } from '../../domain/propensity/sources';
 
-export interface KpiBaseline {
-  readonly metric: RolloutPlan['kpi']['metric'];
-  readonly baseline: number | null;
-  readonly target: number | null;
-  readonly window: { readonly from: string; readonly to: string };
-  /** The aggregates the baseline was computed from */
-  readonly components: Record<string, number>;
-  /** Source tables that were missing, so no baseline could be measured */
-  readonly missingSources?: string[];
-}
 
 interface KpiComponents {
   spend: number;

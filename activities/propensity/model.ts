@@ -1,6 +1,8 @@
+import type { ModelMetrics, ModelVersion } from '../../domain/propensity/results';
 import { heartbeat, log } from '@temporalio/activity';
 import { evaluateClassifier, evaluateBySegment } from '../../analytics/evaluation';
-import { scoreExpression, trainLogisticRegression, type LogisticModel } from '../../analytics/logistic';
+import { scoreExpression, trainLogisticRegression } from '../../analytics/logistic';
+import { type LogisticModel } from '../../domain/stats/logistic';
 import { shortHash } from '../../domain/naming';
 import type { RolloutPlan } from '../../domain/plan';
 import { PROPENSITY_FEATURES } from '../../domain/propensity/features';
@@ -10,25 +12,7 @@ import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepWarehouse } from '../../store/query-context';
 
-export interface ModelMetrics {
-  readonly auc: number;
-  readonly logLoss: number;
-  readonly brier: number;
-  readonly prevalence: number;
-  readonly holdoutRows: number;
-  readonly calibration: Array<{ bin: number; meanPredicted: number; observedRate: number; count: number }>;
-}
 
-export interface ModelVersion {
-  readonly versionId: string;
-  readonly useCase: string;
-  readonly features: string[];
-  readonly model: LogisticModel;
-  readonly metrics: ModelMetrics;
-  readonly fairness: { segment: string; maxAucGap: number; groups: Array<{ value: string; auc: number | null; rows: number }> };
-  readonly featuresTable: string;
-  readonly scoresTable: string;
-}
 
 /** Model versions are named after the use case and the workflow that trained them. */
 export function modelVersionId(useCase: string, workflowId: string): string {

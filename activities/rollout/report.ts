@@ -1,37 +1,9 @@
+import type { RolloutResult } from '../../domain/rollout/result';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnyRolloutPlan } from '../../domain/plan';
-import type { ContentReadout } from '../content/content';
-import type { RolloutState, StepOutcome } from '../../domain/rollout/status';
+import type { ContentReadout } from '../../domain/content/results';
 import type { ActivityDependencies } from '../dependencies';
-import type { AutomationResult } from '../propensity/automation';
-import type { ModelRun } from '../propensity/data-path';
-import type { ExperimentReadout } from '../propensity/experiment';
-import type { GuardrailReport } from '../propensity/guardrails';
-import type { InventoryReport } from '../propensity/inventory';
-import type { KpiBaseline } from '../propensity/kpi';
-import type { ModelVersion } from '../propensity/model';
 
-/** Everything a rollout decided and measured; returned by the workflow and written to the data folder. */
-export interface RolloutResult {
-  useCase: string;
-  workflowId: string;
-  plan: AnyRolloutPlan;
-  status: RolloutState;
-  steps: StepOutcome[];
-  failure?: string;
-  kpi?: KpiBaseline;
-  inventory?: InventoryReport;
-  dataPath?: { models: ModelRun[]; failedExpectations: string[] };
-  model?: ModelVersion;
-  guardrails?: GuardrailReport;
-  experiment?: ExperimentReadout;
-  automation?: AutomationResult;
-  /** The content use case's generation, review and bandit readouts */
-  content?: ContentReadout;
-  scale?: Array<{ channel: string; market: string; workflowId: string; status: string; summary: string }>;
-  reportPath?: string;
-}
 
 function fileSafe(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -4,7 +4,7 @@ import type { PropensityModelName } from '../../domain/propensity/features';
 import type { RolloutContext } from '../../domain/rollout/context';
 import { AIMO_SCHEMA } from '../../domain/naming';
 import { sourceTable, type SourceName } from '../../domain/propensity/sources';
-import type { Expectation } from '../../analytics/expectations';
+import type { Expectation } from '../../domain/quality';
 import { tableRef, type TableRef } from '../../domain/table-ref';
 import type { SqlParams } from '../../warehouse/params';
 import type { Warehouse } from '../../warehouse/warehouse';

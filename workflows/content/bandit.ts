@@ -1,5 +1,5 @@
 import { continueAsNew, defineQuery, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { BanditReadout } from '../../activities/content/content';
+import type { BanditReadout } from '../../domain/content/results';
 import { allocate, seededRandom, splitImpressions, type Allocation, type ArmStats } from '../../domain/content/bandit';
 import { durationToMs } from '../../domain/duration';
 import { shortHash } from '../../domain/naming';

@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { GenerationSummary, VariantRecord } from '../../activities/content/content';
+import type { GenerationSummary, VariantRecord } from '../../domain/content/results';
 import type { GenerateResult } from '../../activities/content/generate';
 import { checkVariant, variantId, type ContentRules, type ProductFacts, type Violation } from '../../domain/content/rules';
 import { shortHash } from '../../domain/naming';

@@ -1,6 +1,6 @@
 import { executeChild, workflowInfo } from '@temporalio/workflow';
-import type { BanditReadout, ContentReadout, VariantRecord } from '../../activities/content/content';
-import type { RolloutResult } from '../../activities/rollout/report';
+import type { BanditReadout, ContentReadout, VariantRecord } from '../../domain/content/results';
+import type { RolloutResult } from '../../domain/rollout/result';
 import { durationToMs } from '../../domain/duration';
 import { shortHash } from '../../domain/naming';
 import type { ContentPlan } from '../../domain/plan';

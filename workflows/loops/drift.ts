@@ -1,16 +1,10 @@
+import type { DriftResult } from '../../domain/loops/results';
 import { log } from '@temporalio/workflow';
-import type { UseCaseDrift } from '../../activities/loops/drift';
 import { addDaysIso } from '../../domain/dates';
 import { driftInputSchema } from '../../domain/loops/inputs';
 import { dataActivities, quickActivities, runDataPath } from '../activity-proxies';
 import { auditTrail, loopContext, parseInput, publish } from './support';
 
-export interface DriftResult extends UseCaseDrift {
-  readonly useCase: string;
-  readonly champion: string;
-  readonly window: { from: string; to: string };
-  readonly retrain?: { workflowId: string; started: boolean };
-}
 
 /**
  * The drift loop: rebuilds the champion's features for a recent window,

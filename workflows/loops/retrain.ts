@@ -1,3 +1,4 @@
+import type { RetrainResult } from '../../domain/loops/results';
 import { continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { addDaysIso } from '../../domain/dates';
 import { durationToMs } from '../../domain/duration';
@@ -9,17 +10,7 @@ import { ApprovalGate } from '../rollout/approval-gate';
 import { approvalUpdate } from '../../domain/rollout/definitions';
 import { auditTrail, loopContext, parseInput, publish } from './support';
 
-export type RetrainOutcome = 'promoted' | 'kept-champion' | 'rolled-back' | 'data-quality-failed' | 'rejected';
 
-export interface RetrainResult {
-  readonly useCase: string;
-  readonly outcome: RetrainOutcome;
-  readonly champion: string;
-  readonly challenger?: string;
-  readonly comparison?: { championAuc: number; challengerAuc: number; holdoutRows: number };
-  readonly canaryChecks: Array<{ healthy: boolean; challengerAuc: number; championAuc: number; users: number }>;
-  readonly reason: string;
-}
 
 /**
  * The retrain loop: a fresh training window → data-quality gate → a

@@ -1,13 +1,8 @@
+import type { RollbackResult } from '../../domain/loops/results';
 import { rollbackInputSchema } from '../../domain/loops/inputs';
 import { quickActivities } from '../activity-proxies';
 import { auditTrail, loopContext, parseInput, publish } from './support';
 
-export interface RollbackResult {
-  readonly useCase: string;
-  readonly from?: string;
-  readonly to: string;
-  readonly changed: boolean;
-}
 
 /**
  * Moves a use case's serving back to its previous good version (or a named

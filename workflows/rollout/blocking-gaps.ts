@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { RolloutResult } from '../../activities/rollout/report';
+import type { RolloutResult } from '../../domain/rollout/result';
 import type { RolloutState, RolloutStep, StepOutcome } from '../../domain/rollout/status';
 
 /** What a rollout's steps report through, whichever kind of use case runs them. */

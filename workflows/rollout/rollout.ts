@@ -8,9 +8,9 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ExperimentReadout } from '../../activities/propensity/experiment';
-import type { GuardrailReport } from '../../activities/propensity/guardrails';
-import type { RolloutResult } from '../../activities/rollout/report';
+import type { ExperimentReadout } from '../../domain/propensity/results';
+import type { GuardrailReport } from '../../domain/propensity/results';
+import type { RolloutResult } from '../../domain/rollout/result';
 import { rolloutTablePrefix, scaledUseCase } from '../../domain/naming';
 import { checkPlan, type AnyRolloutPlan, type RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
