@@ -1,0 +1,49 @@
+import type { Client } from '@temporalio/client';
+import { type AlertPolicy, DEFAULT_ALERT_POLICY_TEXT, parseAlertPolicy } from '../config/webhooks';
+import type { Logger } from '../platform/logger';
+
+export interface WebhookServerOptions {
+  readonly client: Client;
+  readonly logger: Logger;
+  /** Task queue of the started workflows (AIMO_TASK_QUEUE) */
+  readonly taskQueue: string;
+  /** 0 picks a free port (tests) */
+  readonly port: number;
+  /** default 127.0.0.1: expose it on purpose (0.0.0.0 in a container) */
+  readonly host?: string;
+  /** source → HMAC secret */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Temporal UI base, e.g. http://localhost:8233 */
+  readonly uiBaseUrl: string;
+  readonly namespace: string;
+  /** default 256 KiB; larger bodies get 413 */
+  readonly maxBodyBytes?: number;
+  /** default: DEFAULT_ALERT_POLICY_TEXT */
+  readonly alertPolicy?: AlertPolicy;
+  /** Replay window for x-aimo-timestamp, default 300 s */
+  readonly toleranceSeconds?: number;
+  /** How long an approval may wait for the workflow to accept it, default 30 s */
+  readonly approvalTimeoutMs?: number;
+  /** Deadline of each call to Temporal (start, describe), default 10 s */
+  readonly temporalTimeoutMs?: number;
+}
+
+/** The options that shape the app and its routes, with every default filled in. */
+export type WebhookSettings = Required<Omit<WebhookServerOptions, 'logger' | 'port' | 'host'>>;
+
+export function resolveSettings(options: WebhookServerOptions): WebhookSettings {
+  if (Object.keys(options.secrets).length === 0) throw new Error('the webhook server needs at least one source secret');
+  return {
+    client: options.client,
+    taskQueue: options.taskQueue,
+    secrets: options.secrets,
+    // Workflow links are built by appending paths to it.
+    uiBaseUrl: options.uiBaseUrl.replace(/\/+$/, ''),
+    namespace: options.namespace,
+    maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
+    alertPolicy: options.alertPolicy ?? parseAlertPolicy(DEFAULT_ALERT_POLICY_TEXT).policy,
+    toleranceSeconds: options.toleranceSeconds ?? 300,
+    approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
+    temporalTimeoutMs: options.temporalTimeoutMs ?? 10_000,
+  };
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { anyRolloutPlanSchema, contentPlanSchema, rolloutPlanSchema } from '../../domain/plan';
+import { WORKFLOW_TYPES, rolloutWorkflowId } from '../../domain/rollout/definitions';
+import { parseBody, startWorkflow, webhookTrigger, type RegisterRoutes } from './shared';
+
+/** POST /v1/rollouts: a plan in, the eight-step rollout started. */
+export const registerRolloutRoutes: RegisterRoutes = (app, deps) => {
+  deps.signedRoutes.post(app, {
+    path: '/v1/rollouts',
+    summary: 'Start the eight-step rollout of a use case',
+    description: 'Body: one rollout plan, as pasted into the Temporal UI: a propensity plan, or a content plan with "kind": "content". Workflow id: rollout-<useCase>-<delivery id>.',
+    // Documents both kinds; the handler parses with the schema the workflow uses.
+    body: z.union([rolloutPlanSchema, contentPlanSchema]),
+    responses: ['202', '400', '401', '413'],
+    handler: async (body, d, _req, reply) => {
+      const plan = parseBody(anyRolloutPlanSchema, body, 'rollout plan');
+      const k = plan.kpi;
+      const summary = `rollout of ${plan.useCase}: ${k.metric} ${k.targetChange > 0 ? '+' : ''}${Math.round(k.targetChange * 1000) / 10} % on ${k.channel}/${k.market} by ${k.deadline} (webhook from ${d.source})`;
+      const started = await startWorkflow(deps, WORKFLOW_TYPES.rollout, {
+        workflowId: rolloutWorkflowId(plan.useCase, d.deliveryId),
+        args: [plan],
+        useCase: plan.useCase,
+        summary,
+        trigger: webhookTrigger('rollouts', d),
+      });
+      return reply.code(202).send(started);
+    },
+  });
+};
