@@ -271,6 +271,10 @@ export type ContentPlan = z.infer<typeof contentPlanSchema>;
 export type ContentPlanInput = z.input<typeof contentPlanSchema>;
 export type AnyRolloutPlan = RolloutPlan | ContentPlan;
 
+export function isPropensityPlan(plan: { readonly kind: string }): plan is RolloutPlan {
+  return plan.kind === 'propensity';
+}
+
 /** Either kind of plan; a plan without `kind` is a propensity plan, as before there were kinds. */
 export const anyRolloutPlanSchema = z.preprocess(
   (value) => (value && typeof value === 'object' && !Array.isArray(value) && !('kind' in value) ? { ...value, kind: 'propensity' } : value),

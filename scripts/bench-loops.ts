@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import { PROPENSITY_DATA_PATH_LEVELS } from '../domain/propensity/features';
+import { PROPENSITY_DATA_PATH_LEVELS } from '../pipelines/propensity/models';
 import { rolloutTablePrefix } from '../domain/naming';
 import { checkPlan, type RolloutPlan } from '../domain/plan';
 import type { RolloutContext } from '../domain/rollout/context';

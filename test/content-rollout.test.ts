@@ -55,8 +55,10 @@ describe('content rollout', () => {
     await recordHistory(env.client, 'rollout-content-full-1-bandit-trail-runner', 'content-bandit');
     expect(result.status).toBe('completed');
     expect(result.steps.map((s) => `${s.step}:${s.status}`)).toEqual([
-      'kpi:passed', 'inventory:passed', 'data-path:passed', 'baseline-model:passed', 'guardrails:passed', 'experiment:passed', 'automation:passed', 'scale:skipped',
+      'kpi:passed', 'inventory:passed', 'data-path:skipped', 'baseline-model:passed', 'guardrails:passed', 'experiment:passed', 'automation:passed', 'scale:skipped',
     ]);
+    // A step that does not apply to the use case says why, in the status and the report.
+    expect(result.steps.find((s) => s.step === 'data-path')?.summary).toMatch(/product facts are the whole data path/);
     const c = result.content!;
     expect(c.baseline.baseline).toBeGreaterThan(0.015);
     expect(c.baseline.baseline).toBeLessThan(0.025);

@@ -3,7 +3,7 @@ import { createActivities } from '../activities';
 import type { ModelRun } from '../domain/propensity/results';
 import { rolloutTablePrefix } from '../domain/naming';
 import type { RolloutPlan } from '../domain/plan';
-import { PROPENSITY_MODELS } from '../domain/propensity/features';
+import { PROPENSITY_MODELS } from '../pipelines/propensity/models';
 import type { RolloutContext } from '../domain/rollout/context';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import type { TableRef } from '../domain/table-ref';

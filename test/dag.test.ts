@@ -1,5 +1,9 @@
 import { assertValidDag, dagProblems, topologicalLevels, topologicalOrder, type DagNode } from '../domain/dag';
-import { PROPENSITY_MODELS } from '../domain/propensity/features';
+import { runTable, type RolloutContext } from '../domain/rollout/context';
+import { sourceTable } from '../domain/propensity/sources';
+import { buildModelSql, PROPENSITY_MODELS } from '../pipelines/propensity/models';
+import { DuckDbDialect, SnowflakeDialect } from '../warehouse/dialect';
+import { parsedPlan, testPlan } from './support/rollout-fixtures';
 
 const node = (name: string, ...dependsOn: string[]): DagNode => ({ name, dependsOn });
 
@@ -17,9 +21,25 @@ describe('topologicalLevels', () => {
   });
 
   it('orders the propensity data path: staging after users, features last', () => {
-    const levels = topologicalLevels(PROPENSITY_MODELS.map((m) => ({ name: m.name, dependsOn: [...m.dependsOn] })));
+    const levels = topologicalLevels(PROPENSITY_MODELS.map((m) => ({ name: m.name, dependsOn: [...m.inputs] })));
     expect(levels).toEqual([['stg_users'], ['stg_sessions', 'stg_events', 'stg_orders'], ['features']]);
   });
+
+  it.each([['DuckDB', new DuckDbDialect()], ['Snowflake', new SnowflakeDialect('AIMO', 'PUBLIC')]] as const)(
+    'the propensity graph is the one its SQL runs (%s): each model reads exactly the models and sources it declares',
+    (_name, d) => {
+      const ctx: RolloutContext = { workflowId: 'wf', useCase: 'graph-check', tablePrefix: 'graph_check_0' };
+      const plan = parsedPlan(testPlan());
+      const allModels = PROPENSITY_MODELS.map((m) => m.name);
+      const allSources = ['users', 'identities', 'consent', 'sessions', 'events', 'orders', 'spend'] as const;
+      for (const m of PROPENSITY_MODELS) {
+        const { select } = buildModelSql(d, ctx, plan, m.name, 'salt');
+        const readsModels = allModels.filter((other) => select.includes(d.table(runTable(ctx, other))));
+        const readsSources = allSources.filter((s) => select.includes(d.table(sourceTable(plan, s))));
+        expect({ model: m.name, inputs: readsModels.sort(), sources: readsSources.sort() }).toEqual({ model: m.name, inputs: [...m.inputs].sort(), sources: [...m.sources].sort() });
+      }
+    },
+  );
 
   it('every node comes after all it depends on', () => {
     const nodes = [node('d', 'b', 'c'), node('b', 'a'), node('c', 'a', 'b'), node('a'), node('e', 'a', 'd')];

@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
 import type { RolloutPlan } from '../domain/plan';
-import { PROPENSITY_MODELS } from '../domain/propensity/features';
+import { PROPENSITY_MODELS } from '../pipelines/propensity/models';
 import { rolloutTablePrefix } from '../domain/naming';
 import type { RolloutContext } from '../domain/rollout/context';
 import { tableChecksums } from '../simulator';

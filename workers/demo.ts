@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { RolloutResult } from '../domain/rollout/result';
-import { checkPlan } from '../domain/plan';
+import { checkPlan, isPropensityPlan } from '../domain/plan';
 import type { Warehouse } from '../warehouse/warehouse';
 import { rollout } from '../workflows';
 import { rolloutWorkflowId } from '../domain/rollout/definitions';
@@ -53,8 +53,9 @@ export interface DemoSummary {
 
 /** The demo's outcome next to what the simulator planted. */
 export async function summariseDemo(result: RolloutResult, warehouse: Warehouse): Promise<DemoSummary> {
+  const schema = isPropensityPlan(result.plan) ? result.plan.sources.schema : 'raw';
   const [planted] = await warehouse.query<{ value: number }>(
-    `SELECT value FROM ${warehouse.dialect.table({ schema: result.plan.sources.schema, name: 'truth_effect' })} WHERE metric = 'conversion_uplift_absolute'`,
+    `SELECT value FROM ${warehouse.dialect.table({ schema, name: 'truth_effect' })} WHERE metric = 'conversion_uplift_absolute'`,
   );
   const pp = (v: number | undefined | null) => (v === undefined || v === null ? 'n/a' : `${(v * 100).toFixed(2)} pp`);
   const lines = [`Rollout ${result.workflowId}: ${result.status}${result.failure ? ` — ${result.failure}` : ''}`];

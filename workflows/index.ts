@@ -1,7 +1,12 @@
+import { rolloutWorkflow } from './rollout/rollout';
+import { USE_CASES } from './use-cases';
+
 export { contentBandit } from './content/bandit';
 export { contentGeneration } from './content/generation';
 export { driftCheck } from './loops/drift';
 export { retrain } from './loops/retrain';
 export { rollback } from './loops/rollback';
-export { rollout } from './rollout/rollout';
 export { seedWarehouse } from './seed-warehouse';
+
+/** The eight-step rollout of every registered use case. */
+export const rollout = rolloutWorkflow(USE_CASES);

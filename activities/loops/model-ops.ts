@@ -6,7 +6,7 @@ import { type LogisticModel } from '../../domain/stats/logistic';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { modelTable } from '../../pipelines/propensity/models';
+import { runTable } from '../../domain/rollout/context';
 import { inCanary, startCanary } from '../../serving/canary';
 import { getAlias, getVersion, promote, rollbackTarget, rollbackTo, setAlias, setVersionStatus, type RegisteredVersion } from '../../serving/registry';
 import { tableRef } from '../../domain/table-ref';
@@ -51,7 +51,7 @@ export function createModelOpsActivities(deps: ActivityDependencies) {
     /** Scores a features table with a registered version into <prefix>_<name> (replaced wholesale). */
     async scoreWithVersion({ ctx, versionId, featuresTable, name }: { ctx: RolloutContext; versionId: string; featuresTable: string; name: string }): Promise<string> {
       const version = await mustGetVersion(deps, versionId);
-      const target = modelTable(ctx, name);
+      const target = runTable(ctx, name);
       // Held to the byte budget of the plan the version was trained under.
       const plan = version.lineage['plan'] as Partial<RolloutPlan> | undefined;
       await warehouse.createOrReplaceTableAs(
@@ -113,7 +113,7 @@ export function createModelOpsActivities(deps: ActivityDependencies) {
       maxAucDrop: number;
     }) {
       const [champion, challenger] = await Promise.all([mustGetVersion(deps, input.championVersionId), mustGetVersion(deps, input.challengerVersionId)]);
-      const outcomes = modelTable(input.ctx, 'canary_outcomes');
+      const outcomes = runTable(input.ctx, 'canary_outcomes');
       const d = warehouse.dialect;
       await warehouse.createOrReplaceTableAs(
         outcomes,

@@ -1,11 +1,11 @@
 import type { ModelRun } from '../../domain/propensity/results';
 import { heartbeat, log } from '@temporalio/activity';
 import { runExpectations } from '../../analytics/expectations';
-import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
-import { PROPENSITY_MODELS, type PropensityModelName } from '../../domain/propensity/features';
+import type { PropensityModelName } from '../../domain/propensity/features';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { buildModelSql, modelTable } from '../../pipelines/propensity/models';
+import { runTable } from '../../domain/rollout/context';
+import { buildModelSql } from '../../pipelines/propensity/models';
 import type { ActivityDependencies } from '../dependencies';
 import { ensureAimoTables, stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepWarehouse } from '../../store/query-context';
@@ -19,15 +19,12 @@ export function createDataPathActivities({ warehouse, hashSalt }: ActivityDepend
      * table and the same result rows.
      */
     async runDataModel({ ctx, plan, model }: { ctx: RolloutContext; plan: RolloutPlan; model: PropensityModelName }): Promise<ModelRun> {
-      if (!PROPENSITY_MODELS.some((m) => m.name === model)) {
-        throw new NonRetryableError('UnknownModel', `no data model named ${model}`);
-      }
       await ensureAimoTables(warehouse);
       const started = performance.now();
-      const target = modelTable(ctx, model);
+      const target = runTable(ctx, model);
       // Every statement of the step carries the rollout's labels and the plan's byte budget.
       const wh = stepWarehouse(warehouse, ctx, plan);
-      const sql = buildModelSql(wh, ctx, plan, model, hashSalt);
+      const sql = buildModelSql(wh.dialect, ctx, plan, model, hashSalt);
       await wh.createOrReplaceTableAs(target, sql.select, sql.params);
       heartbeat(`built ${model}`);
       const [count] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${wh.dialect.table(target)}`);

@@ -5,7 +5,7 @@ import { addDaysIso } from '../../domain/dates';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
 import { srmTest } from '../../domain/stats';
-import { modelTable } from '../../pipelines/propensity/models';
+import { runTable } from '../../domain/rollout/context';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
 import { requireSimulator } from '../seed';
@@ -35,8 +35,8 @@ export function createExperimentActivities({ warehouse, simulator }: ActivityDep
      */
     async assignExperiment({ ctx, plan, model, startDate }: { ctx: RolloutContext; plan: RolloutPlan; model: ModelVersion; startDate: string }): Promise<ExperimentAssignment> {
       const experimentId = `${ctx.tablePrefix}_exp`;
-      const assignment = modelTable(ctx, 'assignment');
-      const activation = modelTable(ctx, 'activation');
+      const assignment = runTable(ctx, 'assignment');
+      const activation = runTable(ctx, 'activation');
       const wh = stepWarehouse(warehouse, ctx, plan);
       const d = wh.dialect;
       await wh.createOrReplaceTableAs(
@@ -44,15 +44,15 @@ export function createExperimentActivities({ warehouse, simulator }: ActivityDep
         `SELECT f.${q('user_id')},
                 CASE WHEN ${d.unitHash(`@experiment_id || ':' || f.${q('user_id')}`)} < @treatment_share THEN 'treatment' ELSE 'control' END AS ${q('arm')},
                 @experiment_id AS ${q('experiment_id')}
-         FROM ${d.table(modelTable(ctx, 'features'))} f`,
+         FROM ${d.table(runTable(ctx, 'features'))} f`,
         { experiment_id: experimentId, treatment_share: plan.experiment.treatmentShare },
       );
       await wh.createOrReplaceTableAs(
         activation,
         `SELECT a.${q('user_id')}, u.${q('email_hash')}, u.${q('phone_hash')}, s.${q('score')}, @version_id AS ${q('model_version')}
          FROM ${d.table(assignment)} a
-         JOIN ${d.table(modelTable(ctx, 'stg_users'))} u ON u.${q('user_id')} = a.${q('user_id')}
-         JOIN ${d.table(modelTable(ctx, 'scores'))} s ON s.${q('user_id')} = a.${q('user_id')}
+         JOIN ${d.table(runTable(ctx, 'stg_users'))} u ON u.${q('user_id')} = a.${q('user_id')}
+         JOIN ${d.table(runTable(ctx, 'scores'))} s ON s.${q('user_id')} = a.${q('user_id')}
          WHERE a.${q('arm')} = 'treatment'`,
         { version_id: model.versionId },
       );

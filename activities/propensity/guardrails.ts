@@ -1,7 +1,7 @@
 import type { GuardrailCheck, GuardrailReport } from '../../domain/propensity/results';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { modelTable } from '../../pipelines/propensity/models';
+import { runTable } from '../../domain/rollout/context';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
 import { stepWarehouse } from '../../store/query-context';
@@ -58,7 +58,7 @@ export function createGuardrailActivities({ warehouse }: ActivityDependencies) {
       const failed = dataPath.flatMap((m) => m.expectations.filter((e) => !e.success).map((e) => `${m.model}.${e.name}`));
       checks.push({ name: 'data_quality', passed: failed.length === 0, value: failed.length, limit: 0, detail: failed.length ? `failed expectations: ${failed.join(', ')}` : `${dataPath.reduce((n, m) => n + m.expectations.length, 0)} expectations passed` });
 
-      const features = modelTable(ctx, 'features');
+      const features = runTable(ctx, 'features');
       const wh = stepWarehouse(warehouse, ctx, plan);
       const q = (c: string) => wh.dialect.quote(c);
       const nullSums = model.features.map((f) => `SUM(CASE WHEN ${q(f)} IS NULL THEN 1 ELSE 0 END)`).join(' + ');

@@ -7,7 +7,7 @@ import { shortHash } from '../../domain/naming';
 import type { RolloutPlan } from '../../domain/plan';
 import { PROPENSITY_FEATURES } from '../../domain/propensity/features';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { modelTable } from '../../pipelines/propensity/models';
+import { runTable } from '../../domain/rollout/context';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepWarehouse } from '../../store/query-context';
@@ -45,7 +45,7 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
      * lineage. Same inputs, same version row and scores table.
      */
     async trainBaselineModel({ ctx, plan, registeredAt }: { ctx: RolloutContext; plan: RolloutPlan; registeredAt: string }): Promise<ModelVersion> {
-      const features = modelTable(ctx, 'features');
+      const features = runTable(ctx, 'features');
       const featureNames = [...PROPENSITY_FEATURES];
       // Training, evaluation and scoring carry the rollout's labels and the plan's byte budget.
       const wh = stepWarehouse(warehouse, ctx, plan);
@@ -70,7 +70,7 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
         segment: plan.guardrails.fairnessSegment,
       });
       const versionId = modelVersionId(ctx.useCase, ctx.workflowId);
-      const scores = modelTable(ctx, 'scores');
+      const scores = runTable(ctx, 'scores');
       const q = (c: string) => wh.dialect.quote(c);
       await wh.createOrReplaceTableAs(
         scores,

@@ -1,13 +1,14 @@
 import type { ContentReadout } from '../content/results';
-import type { AnyRolloutPlan } from '../plan';
 import type { AutomationResult, ExperimentReadout, GuardrailReport, InventoryReport, KpiBaseline, ModelRun, ModelVersion } from '../propensity/results';
+import type { RolloutPlanBase } from './contract';
 import type { RolloutState, StepOutcome } from './status';
 
 /** Everything a rollout decided and measured; returned by the workflow and written to the data folder. */
 export interface RolloutResult {
   useCase: string;
   workflowId: string;
-  plan: AnyRolloutPlan;
+  /** The plan as its use case validated it, defaults filled in */
+  plan: RolloutPlanBase;
   status: RolloutState;
   steps: StepOutcome[];
   failure?: string;

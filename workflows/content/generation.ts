@@ -6,7 +6,7 @@ import { checkVariant, variantId, type ContentRules, type ProductFacts, type Vio
 import { shortHash } from '../../domain/naming';
 import type { ContentPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { NON_RETRYABLE, quickActivities } from '../activity-proxies';
+import { quickActivities } from '../activity-proxies';
 
 export interface ContentGenerationInput {
   readonly ctx: RolloutContext;
@@ -26,13 +26,7 @@ export function llmActivities(taskQueue: string) {
   return proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '2 minutes',
-    retry: {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: 8,
-      nonRetryableErrorTypes: [...NON_RETRYABLE, 'LlmNotConfigured', 'LlmRequestRejected'],
-    },
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
   });
 }
 

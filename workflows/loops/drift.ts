@@ -2,7 +2,8 @@ import type { DriftResult } from '../../domain/loops/results';
 import { log } from '@temporalio/workflow';
 import { addDaysIso } from '../../domain/dates';
 import { driftInputSchema } from '../../domain/loops/inputs';
-import { dataActivities, quickActivities, runDataPath } from '../activity-proxies';
+import { dataActivities, quickActivities } from '../activity-proxies';
+import { runDataPath } from '../propensity/data-path';
 import { auditTrail, loopContext, parseInput, publish } from './support';
 
 

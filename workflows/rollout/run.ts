@@ -1,0 +1,61 @@
+import { setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { durationToMs } from '../../domain/duration';
+import { rolloutTablePrefix } from '../../domain/naming';
+import type { RolloutContext } from '../../domain/rollout/context';
+import type { RolloutPlanBase, StepRun } from '../../domain/rollout/contract';
+import { approvalUpdate, statusQuery } from '../../domain/rollout/definitions';
+import { formatChange } from '../../domain/rollout/format';
+import type { RolloutResult } from '../../domain/rollout/result';
+import type { RolloutState } from '../../domain/rollout/status';
+import { quickActivities } from '../activity-proxies';
+import { ApprovalGate } from './approval-gate';
+import { RolloutTracker } from './tracker';
+
+/** One rollout in progress: what its steps see, and how it ends. */
+export interface RolloutRun extends StepRun<RolloutPlanBase> {
+  readonly tracker: RolloutTracker;
+  /** Records the final state and writes the report; a run finishes once */
+  finish(state: RolloutState, failure?: string): Promise<RolloutResult>;
+  readonly finished: boolean;
+}
+
+/**
+ * Sets a rollout up: names derived from the workflow id, the tracker (status
+ * query, search attributes, audit sequence), the approval Update and the
+ * memo the UI shows. Everything the run writes is keyed by these names, so
+ * retries and replays converge.
+ */
+export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
+  const { workflowId } = workflowInfo();
+  const ctx: RolloutContext = { workflowId, useCase: plan.useCase, tablePrefix: rolloutTablePrefix(plan.useCase, workflowId) };
+  const tracker = new RolloutTracker(plan.useCase);
+  const gates = new ApprovalGate((waitingFor) => tracker.setState(waitingFor ? 'waiting-approval' : 'running', waitingFor));
+  setHandler(statusQuery, () => tracker.status());
+  setHandler(approvalUpdate, (decision) => gates.decide(decision), { validator: (decision) => gates.validate(decision) });
+  upsertMemo({ summary: `Rollout of ${plan.useCase}: ${plan.kpi.metric} ${formatChange(plan.kpi.targetChange)} in ${plan.kpi.channel}/${plan.kpi.market}` });
+
+  const result: RolloutResult = { useCase: plan.useCase, workflowId, plan, status: 'running', steps: [] };
+  let finished = false;
+  return {
+    plan,
+    ctx,
+    result,
+    tracker,
+    get finished() {
+      return finished;
+    },
+    audit: (step, decision, reason, actor = 'aimo', details = {}) =>
+      quickActivities.recordAudit({ ctx, seq: tracker.nextAuditSeq(), step, decision, actor, reason, details, at: new Date().toISOString() }),
+    approval: (gate) => gates.wait(gate, durationToMs(plan.approval.timeout), plan.approval.onTimeout),
+    async finish(state, failure) {
+      tracker.setState(state);
+      result.status = state;
+      result.steps = tracker.status().steps;
+      if (failure) result.failure = failure;
+      const written = await quickActivities.writeRolloutReport(result);
+      result.reportPath = written.markdownPath;
+      finished = true;
+      return result;
+    },
+  };
+}
