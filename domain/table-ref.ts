@@ -31,3 +31,20 @@ export function tableRef(name: string, schema?: string): TableRef {
   if (schema !== undefined) assertIdentifier(schema, 'schema name');
   return schema === undefined ? { name } : { name, schema };
 }
+
+/** How a table is named to people: schema.name. */
+export function formatTable(ref: TableRef): string {
+  return ref.schema ? `${ref.schema}.${ref.name}` : ref.name;
+}
+
+/**
+ * A table reference as stored in the registry's lineage or recorded in a
+ * running workflow's history: typed since tables became TableRefs, the text
+ * `schema.name` before. The one place that text is read back.
+ */
+export function storedTableRef(value: TableRef | string): TableRef {
+  if (typeof value !== 'string') return tableRef(value.name, value.schema);
+  const [schema, name, extra] = value.split('.');
+  if (!name || extra !== undefined) throw new NonRetryableError('InvalidIdentifier', `stored table ${JSON.stringify(value)} is not of the form schema.name`);
+  return tableRef(name, schema);
+}

@@ -1,6 +1,5 @@
-import { tableRef } from '../domain/table-ref';
 import type { Warehouse } from '../warehouse/warehouse';
-import { servingView, type RegisteredVersion } from './registry';
+import { servedScores, servingView, type RegisteredVersion } from './registry';
 
 /** The constant that keys canary buckets; a user stays in or out of the canary across checks. */
 const CANARY_KEY = 'aimo-canary:';
@@ -9,11 +8,6 @@ const CANARY_KEY = 'aimo-canary:';
 export function inCanary(wh: Warehouse, userColumn: string, share: number): string {
   if (!(share > 0 && share < 1)) throw new Error(`canary share must be between 0 and 1, got ${share}`);
   return `${wh.dialect.unitHash(`'${CANARY_KEY}' || ${userColumn}`)} < ${share}`;
-}
-
-function scoresRef(version: RegisteredVersion) {
-  const [schema, name] = version.scoresTable.split('.') as [string, string];
-  return tableRef(name, schema);
 }
 
 /**
@@ -31,8 +25,8 @@ export async function startCanary(wh: Warehouse, useCase: string, champion: Regi
       `SELECT c.${q('user_id')},
               CASE WHEN ${canary} AND n.${q('score')} IS NOT NULL THEN n.${q('score')} ELSE c.${q('score')} END AS ${q('score')},
               CASE WHEN ${canary} AND n.${q('score')} IS NOT NULL THEN n.${q('version_id')} ELSE c.${q('version_id')} END AS ${q('version_id')}
-       FROM ${d.table(scoresRef(champion))} c
-       LEFT JOIN ${d.table(scoresRef(challenger))} n ON n.${q('user_id')} = c.${q('user_id')}`,
+       FROM ${d.table(servedScores(champion))} c
+       LEFT JOIN ${d.table(servedScores(challenger))} n ON n.${q('user_id')} = c.${q('user_id')}`,
     ),
   );
 }

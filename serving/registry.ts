@@ -1,7 +1,7 @@
 import { NonRetryableError } from '../domain/errors';
 import { AIMO_SCHEMA, useCaseIdentifier } from '../domain/naming';
 import { aimoTable, ensureAimoTables, upsertAimoRow } from '../store/aimo-tables';
-import { tableRef, type TableRef } from '../domain/table-ref';
+import { storedTableRef, tableRef, type TableRef } from '../domain/table-ref';
 import type { Warehouse } from '../warehouse/warehouse';
 
 export type ModelAlias = 'champion' | 'challenger' | 'previous';
@@ -10,7 +10,8 @@ export interface RegisteredVersion {
   readonly versionId: string;
   readonly useCase: string;
   readonly status: string;
-  readonly scoresTable: string;
+  /** The version's batch scores; versions registered without one cannot serve */
+  readonly scoresTable?: TableRef;
   readonly metrics: Record<string, unknown>;
   readonly lineage: Record<string, unknown>;
   readonly model: unknown;
@@ -35,7 +36,7 @@ export async function getVersion(wh: Warehouse, versionId: string): Promise<Regi
     versionId: row['version_id']!,
     useCase: row['use_case']!,
     status: row['status']!,
-    scoresTable: String(lineage['scoresTable'] ?? ''),
+    ...(lineage['scoresTable'] ? { scoresTable: storedTableRef(lineage['scoresTable'] as TableRef | string) } : {}),
     metrics: JSON.parse(row['metrics_json'] ?? '{}') as Record<string, unknown>,
     lineage,
     model: JSON.parse(row['model_json'] ?? 'null'),
@@ -75,17 +76,19 @@ export async function setVersionStatus(wh: Warehouse, versionId: string, status:
   );
 }
 
+/** The scores table a version serves from; a version registered without one cannot serve. */
+export function servedScores(version: RegisteredVersion): TableRef {
+  if (!version.scoresTable) throw new NonRetryableError('VersionWithoutScores', `model version ${version.versionId} has no scores table to serve`);
+  return version.scoresTable;
+}
+
 /** Points the serving view at one version's scores: one CREATE OR REPLACE VIEW, atomic in every warehouse. */
 export async function switchServing(wh: Warehouse, useCase: string, version: RegisteredVersion): Promise<void> {
-  if (!version.scoresTable.includes('.')) {
-    throw new NonRetryableError('VersionWithoutScores', `model version ${version.versionId} has no scores table to serve`);
-  }
-  const [schema, name] = version.scoresTable.split('.') as [string, string];
   const q = (c: string) => wh.dialect.quote(c);
   await wh.execute(
     wh.dialect.createOrReplaceView(
       servingView(useCase),
-      `SELECT ${q('user_id')}, ${q('score')}, ${q('version_id')} FROM ${wh.dialect.table(tableRef(name, schema))}`,
+      `SELECT ${q('user_id')}, ${q('score')}, ${q('version_id')} FROM ${wh.dialect.table(servedScores(version))}`,
     ),
   );
 }

@@ -93,7 +93,7 @@ describe('content rollout', () => {
       expect(e.regret!.bandit).toBeLessThan(e.regret!.evenSplit);
     }
     // Each product goes live with its bandit's winner, where activation reads it.
-    expect(c.published).toBe('aimo.content_full_creatives');
+    expect(c.published).toEqual({ schema: 'aimo', name: 'content_full_creatives' });
     const live = await warehouse.query<{ product_id: string; variant_id: string; decided_by: string; headline: string }>(
       'SELECT product_id, variant_id, decided_by, headline FROM aimo.content_full_creatives ORDER BY product_id',
     );

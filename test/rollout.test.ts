@@ -58,7 +58,7 @@ describe('rollout workflow', () => {
     expect(result.kpi!.target).toBeCloseTo(result.kpi!.baseline! * 0.85, 6);
 
     // The model can't beat the oracle that knows each user's true propensity, but it must learn most of it.
-    const [truth] = await warehouse.query<{ auc: number }>(oracleAucSql(result.model!.featuresTable));
+    const [truth] = await warehouse.query<{ auc: number }>(oracleAucSql(warehouse.dialect.table(result.model!.featuresTable)));
     expect(result.model!.metrics.auc).toBeGreaterThan(0.6);
     expect(result.model!.metrics.auc).toBeLessThanOrEqual(truth!.auc + 0.02);
 

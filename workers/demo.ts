@@ -6,6 +6,7 @@ import { checkPlan, isPropensityPlan } from '../domain/plan';
 import type { Warehouse } from '../warehouse/warehouse';
 import { rollout } from '../workflows';
 import { rolloutWorkflowId } from '../domain/rollout/definitions';
+import { formatTable } from '../domain/table-ref';
 
 export const DEMO_PLAN_PATH = join(__dirname, '..', 'plans', 'demo-paid-search-cac.json');
 export const CONTENT_DEMO_PLAN_PATH = join(__dirname, '..', 'plans', 'demo-search-ad-content.json');
@@ -89,7 +90,7 @@ export function summariseContentDemo(result: RolloutResult, localStandIn: boolea
       const regret = e.regret ? `; regret ${e.regret.bandit.toFixed(1)} clicks vs ${e.regret.evenSplit.toFixed(1)} for an even split; planted best ${e.regret.bestArm}` : '';
       lines.push(`  Bandit ${e.productId}: ${e.winner ? `winner ${e.winner}` : 'no winner'} after ${e.rounds} round(s)${regret}`);
     }
-    if (c.published) lines.push(`  Live creatives: ${c.published}`);
+    if (c.published) lines.push(`  Live creatives: ${formatTable(c.published)}`);
   }
   if (result.reportPath) lines.push(`  Report: ${result.reportPath}`);
   return { lines, ok: result.status === 'completed' };

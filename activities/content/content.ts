@@ -1,4 +1,4 @@
-import type { ContentBaseline, ProductFactsReport, VariantRecord, CreativeChoice, BanditRoundInput, BanditRegret } from '../../domain/content/results';
+import type { ContentBaseline, ProductFactsReport, VariantRecord, CreativeChoice, BanditAllocationInput, BanditRoundInput, BanditRegret } from '../../domain/content/results';
 import { log } from '@temporalio/activity';
 import { regret, type ArmStats } from '../../domain/content/bandit';
 import type { ProductFacts } from '../../domain/content/rules';
@@ -7,7 +7,7 @@ import { NonRetryableError } from '../../domain/errors';
 import { AIMO_SCHEMA, useCaseIdentifier } from '../../domain/naming';
 import type { ContentPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { tableRef, type TableRef } from '../../domain/table-ref';
+import { formatTable, tableRef, type TableRef } from '../../domain/table-ref';
 import type { ActivityDependencies } from '../dependencies';
 import { requireSimulator } from '../seed';
 import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../../store/aimo-tables';
@@ -52,12 +52,50 @@ export function createContentActivities({ warehouse, simulator }: ActivityDepend
     });
   };
 
+  /** Round r's row of aimo.bandit_rounds, keyed by (experiment, round); its stats stay '{}' until the round's outcomes are read. */
+  const writeBanditRound = (input: BanditAllocationInput, stats: ArmStats[] | null) =>
+    upsertAimoRow(warehouse, 'bandit_rounds', {
+      experiment_id: input.experimentId, round: input.round, use_case: input.useCase,
+      allocation_json: stableJson({ shares: input.shares, impressions: input.impressions }), stats_json: stats ? stableJson(stats) : '{}',
+    });
+
+  /**
+   * Before round r's traffic: the allocation the ad server serves during the
+   * round, and the outcomes table it reports to. A retry rewrites the same row.
+   */
+  const publishBanditAllocation = async (input: BanditAllocationInput): Promise<void> => {
+    await ensureOutcomesTable(input.sourceSchema, input.outcomesTable);
+    await writeBanditRound(input, null);
+  };
+
+  /**
+   * After round r's cadence: lets the simulator produce the round's
+   * impressions and clicks when the plan asks for it (MERGE by experiment,
+   * arm and period: a retry writes the same rows), keeps every arm's totals
+   * read from the warehouse with the round, and returns them.
+   */
+  const readBanditRound = async (input: BanditRoundInput): Promise<ArmStats[]> => {
+    if (input.simulate) {
+      await requireSimulator(simulator).serveBanditRound({
+        experimentId: input.experimentId,
+        round: input.round,
+        arms: input.arms,
+        impressions: input.impressions,
+        outcomesTable: tableRef(input.outcomesTable, input.sourceSchema),
+        seed: input.seed,
+      });
+    }
+    const stats = await armTotals(input.sourceSchema, input.outcomesTable, input.experimentId, input.arms);
+    await writeBanditRound(input, stats);
+    return stats;
+  };
+
   return {
     /** Step 1 (content): the incumbent creative's click-through rate, measured from its history. */
     async measureContentBaseline({ ctx, plan }: { ctx: RolloutContext; plan: ContentPlan }): Promise<ContentBaseline> {
       const table = tableRef(plan.content.historyTable, plan.sources.schema);
       if (!(await warehouse.tableExists(table))) {
-        log.warn('content baseline not measurable: history table missing', { table: `${table.schema}.${table.name}` });
+        log.warn('content baseline not measurable: history table missing', { table: formatTable(table) });
         return { metric: plan.kpi.metric, baseline: null, target: null, window: null, impressions: 0, clicks: 0 };
       }
       const [last] = await warehouse.query<{ last: string | Date | null }>(`SELECT MAX(${q('day')}) AS last FROM ${d.table(table)}`);
@@ -87,7 +125,7 @@ export function createContentActivities({ warehouse, simulator }: ActivityDepend
      */
     async loadProductFacts({ ctx, plan }: { ctx: RolloutContext; plan: ContentPlan }): Promise<ProductFactsReport> {
       const table = tableRef(plan.content.productsTable, plan.sources.schema);
-      const where = `${table.schema}.${table.name}`;
+      const where = formatTable(table);
       if (!(await warehouse.tableExists(table))) return { facts: [], blocking: [`products: table ${where} does not exist`], warnings: [] };
       const columns = (await warehouse.columns(table)).map((c) => c.name.toLowerCase());
       const missingColumns = REQUIRED_PRODUCT_COLUMNS.filter((c) => !columns.includes(c));
@@ -152,7 +190,7 @@ export function createContentActivities({ warehouse, simulator }: ActivityDepend
      * without one, the arm most likely best), in aimo.<use case>_creatives.
      * One CREATE OR REPLACE, so the ad server never sees half a switch.
      */
-    async publishCreatives({ ctx, choices }: { ctx: RolloutContext; choices: CreativeChoice[] }): Promise<{ table: string; products: number }> {
+    async publishCreatives({ ctx, choices }: { ctx: RolloutContext; choices: CreativeChoice[] }): Promise<{ table: TableRef; products: number }> {
       const d = warehouse.dialect;
       const q = (c: string) => d.quote(c);
       const target = creativesTable(ctx.useCase);
@@ -170,8 +208,8 @@ export function createContentActivities({ warehouse, simulator }: ActivityDepend
          WHERE v.${q('workflow_id')} = @workflow_id`,
         params,
       );
-      log.info('creatives published', { table: `${target.schema}.${target.name}`, products: choices.length });
-      return { table: `${target.schema}.${target.name}`, products: choices.length };
+      log.info('creatives published', { table: formatTable(target), products: choices.length });
+      return { table: target, products: choices.length };
     },
 
     /** Every variant with its checks and status, keyed by (workflow, variant): re-recording updates, never duplicates. */
@@ -184,32 +222,17 @@ export function createContentActivities({ warehouse, simulator }: ActivityDepend
       }
     },
 
+    publishBanditAllocation,
+    readBanditRound,
+
     /**
-     * One bandit round: records the allocation (what the ad server is told),
-     * lets the simulator produce the round's impressions and clicks when the
-     * plan asks for it (MERGE by experiment, arm and period: a retry writes
-     * the same rows), and returns every arm's totals read from the warehouse.
+     * A bandit round as runs started before allocations were published ahead
+     * of their round still take it: published and read at once, after the
+     * cadence. Kept until no such run is left.
      */
     async recordBanditRound(input: BanditRoundInput): Promise<ArmStats[]> {
-      await ensureOutcomesTable(input.sourceSchema, input.outcomesTable);
-      await upsertAimoRow(warehouse, 'bandit_rounds', {
-        experiment_id: input.experimentId, round: input.round, use_case: input.useCase, allocation_json: stableJson({ shares: input.shares, impressions: input.impressions }), stats_json: '{}',
-      });
-      if (input.simulate) {
-        await requireSimulator(simulator).serveBanditRound({
-          experimentId: input.experimentId,
-          round: input.round,
-          arms: input.arms,
-          impressions: input.impressions,
-          outcomesTable: tableRef(input.outcomesTable, input.sourceSchema),
-          seed: input.seed,
-        });
-      }
-      const stats = await armTotals(input.sourceSchema, input.outcomesTable, input.experimentId, input.arms);
-      await upsertAimoRow(warehouse, 'bandit_rounds', {
-        experiment_id: input.experimentId, round: input.round, use_case: input.useCase, allocation_json: stableJson({ shares: input.shares, impressions: input.impressions }), stats_json: stableJson(stats),
-      });
-      return stats;
+      await publishBanditAllocation(input);
+      return readBanditRound(input);
     },
 
     /** Simulator only: expected clicks lost against the planted best arm, for the bandit and for an even split of the same traffic. */

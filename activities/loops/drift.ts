@@ -6,7 +6,7 @@ import type { DriftThresholds } from '../../domain/drift';
 import { NonRetryableError } from '../../domain/errors';
 import { PROPENSITY_FEATURES } from '../../domain/propensity/features';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { tableRef } from '../../domain/table-ref';
+import { storedTableRef, type TableRef } from '../../domain/table-ref';
 import { WORKFLOW_TYPES } from '../../domain/rollout/definitions';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
@@ -15,11 +15,6 @@ import { stepQueryContext } from '../../store/query-context';
 
 
 export const CATEGORICAL_FEATURES = ['segment', 'device'] as const;
-
-function ref(qualified: string) {
-  const [schema, name] = qualified.split('.') as [string, string];
-  return tableRef(name, schema);
-}
 
 export function createDriftActivities({ warehouse, temporalClient }: ActivityDependencies) {
   return {
@@ -31,25 +26,25 @@ export function createDriftActivities({ warehouse, temporalClient }: ActivityDep
     async computeUseCaseDrift(input: {
       ctx: RolloutContext;
       championVersionId: string;
-      referenceFeatures: string;
-      currentFeatures: string;
-      referenceScores: string;
-      currentScores: string;
+      referenceFeatures: TableRef;
+      currentFeatures: TableRef;
+      referenceScores: TableRef;
+      currentScores: TableRef;
       thresholds: Partial<DriftThresholds>;
       /** The champion plan's byte budget per query (BigQuery) */
       maxBytesScanned?: number;
     }): Promise<UseCaseDrift> {
       const queryContext = stepQueryContext(input.ctx, input.maxBytesScanned);
       const features = await computeDrift(warehouse, {
-        reference: { table: ref(input.referenceFeatures) },
-        current: { table: ref(input.currentFeatures) },
+        reference: { table: storedTableRef(input.referenceFeatures) },
+        current: { table: storedTableRef(input.currentFeatures) },
         numericFeatures: [...PROPENSITY_FEATURES],
         categoricalFeatures: [...CATEGORICAL_FEATURES],
         thresholds: input.thresholds,
       }, queryContext);
       const prediction = await computeDrift(warehouse, {
-        reference: { table: ref(input.referenceScores) },
-        current: { table: ref(input.currentScores) },
+        reference: { table: storedTableRef(input.referenceScores) },
+        current: { table: storedTableRef(input.currentScores) },
         prediction: 'score',
         thresholds: input.thresholds,
       }, queryContext);

@@ -8,18 +8,13 @@ import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
 import { runTable } from '../../domain/rollout/context';
 import { inCanary, startCanary } from '../../serving/canary';
-import { getAlias, getVersion, promote, rollbackTarget, rollbackTo, setAlias, setVersionStatus, type RegisteredVersion } from '../../serving/registry';
-import { tableRef } from '../../domain/table-ref';
+import { getAlias, getVersion, promote, rollbackTarget, rollbackTo, setAlias, servedScores, setVersionStatus, type RegisteredVersion } from '../../serving/registry';
+import { storedTableRef, type TableRef } from '../../domain/table-ref';
 import type { ActivityDependencies } from '../dependencies';
 import type { ModelVersion } from '../../domain/propensity/results';
 import { stepQueryContext } from '../../store/query-context';
 import { sourceTable } from '../../domain/propensity/sources';
 
-
-function ref(qualified: string) {
-  const [schema, name] = qualified.split('.') as [string, string];
-  return tableRef(name, schema);
-}
 
 async function mustGetVersion(deps: ActivityDependencies, versionId: string): Promise<RegisteredVersion> {
   const version = await getVersion(deps.warehouse, versionId);
@@ -41,15 +36,15 @@ export function createModelOpsActivities(deps: ActivityDependencies) {
       return {
         versionId,
         plan: version.lineage['plan'] as RolloutPlan,
-        featuresTable: String(version.lineage['featuresTable']),
-        scoresTable: version.scoresTable,
+        featuresTable: storedTableRef(version.lineage['featuresTable'] as TableRef | string),
+        scoresTable: servedScores(version),
         model: version.model as LogisticModel,
         auc: Number(version.metrics['auc']),
       };
     },
 
     /** Scores a features table with a registered version into <prefix>_<name> (replaced wholesale). */
-    async scoreWithVersion({ ctx, versionId, featuresTable, name }: { ctx: RolloutContext; versionId: string; featuresTable: string; name: string }): Promise<string> {
+    async scoreWithVersion({ ctx, versionId, featuresTable, name }: { ctx: RolloutContext; versionId: string; featuresTable: TableRef; name: string }): Promise<TableRef> {
       const version = await mustGetVersion(deps, versionId);
       const target = runTable(ctx, name);
       // Held to the byte budget of the plan the version was trained under.
@@ -57,17 +52,17 @@ export function createModelOpsActivities(deps: ActivityDependencies) {
       await warehouse.createOrReplaceTableAs(
         target,
         `SELECT ${q('user_id')}, ${scoreExpression(warehouse.dialect, version.model as LogisticModel)} AS ${q('score')}, @version_id AS ${q('version_id')}
-         FROM ${warehouse.dialect.table(ref(featuresTable))}`,
+         FROM ${warehouse.dialect.table(storedTableRef(featuresTable))}`,
         { version_id: versionId },
         stepQueryContext(ctx, plan?.guardrails?.maxBytesScanned),
       );
-      return `${target.schema}.${target.name}`;
+      return target;
     },
 
     /** Champion and challenger on the same holdout rows: the challenger's fresh holdout. */
     async compareWithChampion({ challenger, championVersionId }: { challenger: ModelVersion; championVersionId: string }) {
       const champion = await mustGetVersion(deps, championVersionId);
-      const features = ref(challenger.featuresTable);
+      const features = storedTableRef(challenger.featuresTable);
       const holdout = { column: 'split', value: 'holdout' };
       const [championEval, challengerEval] = await Promise.all([
         evaluateClassifier(warehouse, { table: features, filter: holdout, label: 'label', score: scoreExpression(warehouse.dialect, champion.model as LogisticModel) }),
@@ -119,8 +114,8 @@ export function createModelOpsActivities(deps: ActivityDependencies) {
         outcomes,
         `SELECT c.${q('user_id')}, c.${q('score')} AS ${q('champion_score')}, n.${q('score')} AS ${q('challenger_score')},
                 CASE WHEN o.${q('user_id')} IS NULL THEN 0 ELSE 1 END AS ${q('converted')}
-         FROM ${d.table(ref(champion.scoresTable))} c
-         JOIN ${d.table(ref(challenger.scoresTable))} n ON n.${q('user_id')} = c.${q('user_id')}
+         FROM ${d.table(servedScores(champion))} c
+         JOIN ${d.table(servedScores(challenger))} n ON n.${q('user_id')} = c.${q('user_id')}
          LEFT JOIN (SELECT DISTINCT ${q('user_id')} FROM ${d.table(sourceTable(input.plan, 'orders'))}
                     WHERE ${q('order_ts')} >= CAST(@live_from AS TIMESTAMP) AND ${q('order_ts')} < CAST(@live_to AS TIMESTAMP)) o
            ON o.${q('user_id')} = c.${q('user_id')}

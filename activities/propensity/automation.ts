@@ -44,7 +44,7 @@ export function createAutomationActivities({ warehouse, temporalClient }: Activi
       }
       const view = servingView(ctx.useCase);
       log.info('automation applied', { schedules: schedules.map((s) => `${s.scheduleId}:${s.outcome}`) });
-      return { champion: model.versionId, servingView: `${view.schema}.${view.name}`, schedules, alertRoutes: plan.automation.alertRoutes.length };
+      return { champion: model.versionId, servingView: view, schedules, alertRoutes: plan.automation.alertRoutes.length };
     },
   };
 }

@@ -42,7 +42,7 @@ export function createDataPathActivities({ warehouse, hashSalt }: ActivityDepend
       }
       const seconds = (performance.now() - started) / 1000;
       log.info('data model built', { model, rows: count?.n ?? 0, seconds, failed: expectations.filter((e) => !e.success).length });
-      return { model, table: `${target.schema}.${target.name}`, rows: Number(count?.n ?? 0), seconds, expectations };
+      return { model, table: target, rows: Number(count?.n ?? 0), seconds, expectations };
     },
   };
 }

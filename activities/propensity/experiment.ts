@@ -13,15 +13,13 @@ import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepWarehouse } from '../../store/query-context';
 import type { ModelVersion } from '../../domain/propensity/results';
 import { sourceTable } from '../../domain/propensity/sources';
-
-
+import { storedTableRef, type TableRef } from '../../domain/table-ref';
 
 export function createExperimentActivities({ warehouse, simulator }: ActivityDependencies) {
   const q = (c: string) => warehouse.dialect.quote(c);
-  const countArms = async (wh: Warehouse, assignmentTable: string) => {
-    const [schema, name] = assignmentTable.split('.') as [string, string];
+  const countArms = async (wh: Warehouse, assignmentTable: TableRef) => {
     const rows = await wh.query<{ arm: string; n: number }>(
-      `SELECT ${q('arm')} AS arm, COUNT(*) AS n FROM ${wh.dialect.table({ schema, name })} GROUP BY ${q('arm')}`,
+      `SELECT ${q('arm')} AS arm, COUNT(*) AS n FROM ${wh.dialect.table(assignmentTable)} GROUP BY ${q('arm')}`,
     );
     const n = (arm: string) => Number(rows.find((r) => r.arm === arm)?.n ?? 0);
     return { control: n('control'), treatment: n('treatment') };
@@ -56,13 +54,12 @@ export function createExperimentActivities({ warehouse, simulator }: ActivityDep
          WHERE a.${q('arm')} = 'treatment'`,
         { version_id: model.versionId },
       );
-      const assignmentTable = `${assignment.schema}.${assignment.name}`;
-      const arms = await countArms(wh, assignmentTable);
+      const arms = await countArms(wh, assignment);
       log.info('experiment assigned', { experimentId, ...arms });
       return {
         experimentId,
-        assignmentTable,
-        activationTable: `${activation.schema}.${activation.name}`,
+        assignmentTable: assignment,
+        activationTable: activation,
         startDate,
         endDate: addDaysIso(startDate, plan.experiment.measureDays),
         ...arms,
@@ -71,9 +68,9 @@ export function createExperimentActivities({ warehouse, simulator }: ActivityDep
 
     /** Only with outcomeSource "simulator": the built-in market answers the activation, idempotently. */
     async simulateExperimentOutcomes({ plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<void> {
-      const [schema, name] = assignment.assignmentTable.split('.') as [string, string];
       await requireSimulator(simulator).answerExperiment({
-        assignmentTable: { schema, name },
+        // An experiment started by the previous release carries its tables as schema.name text.
+        assignmentTable: storedTableRef(assignment.assignmentTable),
         experimentId: assignment.experimentId,
         startDate: assignment.startDate,
         days: plan.experiment.measureDays,
@@ -83,16 +80,15 @@ export function createExperimentActivities({ warehouse, simulator }: ActivityDep
 
     /** Interim health: a sample-ratio mismatch means assignment or logging is broken. */
     async checkExperimentHealth({ ctx, plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<{ srmFlagged: boolean; pValue: number }> {
-      const arms = await countArms(stepWarehouse(warehouse, ctx, plan), assignment.assignmentTable);
+      const arms = await countArms(stepWarehouse(warehouse, ctx, plan), storedTableRef(assignment.assignmentTable));
       const srm = srmTest([arms.control, arms.treatment], [1 - plan.experiment.treatmentShare, plan.experiment.treatmentShare]);
       return { srmFlagged: srm.pValue < 0.001, pValue: srm.pValue };
     },
 
     /** Step 6b: the readout — effect with its CI, SRM, cost per incremental result, and the ship rule. */
     async readExperiment({ ctx, plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<ExperimentReadout> {
-      const [schema, name] = assignment.assignmentTable.split('.') as [string, string];
       const arms = await measureExperimentArms(stepWarehouse(warehouse, ctx, plan), {
-        assignmentTable: { schema, name },
+        assignmentTable: storedTableRef(assignment.assignmentTable),
         ordersTable: sourceTable(plan, 'orders'),
         timestampColumn: 'order_ts',
         from: assignment.startDate,

@@ -2,6 +2,7 @@ import type { GuardrailCheck, GuardrailReport } from '../../domain/propensity/re
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
 import { runTable } from '../../domain/rollout/context';
+import { formatTable, storedTableRef } from '../../domain/table-ref';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
 import { stepWarehouse } from '../../store/query-context';
@@ -21,8 +22,7 @@ export async function scanForPii(wh: Warehouse, tables: ModelRun[]): Promise<{ h
   let hits = 0;
   const where: string[] = [];
   for (const run of tables) {
-    const [schema, name] = run.table.split('.') as [string, string];
-    const ref = { schema, name };
+    const ref = storedTableRef(run.table);
     const stringColumns = (await wh.columns(ref)).filter((c) => /^(VARCHAR|STRING|TEXT)/.test(c.type)).map((c) => c.name);
     if (stringColumns.length === 0) continue;
     const sums = stringColumns
@@ -33,7 +33,7 @@ export async function scanForPii(wh: Warehouse, tables: ModelRun[]): Promise<{ h
       const n = Number(row?.[`c${i}`] ?? 0);
       if (n > 0) {
         hits += n;
-        where.push(`${run.table}.${c} (${n})`);
+        where.push(`${formatTable(ref)}.${c} (${n})`);
       }
     });
   }

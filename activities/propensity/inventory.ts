@@ -4,6 +4,7 @@ import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
 import type { ColumnInfo, Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
+import { formatTable } from '../../domain/table-ref';
 import { stepWarehouse } from '../../store/query-context';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { sourceTable, type SourceName } from '../../domain/propensity/sources';
@@ -58,9 +59,9 @@ function schemaProblems(contract: SourceContract, columns: ColumnInfo[]): string
 
 async function inspectSource(wh: Warehouse, plan: RolloutPlan, source: SourceName): Promise<SourceReport> {
   const ref = sourceTable(plan, source);
-  const table = `${ref.schema}.${ref.name}`;
+  const table = formatTable(ref);
   const contract = SOURCE_CONTRACTS[source];
-  const empty = { source, table, rows: 0, newest: null, stalenessHours: null, nullRates: {}, duplicateRate: null, warnings: [] };
+  const empty = { source, table: ref, rows: 0, newest: null, stalenessHours: null, nullRates: {}, duplicateRate: null, warnings: [] };
   if (!(await wh.tableExists(ref))) {
     return { ...empty, exists: false, schemaProblems: [], blocking: [`${source}: table ${table} does not exist (map it under sources.${source} in the plan)`] };
   }
@@ -102,7 +103,7 @@ async function inspectSource(wh: Warehouse, plan: RolloutPlan, source: SourceNam
   if (stalenessHours !== null && stalenessHours > plan.inventory.maxStalenessHours) {
     warnings.push(`${source}: newest row is ${Math.round(stalenessHours)} h older than asOf (limit ${plan.inventory.maxStalenessHours} h)`);
   }
-  return { source, table, exists: true, rows, newest, stalenessHours, nullRates, duplicateRate, schemaProblems: [], blocking, warnings };
+  return { source, table: ref, exists: true, rows, newest, stalenessHours, nullRates, duplicateRate, schemaProblems: [], blocking, warnings };
 }
 
 async function coverage(wh: Warehouse, plan: RolloutPlan): Promise<{ consent: number | null; identity: number | null }> {

@@ -5,6 +5,7 @@ import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
+import { formatTable } from '../../domain/table-ref';
 import { stepWarehouse } from '../../store/query-context';
 import { upsertAimoRow } from '../../store/aimo-tables';
 import { sourceTable } from '../../domain/propensity/sources';
@@ -101,7 +102,7 @@ export function createKpiActivities({ warehouse }: ActivityDependencies) {
       // A missing source is the inventory's to report (as a blocking gap, with every other gap); here it only means no baseline.
       const needed = (['spend', 'orders', 'sessions'] as const).map((source) => sourceTable(plan, source));
       const missing = [];
-      for (const table of needed) if (!(await warehouse.tableExists(table))) missing.push(`${table.schema}.${table.name}`);
+      for (const table of needed) if (!(await warehouse.tableExists(table))) missing.push(formatTable(table));
       if (missing.length > 0) {
         log.warn('KPI baseline not measurable: source tables missing', { missing });
         return { metric: plan.kpi.metric, baseline: null, target: null, window: { from, to }, components: {}, missingSources: missing };

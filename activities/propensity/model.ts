@@ -96,8 +96,8 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
           maxAucGap: fairness.maxAucGap,
           groups: fairness.groups.map((g) => ({ value: g.value, auc: g.auc, rows: g.rows })),
         },
-        featuresTable: `${features.schema}.${features.name}`,
-        scoresTable: `${scores.schema}.${scores.name}`,
+        featuresTable: features,
+        scoresTable: scores,
       };
       await upsertAimoRow(warehouse, 'model_registry', {
         version_id: versionId,

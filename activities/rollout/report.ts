@@ -3,6 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContentReadout } from '../../domain/content/results';
 import type { ActivityDependencies } from '../dependencies';
+import { formatTable } from '../../domain/table-ref';
 
 
 function fileSafe(id: string): string {
@@ -33,7 +34,7 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
   if (r.inventory) {
     lines.push('', '## Data inventory', '', '| source | table | rows | duplicate rate | staleness (h) | problems |', '|---|---|---|---|---|---|');
     for (const s of r.inventory.sources) {
-      lines.push(`| ${s.source} | ${s.table} | ${s.rows} | ${num(s.duplicateRate, 3)} | ${num(s.stalenessHours, 3)} | ${[...s.blocking, ...s.warnings].join('; ') || '—'} |`);
+      lines.push(`| ${s.source} | ${formatTable(s.table)} | ${s.rows} | ${num(s.duplicateRate, 3)} | ${num(s.stalenessHours, 3)} | ${[...s.blocking, ...s.warnings].join('; ') || '—'} |`);
     }
     lines.push('', `Consent coverage ${num(r.inventory.consentCoverage, 3)}, identity match rate ${num(r.inventory.identityMatchRate, 3)}.`);
   }
@@ -63,7 +64,7 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
   if (r.automation) {
     lines.push('', '## Automation', '');
     for (const s of r.automation.schedules) lines.push(`- schedule \`${s.scheduleId}\` (${s.cron}): ${s.outcome}`);
-    lines.push(`- serving view: \`${r.automation.servingView}\` → \`${r.automation.champion}\``);
+    lines.push(`- serving view: \`${formatTable(r.automation.servingView)}\` → \`${r.automation.champion}\``);
   }
   if (r.scale?.length) {
     lines.push('', '## Scale', '', '| target | workflow | status |', '|---|---|---|');
@@ -93,7 +94,7 @@ function renderContentMarkdown(c: ContentReadout): string[] {
     lines.push('', `### Bandit ${b.productId}`, '', `${b.winner ? `Winner \`${b.winner}\` (P(best) ${num(b.pBest[b.winner])})` : 'No winner'} after ${b.rounds} rounds (${b.decidedBy}).`);
     if (b.regret) lines.push(`Regret: ${num(b.regret.bandit)} expected clicks lost vs ${num(b.regret.evenSplit)} for an even split (ratio ${num(b.regret.ratio, 3)}); planted best arm \`${b.regret.bestArm}\`.`);
   }
-  if (c.published) lines.push('', `Live creatives: \`${c.published}\` (one per product).`);
+  if (c.published) lines.push('', `Live creatives: \`${formatTable(c.published)}\` (one per product).`);
   return lines;
 }
 

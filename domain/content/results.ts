@@ -1,3 +1,4 @@
+import type { TableRef } from '../table-ref';
 import type { ArmStats, Regret } from './bandit';
 import type { ProductFacts, Violation } from './rules';
 import type { ContentPlan } from '../plan';
@@ -36,16 +37,22 @@ export interface CreativeChoice {
   readonly pBest: number;
 }
 
-export interface BanditRoundInput {
+/** Round r's allocation as the ad server is told it, published before the round's traffic. */
+export interface BanditAllocationInput {
   readonly useCase: string;
   readonly experimentId: string;
   readonly round: number;
-  readonly arms: string[];
   /** Impressions each arm is given this round (what the ad server is told) */
   readonly impressions: Record<string, number>;
   readonly shares: Record<string, number>;
+  /** Where the ad server reports the round's outcomes */
   readonly sourceSchema: string;
   readonly outcomesTable: string;
+}
+
+/** Round r's allocation with what reading its outcomes after the cadence needs. */
+export interface BanditRoundInput extends BanditAllocationInput {
+  readonly arms: string[];
   /** Let the simulator produce this round's outcomes from planted click rates */
   readonly simulate: boolean;
   readonly seed: number;
@@ -93,5 +100,5 @@ export interface ContentReadout {
   costPerAcceptedAsset: number | null;
   experiments: BanditReadout[];
   /** The table of live creatives, once the automation step published them */
-  published?: string;
+  published?: TableRef;
 }

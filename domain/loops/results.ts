@@ -1,3 +1,4 @@
+import type { TableRef } from '../table-ref';
 import type { RolloutPlan } from '../plan';
 import type { LogisticModel } from '../stats/logistic';
 
@@ -50,8 +51,8 @@ export interface RollbackResult {
 export interface ChampionInfo {
   readonly versionId: string;
   readonly plan: RolloutPlan;
-  readonly featuresTable: string;
-  readonly scoresTable: string;
+  readonly featuresTable: TableRef;
+  readonly scoresTable: TableRef;
   readonly model: LogisticModel;
   readonly auc: number;
 }

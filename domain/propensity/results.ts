@@ -1,3 +1,4 @@
+import type { TableRef } from '../table-ref';
 import type { ExperimentAnalysis } from '../experiment';
 import type { RolloutPlan } from '../plan';
 import type { ExpectationResult } from '../quality';
@@ -18,7 +19,7 @@ export interface KpiBaseline {
 
 export interface SourceReport {
   readonly source: SourceName;
-  readonly table: string;
+  readonly table: TableRef;
   readonly exists: boolean;
   readonly rows: number;
   readonly newest: string | null;
@@ -41,7 +42,7 @@ export interface InventoryReport {
 
 export interface ModelRun {
   readonly model: PropensityModelName;
-  readonly table: string;
+  readonly table: TableRef;
   readonly rows: number;
   readonly seconds: number;
   readonly expectations: ExpectationResult[];
@@ -63,8 +64,8 @@ export interface ModelVersion {
   readonly model: LogisticModel;
   readonly metrics: ModelMetrics;
   readonly fairness: { segment: string; maxAucGap: number; groups: Array<{ value: string; auc: number | null; rows: number }> };
-  readonly featuresTable: string;
-  readonly scoresTable: string;
+  readonly featuresTable: TableRef;
+  readonly scoresTable: TableRef;
 }
 
 export interface GuardrailCheck {
@@ -82,8 +83,8 @@ export interface GuardrailReport {
 
 export interface ExperimentAssignment {
   readonly experimentId: string;
-  readonly assignmentTable: string;
-  readonly activationTable: string;
+  readonly assignmentTable: TableRef;
+  readonly activationTable: TableRef;
   readonly startDate: string;
   readonly endDate: string;
   readonly control: number;
@@ -99,7 +100,7 @@ export interface ExperimentReadout extends ExperimentAnalysis {
 
 export interface AutomationResult {
   readonly champion: string;
-  readonly servingView: string;
+  readonly servingView: TableRef;
   readonly schedules: Array<{ scheduleId: string; cron: string; outcome: string }>;
   readonly alertRoutes: number;
 }

@@ -9,6 +9,7 @@ import { dataActivities, quickActivities } from '../activity-proxies';
 import { stopOnBlockingGaps } from '../rollout/blocking-gaps';
 import { contentBandit } from './bandit';
 import { contentGeneration } from './generation';
+import { formatTable } from '../../domain/table-ref';
 
 /** What the steps of one content rollout hand on to the next. */
 interface ContentState {
@@ -116,8 +117,8 @@ async function automation(run: Run, state: ContentState): Promise<StepReport> {
   });
   const published = await dataActivities.publishCreatives({ ctx: run.ctx, choices });
   state.content.published = published.table;
-  await run.audit('automation', 'published', `${published.table}: ${choices.map((c) => c.variantId).join(', ')}`);
-  return { status: 'passed', summary: `creatives of ${published.products} product(s) live in ${published.table}`, numbers: { products: published.products } };
+  await run.audit('automation', 'published', `${formatTable(published.table)}: ${choices.map((c) => c.variantId).join(', ')}`);
+  return { status: 'passed', summary: `creatives of ${published.products} product(s) live in ${formatTable(published.table)}`, numbers: { products: published.products } };
 }
 
 /**

@@ -8,6 +8,7 @@ import { dataActivities, quickActivities } from '../activity-proxies';
 import { stopOnBlockingGaps } from '../rollout/blocking-gaps';
 import { runDataPath } from './data-path';
 import { scaleOut } from './scale';
+import { formatTable } from '../../domain/table-ref';
 
 /** What the steps of one propensity rollout hand on to the next. */
 interface PropensityState {
@@ -95,7 +96,7 @@ async function experiment(run: Run, state: PropensityState): Promise<StepReport>
   const { ctx, plan } = run;
   const startDate = plan.experiment.startDate ?? new Date().toISOString().slice(0, 10);
   const assignment = await dataActivities.assignExperiment({ ctx, plan, model: trained(state), startDate });
-  await run.audit('experiment', 'started', `${assignment.treatment} treated, ${assignment.control} control; activation list ${assignment.activationTable}`);
+  await run.audit('experiment', 'started', `${assignment.treatment} treated, ${assignment.control} control; activation list ${formatTable(assignment.activationTable)}`);
   if (plan.experiment.outcomeSource === 'simulator') await dataActivities.simulateExperimentOutcomes({ ctx, plan, assignment });
   await waitForOutcomes(plan, () => dataActivities.checkExperimentHealth({ ctx, plan, assignment }));
   const readout = await dataActivities.readExperiment({ ctx, plan, assignment });
