@@ -1,6 +1,6 @@
 import type { ContentReadout } from '../content/results';
 import type { AutomationResult, ExperimentReadout, GuardrailReport, InventoryReport, KpiBaseline, ModelRun, ModelVersion } from '../propensity/results';
-import type { RolloutPlanBase } from './contract';
+import type { RolloutPlanBase } from './plan';
 import type { RolloutState, StepOutcome } from './status';
 
 /** Everything a rollout decided and measured; returned by the workflow and written to the data folder. */
