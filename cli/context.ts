@@ -67,7 +67,7 @@ export class CliContext {
 
   private connect(): Promise<{ client: Client; connection: Connection }> {
     const config = this.config;
-    this.connected ??= connectClient(config).catch((err: unknown) => {
+    this.connected ??= connectClient(config.temporal).catch((err: unknown) => {
       throw new CliError(
         `cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n` +
           'Start aimo with `npm start` (it starts a local Temporal), or set TEMPORAL_ADDRESS to your cluster.',

@@ -2,24 +2,22 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
+import type { DevServerOptions } from '../platform/dev-server';
+import type { WarehouseSettings } from '../warehouse/open';
 import { parseEnv, type Env } from './env';
+import { devServerOptionsFromEnv, temporalSettingsFromEnv, type TemporalSettings } from './temporal';
+import { warehouseSettingsFromEnv } from './warehouse';
 
 export { ConfigError, parseEnv, type Env } from './env';
 
 export interface AimoConfig {
   readonly env: Env;
-  readonly temporal: {
-    readonly address: string;
-    readonly namespace: string;
-    readonly apiKey?: string;
-    readonly tls: boolean | { certPath: string; keyPath: string };
-    readonly devServer: 'auto' | 'always' | 'never';
-    readonly uiPort: number;
-  };
+  readonly temporal: TemporalSettings;
+  /** Whether `npm start` runs a local Temporal dev server, and where */
+  readonly devServer: DevServerOptions;
   readonly taskQueues: { readonly main: string; readonly llm: string };
   readonly dataDir: string;
-  readonly warehouse: Env['AIMO_WAREHOUSE'];
-  readonly duckdbPath: string;
+  readonly warehouse: WarehouseSettings;
   /** Secret; never logged */
   readonly hashSalt: string;
   /** The OpenAI-compatible endpoint of the content use case; absent means the local stand-in */
@@ -37,24 +35,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (source === process.env) loadDotenv({ path: join(cwd, '.env'), quiet: true });
   const env = parseEnv(source);
   const dataDir = resolve(cwd, env.AIMO_DATA_DIR);
-  const tls =
-    env.TEMPORAL_TLS_CERT_PATH && env.TEMPORAL_TLS_KEY_PATH
-      ? { certPath: env.TEMPORAL_TLS_CERT_PATH, keyPath: env.TEMPORAL_TLS_KEY_PATH }
-      : env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY);
   return {
     env,
-    temporal: {
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
-      ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
-      tls,
-      devServer: env.AIMO_DEV_SERVER,
-      uiPort: env.AIMO_UI_PORT,
-    },
+    temporal: temporalSettingsFromEnv(env),
+    devServer: devServerOptionsFromEnv(env, dataDir),
     taskQueues: { main: env.AIMO_TASK_QUEUE, llm: env.AIMO_LLM_TASK_QUEUE },
     dataDir,
-    warehouse: env.AIMO_WAREHOUSE,
-    duckdbPath: env.AIMO_DUCKDB_PATH ? resolve(cwd, env.AIMO_DUCKDB_PATH) : join(dataDir, 'warehouse.duckdb'),
+    warehouse: warehouseSettingsFromEnv(env, { cwd, dataDir }),
     hashSalt: env.AIMO_HASH_SALT ?? localSalt(dataDir),
     ...(env.AIMO_LLM_API_KEY ? { llm: { baseURL: env.AIMO_LLM_BASE_URL ?? 'https://api.openai.com/v1', apiKey: env.AIMO_LLM_API_KEY } } : {}),
     llmRequestsPerSecond: env.AIMO_LLM_REQUESTS_PER_SECOND,

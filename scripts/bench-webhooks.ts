@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   let where: string;
   const config = values.reuse ? loadConfig() : undefined;
   if (config) {
-    const connected = await connectClient(config);
+    const connected = await connectClient(config.temporal);
     client = connected.client;
     await ensureSearchAttributes(connected.connection, config.temporal.namespace);
     stopTemporal = () => connected.connection.close();

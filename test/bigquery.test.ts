@@ -1,6 +1,6 @@
 import { NonRetryableError } from '../domain/errors';
+import { bigQueryOptionsFromEnv } from '../config/warehouse';
 import {
-  bigQueryOptionsFromEnv,
   classifyBigQueryError,
   contextLabels,
   sanitiseLabelKey,

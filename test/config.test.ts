@@ -52,7 +52,7 @@ describe('configuration from the environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aimo-config-'));
     const first = loadConfig({ AIMO_DATA_DIR: 'd' }, dir);
     const second = loadConfig({ AIMO_DATA_DIR: 'd' }, dir);
-    expect(first.duckdbPath).toBe(join(dir, 'd', 'warehouse.duckdb'));
+    expect(first.warehouse).toEqual({ kind: 'duckdb', path: join(dir, 'd', 'warehouse.duckdb') });
     expect(first.hashSalt).toHaveLength(48);
     expect(second.hashSalt).toBe(first.hashSalt);
     expect(loadConfig({ AIMO_DATA_DIR: 'd', AIMO_HASH_SALT: 'x'.repeat(20) }, dir).hashSalt).toBe('x'.repeat(20));

@@ -8,9 +8,9 @@ import {
   loadPrivateKey,
   queryTag,
   resultColumnName,
-  snowflakeOptionsFromEnv,
   SnowflakeWarehouse,
 } from '../warehouse/snowflake';
+import { snowflakeOptionsFromEnv } from '../config/warehouse';
 import { RecordingProxy, type RecordedRequest } from './support/emulators/recording-proxy';
 import { emulatedSnowflakeOptions, openEmulatedSnowflake, startSnowflakeEmulator, type SnowflakeEmulator } from './support/emulators/snowflake';
 

@@ -13,7 +13,6 @@ import {
   type TableField,
 } from '@google-cloud/bigquery';
 import { NonRetryableError } from '../domain/errors';
-import type { Env } from '../config/env';
 import { BigQueryDialect } from './dialect';
 import {
   formatBytes,
@@ -213,21 +212,6 @@ export class BigQueryWarehouse extends DialectWarehouse {
   private qualifiedName(table: TableRef): string {
     return `${this.options.projectId}.${table.schema ?? this.options.dataset}.${table.name}`;
   }
-}
-
-/** Reads the warehouse settings aimo's configuration validated (see config/env.ts). */
-export function bigQueryOptionsFromEnv(
-  env: Pick<Env, 'BIGQUERY_PROJECT' | 'BIGQUERY_DATASET' | 'BIGQUERY_LOCATION' | 'GOOGLE_APPLICATION_CREDENTIALS'>,
-): BigQueryWarehouseOptions {
-  if (!env.BIGQUERY_PROJECT || !env.BIGQUERY_DATASET) {
-    throw new NonRetryableError(WarehouseErrorType.ConfigError, 'BIGQUERY_PROJECT and BIGQUERY_DATASET are required when AIMO_WAREHOUSE=bigquery');
-  }
-  return {
-    projectId: env.BIGQUERY_PROJECT,
-    dataset: env.BIGQUERY_DATASET,
-    location: env.BIGQUERY_LOCATION,
-    ...(env.GOOGLE_APPLICATION_CREDENTIALS ? { keyFilename: env.GOOGLE_APPLICATION_CREDENTIALS } : {}),
-  };
 }
 
 function clientOptions(options: BigQueryWarehouseOptions): BigQueryOptions {

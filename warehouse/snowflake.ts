@@ -2,7 +2,6 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import snowflake from 'snowflake-sdk';
 import { NonRetryableError } from '../domain/errors';
-import type { Env } from '../config/env';
 import { SnowflakeDialect } from './dialect';
 import { isNetworkFailure, messageOf, retry, stop, verdictForHttpStatus, WarehouseErrorType, warehouseFailure, type Verdict } from './errors';
 import type { TableRef } from '../domain/table-ref';
@@ -149,47 +148,6 @@ export class SnowflakeWarehouse extends DialectWarehouse {
         }),
     );
   }
-}
-
-/** Reads the settings aimo's configuration validated (see config/env.ts); key-pair wins over a password. */
-export function snowflakeOptionsFromEnv(
-  env: Pick<
-    Env,
-    | 'SNOWFLAKE_ACCOUNT'
-    | 'SNOWFLAKE_USER'
-    | 'SNOWFLAKE_PASSWORD'
-    | 'SNOWFLAKE_PRIVATE_KEY_PATH'
-    | 'SNOWFLAKE_WAREHOUSE'
-    | 'SNOWFLAKE_DATABASE'
-    | 'SNOWFLAKE_SCHEMA'
-    | 'SNOWFLAKE_ROLE'
-  > & { SNOWFLAKE_PRIVATE_KEY_PASSPHRASE?: string },
-): SnowflakeWarehouseOptions {
-  const missing = (['SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_DATABASE', 'SNOWFLAKE_SCHEMA'] as const).filter((k) => !env[k]);
-  if (missing.length > 0) {
-    throw new NonRetryableError(WarehouseErrorType.ConfigError, `${missing.join(', ')}: required when AIMO_WAREHOUSE=snowflake`);
-  }
-  let auth: SnowflakeAuth;
-  if (env.SNOWFLAKE_PRIVATE_KEY_PATH) {
-    auth = {
-      kind: 'keyPair',
-      privateKeyPath: env.SNOWFLAKE_PRIVATE_KEY_PATH,
-      ...(env.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE ? { passphrase: env.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE } : {}),
-    };
-  } else if (env.SNOWFLAKE_PASSWORD) {
-    auth = { kind: 'password', password: env.SNOWFLAKE_PASSWORD };
-  } else {
-    throw new NonRetryableError(WarehouseErrorType.ConfigError, 'Snowflake needs SNOWFLAKE_PRIVATE_KEY_PATH (key-pair auth, preferred) or SNOWFLAKE_PASSWORD');
-  }
-  return {
-    account: env.SNOWFLAKE_ACCOUNT!,
-    username: env.SNOWFLAKE_USER!,
-    auth,
-    warehouse: env.SNOWFLAKE_WAREHOUSE!,
-    database: env.SNOWFLAKE_DATABASE!,
-    schema: env.SNOWFLAKE_SCHEMA!,
-    ...(env.SNOWFLAKE_ROLE ? { role: env.SNOWFLAKE_ROLE } : {}),
-  };
 }
 
 function connectionOptions(options: SnowflakeWarehouseOptions): snowflake.ConnectionOptions {

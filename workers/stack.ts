@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import type { Worker } from '@temporalio/worker';
+import { createActivities, type Activities } from '../activities';
 import { ConfigError, loadConfig, type AimoConfig } from '../config';
 import { openWarehouse } from '../warehouse/open';
 import type { Warehouse } from '../warehouse/warehouse';
@@ -41,119 +41,60 @@ export interface Stack {
 const DEMO_SEED = 42;
 
 /**
- * The composition root of the embedded stack: config → logger → Temporal dev
- * server (+ UI) → search attributes → warehouse → worker → seed data. Each
- * part is stopped in reverse order on shutdown, so nothing is left running.
+ * Everything started so far, each with how to stop it. Stopping runs in
+ * reverse order of starting (workers drain before their connection closes,
+ * the server goes last), and a part that fails to stop does not keep the
+ * others running.
  */
-export async function startStack(): Promise<Stack> {
-  let config: AimoConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
-  installTemporalRuntime(logger, { metricsPort: config.env.AIMO_METRICS_PORT });
-  mkdirSync(config.dataDir, { recursive: true });
+class StartedParts {
+  private readonly stops: Array<[part: string, stop: () => Promise<unknown>]> = [];
 
-  const stops: Array<[string, () => Promise<unknown>]> = [];
-  const stopAll = async () => {
-    for (const [name, stop] of stops.reverse()) {
+  constructor(private readonly logger: Logger) {}
+
+  add(part: string, stop: () => Promise<unknown>): void {
+    this.stops.push([part, stop]);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const [part, stop] of this.stops.splice(0).reverse()) {
       try {
         await stop();
       } catch (err) {
-        logger.warn({ err, part: name }, 'error while stopping');
+        this.logger.warn({ err, part }, 'error while stopping');
       }
     }
-  };
+  }
+}
 
+/**
+ * The composition root of the embedded stack: config → logger → Temporal dev
+ * server (+ UI) → search attributes → warehouse → LLM endpoint → workers →
+ * seed data → webhooks. If any part fails to start, the ones already running
+ * are stopped before the error is thrown.
+ */
+export async function startStack(): Promise<Stack> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
+  installTemporalRuntime(logger, { metricsPort: config.env.AIMO_METRICS_PORT });
+  mkdirSync(config.dataDir, { recursive: true });
+  const parts = new StartedParts(logger);
   try {
-    const server = await ensureDevServer(config, () =>
-      resolveTemporalBinary('cli', { report: (line) => logger.info(line) }),
-    );
-    stops.push(['temporal dev server', () => server.stop()]);
-    logger.info({ address: server.address, startedHere: server.startedHere }, server.startedHere ? 'Temporal dev server started' : 'using the running Temporal server');
-
-    const { client, connection: clientConnection } = await connectClient(config, server.address);
-    stops.push(['temporal client', () => clientConnection.close()]);
-    const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
-    if (added.length) logger.info({ added }, 'registered search attributes');
-
-    const warehouse = await openWarehouse(config);
-    stops.push(['warehouse', () => warehouse.close()]);
-
-    // Content use cases talk to an OpenAI-compatible endpoint; without a key, to a local stand-in that says so.
-    let llm: Stack['llm'];
-    if (config.llm) {
-      llm = { baseURL: config.llm.baseURL, local: false };
-      logger.info({ baseURL: config.llm.baseURL }, 'content use cases call the configured LLM endpoint');
-    } else {
-      const local = await startLocalLlmServer();
-      stops.push(['local LLM stand-in', () => local.close()]);
-      llm = { baseURL: local.baseURL, local: true };
-      // The demo shows the claim check at work: the stand-in gets one price wrong on purpose.
-      local.script({ fault: { kind: 'wrong-price' }, productId: 'trail-runner' });
-      logger.warn(
-        { baseURL: local.baseURL },
-        'no AIMO_LLM_API_KEY set: content use cases use a local stand-in that writes templated ads, NOT a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY to use one)',
-      );
-    }
+    const { server, client } = await startTemporal(config, logger, parts);
+    const warehouse = await openWarehouse(config.warehouse);
+    parts.add('warehouse', () => warehouse.close());
+    const llm = await startLlmEndpoint(config, logger, parts);
     const activities = createActivities({
       warehouse,
       // The simulated market answers the demo's experiments; real warehouses get their outcomes from real traffic.
-      ...(config.warehouse === 'duckdb' ? { simulator: createSimulatedMarket(warehouse, { seed: DEMO_SEED }) } : {}),
+      ...(config.warehouse.kind === 'duckdb' ? { simulator: createSimulatedMarket(warehouse, { seed: DEMO_SEED }) } : {}),
       hashSalt: config.hashSalt,
       dataDir: config.dataDir,
       temporalClient: client,
       llm: { baseURL: llm.baseURL, apiKey: config.llm?.apiKey ?? 'local-stand-in' },
     });
-
-    const connection: NativeConnection = await connectWorker(config, server.address);
-    stops.push(['worker connection', () => connection.close()]);
-    const worker: Worker = await createAimoWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.taskQueues.main,
-      activities,
-    });
-    stops.push(['worker', runUntilStopped(worker)]);
-    logger.info({ taskQueue: config.taskQueues.main }, 'worker running');
-    const llmWorker = await createLlmWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.taskQueues.llm,
-      activities,
-      requestsPerSecond: config.llmRequestsPerSecond,
-    });
-    stops.push(['LLM worker', runUntilStopped(llmWorker)]);
-    logger.info({ taskQueue: config.taskQueues.llm, requestsPerSecond: config.llmRequestsPerSecond }, 'LLM worker running (rate-limited task queue)');
-    if (config.taskQueues.llm !== `${config.taskQueues.main}-llm`) {
-      logger.warn({ llmTaskQueue: config.taskQueues.llm }, 'content plans must name this queue in content.llmTaskQueue: their default is the main queue + "-llm"');
-    }
-
-    if (config.warehouse === 'duckdb') {
-      const seeded = await client.workflow.execute(seedWarehouse, {
-        taskQueue: config.taskQueues.main,
-        workflowId: 'aimo-seed-warehouse',
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ seed: DEMO_SEED, users: config.env.AIMO_SIMULATOR_USERS }],
-      });
-      logger.info(seeded.seeded ? 'simulated dataset seeded into DuckDB' : 'DuckDB warehouse already has data');
-      const content = await generateContentDataset(warehouse, { seed: DEMO_SEED });
-      logger.info(content, 'simulated products and incumbent ad history in DuckDB');
-    }
-
-    // Webhooks need signing secrets; without them there is nothing that may be served.
-    let webhookUrl: string | undefined;
-    if (process.env['AIMO_WEBHOOK_SECRETS']) {
-      const webhooks = await startWebhookServer({ client, logger, ...loadWebhookConfig(config) });
-      stops.push(['webhook server', () => webhooks.close()]);
-      webhookUrl = webhooks.url;
-    }
+    await startWorkers(config, logger, parts, server.address, activities);
+    if (config.warehouse.kind === 'duckdb') await seedEmbeddedWarehouse(config, logger, client, warehouse);
+    const webhookUrl = await startWebhooks(config, logger, client, parts);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -167,60 +108,172 @@ export async function startStack(): Promise<Stack> {
       shutdown(reason: string) {
         stopping ??= (async () => {
           logger.info({ reason }, 'shutting down: draining the worker, then stopping the server');
-          await stopAll();
+          await parts.stopAll();
         })();
         return stopping;
       },
     };
   } catch (err) {
-    await stopAll();
+    await parts.stopAll();
     throw err;
   }
 }
 
+/** A wrong environment is the user's to fix: its message (every problem, named) and exit code 2, no stack trace. */
+function loadConfigOrExit(): AimoConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** The dev server (or the running Temporal it finds), a client, and aimo's search attributes on the namespace. */
+async function startTemporal(config: AimoConfig, logger: Logger, parts: StartedParts): Promise<{ server: DevServer; client: Client }> {
+  const server = await ensureDevServer(config.devServer, () =>
+    resolveTemporalBinary('cli', { report: (line) => logger.info(line) }),
+  );
+  parts.add('temporal dev server', () => server.stop());
+  logger.info({ address: server.address, startedHere: server.startedHere }, server.startedHere ? 'Temporal dev server started' : 'using the running Temporal server');
+
+  const { client, connection } = await connectClient(config.temporal, server.address);
+  parts.add('temporal client', () => connection.close());
+  const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+  if (added.length) logger.info({ added }, 'registered search attributes');
+  return { server, client };
+}
+
+/** Content use cases talk to an OpenAI-compatible endpoint; without a key, to a local stand-in that says so. */
+async function startLlmEndpoint(config: AimoConfig, logger: Logger, parts: StartedParts): Promise<Stack['llm']> {
+  if (config.llm) {
+    logger.info({ baseURL: config.llm.baseURL }, 'content use cases call the configured LLM endpoint');
+    return { baseURL: config.llm.baseURL, local: false };
+  }
+  const local = await startLocalLlmServer();
+  parts.add('local LLM stand-in', () => local.close());
+  // The demo shows the claim check at work: the stand-in gets one price wrong on purpose.
+  local.script({ fault: { kind: 'wrong-price' }, productId: 'trail-runner' });
+  logger.warn(
+    { baseURL: local.baseURL },
+    'no AIMO_LLM_API_KEY set: content use cases use a local stand-in that writes templated ads, NOT a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY to use one)',
+  );
+  return { baseURL: local.baseURL, local: true };
+}
+
+/** aimo's worker and the rate-limited LLM worker, on one connection. */
+async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedParts, address: string, activities: Activities): Promise<void> {
+  const connection = await connectWorker(config.temporal, address);
+  parts.add('worker connection', () => connection.close());
+  const worker = await createAimoWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.taskQueues.main,
+    activities,
+  });
+  parts.add('worker', runUntilStopped(worker));
+  logger.info({ taskQueue: config.taskQueues.main }, 'worker running');
+  const llmWorker = await createLlmWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.taskQueues.llm,
+    activities,
+    requestsPerSecond: config.llmRequestsPerSecond,
+  });
+  parts.add('LLM worker', runUntilStopped(llmWorker));
+  logger.info({ taskQueue: config.taskQueues.llm, requestsPerSecond: config.llmRequestsPerSecond }, 'LLM worker running (rate-limited task queue)');
+  if (config.taskQueues.llm !== `${config.taskQueues.main}-llm`) {
+    logger.warn({ llmTaskQueue: config.taskQueues.llm }, 'content plans must name this queue in content.llmTaskQueue: their default is the main queue + "-llm"');
+  }
+}
+
+/** The simulated marketing dataset (once per warehouse file, through a workflow) and the content use case's products. */
+async function seedEmbeddedWarehouse(config: AimoConfig, logger: Logger, client: Client, warehouse: Warehouse): Promise<void> {
+  const seeded = await client.workflow.execute(seedWarehouse, {
+    taskQueue: config.taskQueues.main,
+    workflowId: 'aimo-seed-warehouse',
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{ seed: DEMO_SEED, users: config.env.AIMO_SIMULATOR_USERS }],
+  });
+  logger.info(seeded.seeded ? 'simulated dataset seeded into DuckDB' : 'DuckDB warehouse already has data');
+  const content = await generateContentDataset(warehouse, { seed: DEMO_SEED });
+  logger.info(content, 'simulated products and incumbent ad history in DuckDB');
+}
+
+/** Webhooks need signing secrets; without them there is nothing that may be served. Returns the server's URL when one runs. */
+async function startWebhooks(config: AimoConfig, logger: Logger, client: Client, parts: StartedParts): Promise<string | undefined> {
+  if (!process.env['AIMO_WEBHOOK_SECRETS']) return undefined;
+  const webhooks = await startWebhookServer({ client, logger, ...loadWebhookConfig(config) });
+  parts.add('webhook server', () => webhooks.close());
+  return webhooks.url;
+}
+
 export async function runStack(options: StackOptions): Promise<void> {
   const stack = await startStack();
-  const { config, server } = stack;
+  printSummary(stack);
+  const demos = stack.config.warehouse.kind === 'duckdb' ? await startDemos(stack) : undefined;
+  if (options.mode === 'serve') return serveUntilSignal(stack);
+  if (!demos) {
+    await stack.shutdown('the demo runs on the embedded DuckDB warehouse only');
+    process.exitCode = 1;
+    return;
+  }
+  await finishDemos(stack, demos);
+}
+
+function printSummary({ config, server, webhookUrl, llm }: Stack): void {
+  const { warehouse } = config;
   const lines = [
     '',
     'aimo is running',
     `  Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
     `  Temporal:      ${server.address}${server.startedHere ? ` (dev server, history in ${config.dataDir}/temporal.sqlite)` : ''}`,
     `  Worker:        task queue "${config.taskQueues.main}"`,
-    `  Warehouse:     ${config.warehouse}${config.warehouse === 'duckdb' ? ` (${config.duckdbPath})` : ''}`,
+    `  Warehouse:     ${warehouse.kind}${warehouse.kind === 'duckdb' ? ` (${warehouse.path})` : ''}`,
     `  Metrics:       http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
-    `  Webhooks:      ${stack.webhookUrl ? `${stack.webhookUrl} (OpenAPI at /openapi.json)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
-    `  LLM:           ${stack.llm.local ? `local stand-in at ${stack.llm.baseURL}: templated ads, not a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY)` : stack.llm.baseURL}; queue "${config.taskQueues.llm}", ${config.llmRequestsPerSecond} request(s)/s`,
+    `  Webhooks:      ${webhookUrl ? `${webhookUrl} (OpenAPI at /openapi.json)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
+    `  LLM:           ${llm.local ? `local stand-in at ${llm.baseURL}: templated ads, not a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY)` : llm.baseURL}; queue "${config.taskQueues.llm}", ${config.llmRequestsPerSecond} request(s)/s`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  if (config.warehouse === 'duckdb') {
-    const demo = await startDemoRollout(stack.client, config.taskQueues.main);
-    const contentDemo = await startContentDemoRollout(stack.client, config.taskQueues.main);
-    for (const d of [demo, contentDemo]) {
-      process.stdout.write(`Demo rollout ${d.workflowId} ${d.started ? 'started' : 'already ran'}: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${d.workflowId}\n`);
-    }
-    if (options.mode === 'demo') {
-      try {
-        const [result, contentResult] = await Promise.all([
-          stack.client.workflow.getHandle<typeof rollout>(demo.workflowId).result(),
-          stack.client.workflow.getHandle<typeof rollout>(contentDemo.workflowId).result(),
-        ]);
-        const summary = await summariseDemo(result, stack.warehouse);
-        const content = summariseContentDemo(contentResult, stack.llm.local);
-        process.stdout.write(`\n${summary.lines.join('\n')}\n\n${content.lines.join('\n')}\n`);
-        process.exitCode = summary.ok && content.ok ? 0 : 1;
-      } finally {
-        await stack.shutdown('demo finished');
-      }
-      return;
-    }
+}
+
+interface StartedDemos {
+  readonly propensity: { readonly workflowId: string };
+  readonly content: { readonly workflowId: string };
+}
+
+/** The two demo rollouts on the embedded warehouse, each started once per Temporal history, with their UI links. */
+async function startDemos({ client, config, server }: Stack): Promise<StartedDemos> {
+  const propensity = await startDemoRollout(client, config.taskQueues.main);
+  const content = await startContentDemoRollout(client, config.taskQueues.main);
+  for (const d of [propensity, content]) {
+    process.stdout.write(`Demo rollout ${d.workflowId} ${d.started ? 'started' : 'already ran'}: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${d.workflowId}\n`);
   }
-  if (options.mode === 'demo') {
-    await stack.shutdown('the demo runs on the embedded DuckDB warehouse only');
-    process.exitCode = 1;
-    return;
+  return { propensity, content };
+}
+
+/** `npm run demo`: waits for both rollouts, prints what they found, exits 0 only when both came out as expected. */
+async function finishDemos(stack: Stack, demos: StartedDemos): Promise<void> {
+  try {
+    const [result, contentResult] = await Promise.all([
+      stack.client.workflow.getHandle<typeof rollout>(demos.propensity.workflowId).result(),
+      stack.client.workflow.getHandle<typeof rollout>(demos.content.workflowId).result(),
+    ]);
+    const summary = await summariseDemo(result, stack.warehouse);
+    const content = summariseContentDemo(contentResult, stack.llm.local);
+    process.stdout.write(`\n${summary.lines.join('\n')}\n\n${content.lines.join('\n')}\n`);
+    process.exitCode = summary.ok && content.ok ? 0 : 1;
+  } finally {
+    await stack.shutdown('demo finished');
   }
+}
+
+/** Runs until Ctrl-C or SIGTERM, then shuts the stack down. */
+async function serveUntilSignal(stack: Stack): Promise<void> {
   process.stdout.write('Press Ctrl-C to stop.\n');
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
