@@ -1,5 +1,5 @@
-import { continueAsNew, defineQuery, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { BanditReadout } from '../../domain/content/results';
+import { continueAsNew, defineQuery, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { BanditReadout, BanditRoundInput } from '../../domain/content/results';
 import { allocate, seededRandom, splitImpressions, type Allocation, type ArmStats } from '../../domain/content/bandit';
 import { durationToMs } from '../../domain/duration';
 import { shortHash } from '../../domain/naming';
@@ -26,12 +26,20 @@ export const banditQuery = defineQuery<{ round: number; allocation: Allocation |
 const ROUNDS_PER_RUN = 20;
 
 /**
+ * Histories recorded before this marker publish a round's allocation only
+ * after its cadence, together with reading its outcomes; they replay that way.
+ */
+const PUBLISH_BEFORE_ROUND = 'content-bandit-publish-before-round';
+
+/**
  * The variants of one product compete in a multi-armed bandit: each round
  * the allocation follows Thompson sampling (after a burn-in, with a floor per
- * arm), the workflow sleeps for the plan's cadence while traffic accrues, and
- * reads every arm's impressions and clicks from the warehouse. It stops when
- * an arm's posterior probability of being best reaches the threshold, or at
- * the round cap. Draws are seeded by (experiment, round): replays agree.
+ * arm) and is published to aimo.bandit_rounds for the ad server before the
+ * round starts; the workflow sleeps for the plan's cadence while traffic
+ * accrues, then reads every arm's impressions and clicks from the warehouse.
+ * It stops when an arm's posterior probability of being best reaches the
+ * threshold, or at the round cap. Draws are seeded by (experiment, round):
+ * replays agree.
  */
 export async function contentBandit(input: ContentBanditInput): Promise<BanditReadout> {
   const s = input.settings;
@@ -65,12 +73,10 @@ export async function contentBandit(input: ContentBanditInput): Promise<BanditRe
     if (inThisRun >= ROUNDS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof contentBandit>({ ...input, state: { round, stats } });
     }
-    await sleep(cadence);
-    round += 1;
-    stats = await dataActivities.recordBanditRound({
+    const next: BanditRoundInput = {
       useCase: input.useCase,
       experimentId: input.experimentId,
-      round,
+      round: round + 1,
       arms: input.arms,
       shares: allocation.shares,
       impressions: simulate ? splitImpressions(allocation.shares, s.impressionsPerRound) : {},
@@ -78,6 +84,12 @@ export async function contentBandit(input: ContentBanditInput): Promise<BanditRe
       outcomesTable: input.outcomesTable,
       simulate,
       seed: input.seed,
-    });
+    };
+    // Decided once per round: a run resumed in the sleep of an older release finishes that round the old way.
+    const publishFirst = patched(PUBLISH_BEFORE_ROUND);
+    if (publishFirst) await dataActivities.publishBanditAllocation(next);
+    await sleep(cadence);
+    round += 1;
+    stats = await (publishFirst ? dataActivities.readBanditRound(next) : dataActivities.recordBanditRound(next));
   }
 }
