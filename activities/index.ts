@@ -4,11 +4,14 @@ import type { ActivityDependencies } from './dependencies';
 import { withFailureMapping } from './failures';
 import { createAlertActivities } from './loops/alerts';
 import { createDriftActivities } from './loops/drift';
-import { createModelOpsActivities } from './loops/model-ops';
+import { createRetrainTriggerActivities } from './loops/retrain-trigger';
+import { createChampionActivities } from './loops/champion';
+import { createServingActivities } from './loops/serving';
 import { createAuditActivities } from './rollout/audit';
 import { createAutomationActivities } from './propensity/automation';
 import { createDataPathActivities } from './propensity/data-path';
 import { createExperimentActivities } from './propensity/experiment';
+import { createExperimentReadoutActivities } from './propensity/readout';
 import { createGuardrailActivities } from './propensity/guardrails';
 import { createInventoryActivities } from './propensity/inventory';
 import { createKpiActivities } from './propensity/kpi';
@@ -29,10 +32,13 @@ export function createActivities(deps: ActivityDependencies) {
     ...createModelActivities(deps),
     ...createGuardrailActivities(deps),
     ...createExperimentActivities(deps),
+    ...createExperimentReadoutActivities(deps),
     ...createAutomationActivities(deps),
     ...createReportActivities(deps),
-    ...createModelOpsActivities(deps),
+    ...createChampionActivities(deps),
+    ...createServingActivities(deps),
     ...createDriftActivities(deps),
+    ...createRetrainTriggerActivities(deps),
     ...createAlertActivities(deps),
     ...createContentActivities(deps),
     ...createContentGenerationActivities(deps),

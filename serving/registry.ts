@@ -43,6 +43,13 @@ export async function getVersion(wh: Warehouse, versionId: string): Promise<Regi
   };
 }
 
+/** A registered version, or a refusal that names it: loops cannot work with a version that does not exist. */
+export async function requireVersion(wh: Warehouse, versionId: string): Promise<RegisteredVersion> {
+  const version = await getVersion(wh, versionId);
+  if (!version) throw new NonRetryableError('UnknownModelVersion', `model version ${versionId} is not in the registry`);
+  return version;
+}
+
 export async function getAlias(wh: Warehouse, useCase: string, alias: ModelAlias): Promise<string | undefined> {
   await ensureAimoTables(wh);
   const q = (c: string) => wh.dialect.quote(c);

@@ -64,7 +64,7 @@ describe('content activities are idempotent', () => {
     const stats = await twice('recordBanditRound', () => activities.recordBanditRound(round));
     expect(stats.map((s) => s.impressions)).toEqual([400, 300, 300]);
     const published = await twice('publishCreatives', () => activities.publishCreatives({ ctx, choices: [{ variantId: 'v1', decidedBy: 'posterior', pBest: 0.97 }] }));
-    expect(published).toEqual({ table: 'aimo.content_idem_creatives', products: 1 });
+    expect(published).toEqual({ table: { schema: 'aimo', name: 'content_idem_creatives' }, products: 1 });
     await twice('banditRegret', () => activities.banditRegret({ experimentId: 'idem-exp', arms, sourceSchema: 'raw', outcomesTable: 'content_outcomes', seed: 3 }));
   });
 

@@ -1,64 +1,13 @@
+import type { GenerateInput, GenerateResult } from '../../domain/content/results';
 import { createHash } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
 import OpenAI, { APIError } from 'openai';
-import {
-  buildPrompt,
-  creativeJsonSchema,
-  creativeSchema,
-  scrubFacts,
-  type CreativeVariant,
-  type ProductFacts,
-} from '../../domain/content/rules';
+import { buildPrompt, creativeJsonSchema, creativeSchema, scrubFacts, type CreativeVariant } from '../../domain/content/rules';
 import { NonRetryableError } from '../../domain/errors';
-import type { ContentPlan } from '../../domain/plan';
 import type { ActivityDependencies } from '../dependencies';
-import { aimoTable, ensureAimoTables, stableJson, upsertAimoRow } from '../../store/aimo-tables';
+import { ensureAimoTables } from '../../store/aimo-tables';
+import { llmLedger, type LlmLedger } from './llm-ledger';
 
-export interface GenerateInput {
-  readonly useCase: string;
-  /** The generation job (its workflow id): the per-job budget's key */
-  readonly jobId: string;
-  /** UTC day of the call, from the workflow clock: the per-day budget's key */
-  readonly day: string;
-  readonly at: string;
-  readonly market: string;
-  readonly facts: ProductFacts;
-  readonly count: number;
-  readonly feedback: string[];
-  readonly content: Pick<ContentPlan['content'], 'format' | 'templateVersion' | 'bannedTerms' | 'brandRules' | 'models' | 'budgets'>;
-}
-
-export interface Usage {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly cost: number;
-}
-
-export type GenerateResult =
-  | {
-      readonly status: 'ok';
-      readonly promptHash: string;
-      readonly model: string;
-      /** Answered from the cache: nobody paid for this call */
-      readonly cached: boolean;
-      readonly usage: Usage;
-      readonly variants: CreativeVariant[];
-      /** Per variant: flagged by the provider's moderation (false where it offers none) */
-      readonly flagged: boolean[];
-      readonly moderation: 'checked' | 'unavailable';
-      readonly piiRemoved: number;
-    }
-  | {
-      readonly status: 'budget-exhausted';
-      readonly scope: 'job' | 'day';
-      readonly used: number;
-      readonly limit: number;
-      readonly needed: number;
-    };
-
-interface CachedAnswer {
-  variants: CreativeVariant[];
-}
 
 const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
@@ -76,16 +25,7 @@ export function createContentGenerationActivities({ warehouse, llm }: ActivityDe
     client ??= new OpenAI({ baseURL: llm.baseURL, apiKey: llm.apiKey, maxRetries: 0, timeout: llm.timeoutMs ?? 60_000 });
     return client;
   };
-  const d = warehouse.dialect;
-  const q = (c: string) => d.quote(c);
-
-  const usedTokens = async (where: string, params: Record<string, string>): Promise<number> => {
-    const [row] = await warehouse.query<{ n: number | null }>(
-      `SELECT SUM(${q('prompt_tokens')} + ${q('completion_tokens')}) AS n FROM ${d.table(aimoTable('llm_usage'))} WHERE ${where}`,
-      params,
-    );
-    return Number(row?.n ?? 0);
-  };
+  const ledger = llmLedger(warehouse);
 
   return {
     /**
@@ -99,100 +39,108 @@ export function createContentGenerationActivities({ warehouse, llm }: ActivityDe
      */
     async generateCreatives(input: GenerateInput): Promise<GenerateResult> {
       await ensureAimoTables(warehouse);
-      const { facts, removed } = scrubFacts(input.facts);
-      const messages = buildPrompt({
-        templateVersion: input.content.templateVersion,
-        format: input.content.format,
-        facts,
-        variants: input.count,
-        bannedTerms: input.content.bannedTerms,
-        market: input.market,
-        feedback: input.feedback,
-        ...(input.content.brandRules.brandName ? { brandName: input.content.brandRules.brandName } : {}),
-      });
-      const models = input.content.models;
-      // The logical request, whichever model answers it.
-      const promptHash = createHash('sha256')
-        .update(JSON.stringify({ messages, schema: creativeJsonSchema, template: input.content.templateVersion, temperature: models.temperature, maxTokens: models.maxOutputTokens }))
-        .digest('hex');
-
-      const [hit] = await warehouse.query<{ model: string; response_json: string; prompt_tokens: number; completion_tokens: number }>(
-        `SELECT ${q('model')} AS model, ${q('response_json')} AS response_json, ${q('prompt_tokens')} AS prompt_tokens, ${q('completion_tokens')} AS completion_tokens
-         FROM ${d.table(aimoTable('llm_cache'))} WHERE ${q('prompt_hash')} = @hash`,
-        { hash: promptHash },
-      );
+      const request = buildRequest(input);
+      const hit = await ledger.cached(request.promptHash);
       if (hit) {
-        const { variants } = JSON.parse(hit.response_json) as CachedAnswer;
-        log.info('creatives answered from the prompt cache', { productId: facts.productId, promptHash: promptHash.slice(0, 12) });
-        const moderation = await moderate(openai(), variants);
-        return { status: 'ok', promptHash, model: hit.model, cached: true, usage: { promptTokens: 0, completionTokens: 0, cost: 0 }, variants, ...moderation, piiRemoved: removed };
+        log.info('creatives answered from the prompt cache', { productId: input.facts.productId, promptHash: request.promptHash.slice(0, 12) });
+        const moderation = await moderate(openai(), hit.variants);
+        return { status: 'ok', promptHash: request.promptHash, model: hit.model, cached: true, usage: { promptTokens: 0, completionTokens: 0, cost: 0 }, variants: hit.variants, ...moderation, piiRemoved: request.piiRemoved };
       }
-
-      // Budgets: checked before the call, with the worst case this call could cost.
-      const needed = estimateTokens(messages.map((m) => m.content).join('\n')) + models.maxOutputTokens;
-      const jobUsed = await usedTokens(`${q('job_id')} = @job`, { job: input.jobId });
-      if (jobUsed + needed > input.content.budgets.tokensPerJob) {
-        log.warn('token budget of the job exhausted: no call made', { jobId: input.jobId, used: jobUsed, limit: input.content.budgets.tokensPerJob, needed });
-        return { status: 'budget-exhausted', scope: 'job', used: jobUsed, limit: input.content.budgets.tokensPerJob, needed };
-      }
-      const dayUsed = await usedTokens(`${q('use_case')} = @use_case AND ${q('day')} = @day`, { use_case: input.useCase, day: input.day });
-      if (dayUsed + needed > input.content.budgets.tokensPerDay) {
-        log.warn('token budget of the day exhausted: no call made', { useCase: input.useCase, day: input.day, used: dayUsed, limit: input.content.budgets.tokensPerDay, needed });
-        return { status: 'budget-exhausted', scope: 'day', used: dayUsed, limit: input.content.budgets.tokensPerDay, needed };
-      }
-
-      const candidates = [models.primary, ...(models.fallback ? [models.fallback] : [])];
-      let lastError: unknown;
-      for (const model of candidates) {
-        let completion: OpenAI.Chat.Completions.ChatCompletion;
-        try {
-          completion = await openai().chat.completions.create({
-            model: model.name,
-            messages: messages.map((m) => ({ role: m.role, content: m.content })),
-            response_format: { type: 'json_schema', json_schema: { name: 'search_ad_variants', strict: true, schema: creativeJsonSchema as unknown as Record<string, unknown> } },
-            max_completion_tokens: models.maxOutputTokens,
-            temperature: models.temperature,
-          });
-        } catch (err) {
-          lastError = err;
-          if (!worthFallback(err)) throw err instanceof APIError && err.status !== undefined && err.status < 500 && err.status !== 429 ? new NonRetryableError('LlmRequestRejected', `the LLM endpoint refused the request (${err.status}): ${err.message}`) : err;
-          log.warn('model call failed; trying the next model', { model: model.name, error: err instanceof Error ? err.message : String(err) });
-          continue;
-        }
-        const usage = {
-          promptTokens: completion.usage?.prompt_tokens ?? 0,
-          completionTokens: completion.usage?.completion_tokens ?? 0,
-        };
-        const cost = (usage.promptTokens * model.inputPerMillion + usage.completionTokens * model.outputPerMillion) / 1_000_000;
-        // Paid for from here on: book it before anything else can fail, so the budget sees it.
-        // One row per attempt: a retry that had to pay again is counted, not overwritten.
-        await upsertAimoRow(warehouse, 'llm_usage', {
-          prompt_hash: promptHash, use_case: input.useCase, job_id: input.jobId, day: input.day, model: model.name, attempt: Context.current().info.attempt,
-          prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost, recorded_at: input.at,
-        });
-        let variants: CreativeVariant[];
-        try {
-          variants = creativeSchema.parse(JSON.parse(completion.choices[0]?.message.content ?? '')).variants;
-        } catch (err) {
-          lastError = err;
-          log.warn('model answer did not match the schema; trying the next model', { model: model.name });
-          continue;
-        }
-        // Cached before moderation (free, and asked again on every hit): a moderation outage
-        // must not make the retry pay for the answer a second time.
-        const answer: CachedAnswer = { variants };
-        await upsertAimoRow(warehouse, 'llm_cache', {
-          prompt_hash: promptHash, model: model.name, template_version: input.content.templateVersion, response_json: stableJson(answer),
-          prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, created_at: input.at,
-        });
-        const moderation = await moderate(openai(), variants);
-        log.info('creatives generated', { productId: facts.productId, model: model.name, variants: variants.length, tokens: usage.promptTokens + usage.completionTokens });
-        return { status: 'ok', promptHash, model: model.name, cached: false, usage: { ...usage, cost }, variants, ...moderation, piiRemoved: removed };
-      }
-      // Every model failed: a plain error, so Temporal retries with backoff (the cache keeps paid answers).
-      throw lastError instanceof Error ? new Error(`every model failed; last error: ${lastError.message}`) : new Error('every model failed');
+      const exhausted = await budgetStop(ledger, input, request);
+      if (exhausted) return exhausted;
+      return callModels(openai(), ledger, input, request);
     },
   };
+}
+
+interface LlmRequest {
+  readonly messages: ReturnType<typeof buildPrompt>;
+  /** The logical request, whichever model answers it */
+  readonly promptHash: string;
+  readonly piiRemoved: number;
+  /** The worst case this call could cost, in tokens */
+  readonly tokensNeeded: number;
+}
+
+function buildRequest(input: GenerateInput): LlmRequest {
+  const { facts, removed } = scrubFacts(input.facts);
+  const messages = buildPrompt({
+    templateVersion: input.content.templateVersion,
+    format: input.content.format,
+    facts,
+    variants: input.count,
+    bannedTerms: input.content.bannedTerms,
+    market: input.market,
+    feedback: input.feedback,
+    ...(input.content.brandRules.brandName ? { brandName: input.content.brandRules.brandName } : {}),
+  });
+  const models = input.content.models;
+  const promptHash = createHash('sha256')
+    .update(JSON.stringify({ messages, schema: creativeJsonSchema, template: input.content.templateVersion, temperature: models.temperature, maxTokens: models.maxOutputTokens }))
+    .digest('hex');
+  return { messages, promptHash, piiRemoved: removed, tokensNeeded: estimateTokens(messages.map((m) => m.content).join('\n')) + models.maxOutputTokens };
+}
+
+/** Budgets are checked before the call, with the worst case this call could cost. */
+async function budgetStop(ledger: LlmLedger, input: GenerateInput, request: LlmRequest): Promise<Extract<GenerateResult, { status: 'budget-exhausted' }> | undefined> {
+  const needed = request.tokensNeeded;
+  const budgets = input.content.budgets;
+  const jobUsed = await ledger.tokensOfJob(input.jobId);
+  if (jobUsed + needed > budgets.tokensPerJob) {
+    log.warn('token budget of the job exhausted: no call made', { jobId: input.jobId, used: jobUsed, limit: budgets.tokensPerJob, needed });
+    return { status: 'budget-exhausted', scope: 'job', used: jobUsed, limit: budgets.tokensPerJob, needed };
+  }
+  const dayUsed = await ledger.tokensOfDay(input.useCase, input.day);
+  if (dayUsed + needed > budgets.tokensPerDay) {
+    log.warn('token budget of the day exhausted: no call made', { useCase: input.useCase, day: input.day, used: dayUsed, limit: budgets.tokensPerDay, needed });
+    return { status: 'budget-exhausted', scope: 'day', used: dayUsed, limit: budgets.tokensPerDay, needed };
+  }
+  return undefined;
+}
+
+/** The primary model, then the fallback on rate limits, server errors and unparseable answers; every paid answer booked and cached. */
+async function callModels(client: OpenAI, ledger: LlmLedger, input: GenerateInput, request: LlmRequest): Promise<GenerateResult> {
+  const models = input.content.models;
+  let lastError: unknown;
+  for (const model of [models.primary, ...(models.fallback ? [models.fallback] : [])]) {
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = await client.chat.completions.create({
+        model: model.name,
+        messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+        response_format: { type: 'json_schema', json_schema: { name: 'search_ad_variants', strict: true, schema: creativeJsonSchema as unknown as Record<string, unknown> } },
+        max_completion_tokens: models.maxOutputTokens,
+        temperature: models.temperature,
+      });
+    } catch (err) {
+      lastError = err;
+      if (!worthFallback(err)) throw err instanceof APIError && err.status !== undefined && err.status < 500 && err.status !== 429 ? new NonRetryableError('LlmRequestRejected', `the LLM endpoint refused the request (${err.status}): ${err.message}`) : err;
+      log.warn('model call failed; trying the next model', { model: model.name, error: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
+    const promptTokens = completion.usage?.prompt_tokens ?? 0;
+    const completionTokens = completion.usage?.completion_tokens ?? 0;
+    const cost = (promptTokens * model.inputPerMillion + completionTokens * model.outputPerMillion) / 1_000_000;
+    const call = { promptHash: request.promptHash, useCase: input.useCase, jobId: input.jobId, day: input.day, model: model.name, attempt: Context.current().info.attempt, promptTokens, completionTokens, cost, at: input.at };
+    // Paid for from here on: book it before anything else can fail, so the budget sees it.
+    await ledger.book(call);
+    let variants: CreativeVariant[];
+    try {
+      variants = creativeSchema.parse(JSON.parse(completion.choices[0]?.message.content ?? '')).variants;
+    } catch (err) {
+      lastError = err;
+      log.warn('model answer did not match the schema; trying the next model', { model: model.name });
+      continue;
+    }
+    // Cached before moderation (free, and asked again on every hit): a moderation outage
+    // must not make the retry pay for the answer a second time.
+    await ledger.cache(call, input.content.templateVersion, variants);
+    const moderation = await moderate(client, variants);
+    log.info('creatives generated', { productId: input.facts.productId, model: model.name, variants: variants.length, tokens: promptTokens + completionTokens });
+    return { status: 'ok', promptHash: request.promptHash, model: model.name, cached: false, usage: { promptTokens, completionTokens, cost }, variants, ...moderation, piiRemoved: request.piiRemoved };
+  }
+  // Every model failed: a plain error, so Temporal retries with backoff (the cache keeps paid answers).
+  throw lastError instanceof Error ? new Error(`every model failed; last error: ${lastError.message}`) : new Error('every model failed');
 }
 
 /** The provider's moderation endpoint, where there is one; a 404 means it offers none. */

@@ -1,13 +1,10 @@
 import type { DriftFeatureRow, UseCaseDrift } from '../../domain/loops/results';
-import { Context, log } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { log } from '@temporalio/activity';
 import { computeDrift } from '../../analytics/drift';
 import type { DriftThresholds } from '../../domain/drift';
-import { NonRetryableError } from '../../domain/errors';
 import { PROPENSITY_FEATURES } from '../../domain/propensity/features';
 import type { RolloutContext } from '../../domain/rollout/context';
 import { storedTableRef, type TableRef } from '../../domain/table-ref';
-import { WORKFLOW_TYPES } from '../../domain/rollout/definitions';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepQueryContext } from '../../store/query-context';
@@ -16,7 +13,7 @@ import { stepQueryContext } from '../../store/query-context';
 
 export const CATEGORICAL_FEATURES = ['segment', 'device'] as const;
 
-export function createDriftActivities({ warehouse, temporalClient }: ActivityDependencies) {
+export function createDriftActivities({ warehouse }: ActivityDependencies) {
   return {
     /**
      * Drift of the current window against the champion's training reference,
@@ -77,36 +74,6 @@ export function createDriftActivities({ warehouse, temporalClient }: ActivityDep
       });
       log.info('drift computed', { datasetDrift: result.datasetDrift, drifted: result.driftedFeatures });
       return result;
-    },
-
-    /**
-     * Starts the retrain for one incident at most once: its workflow id is
-     * derived from the incident, a running one is reused and a finished one
-     * is not run again, however often the drift is reported.
-     */
-    async startRetrainOnce({ useCase, incidentKey, asOf, reason }: { useCase: string; incidentKey: string; asOf?: string; reason: string }): Promise<{ workflowId: string; started: boolean }> {
-      if (!temporalClient) throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; cannot start a retrain');
-      const workflowId = `retrain-${useCase}-incident-${incidentKey}`;
-      try {
-        await temporalClient.workflow.getHandle(workflowId).describe();
-        return { workflowId, started: false };
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-      try {
-        await temporalClient.workflow.start(WORKFLOW_TYPES.retrain, {
-          workflowId,
-          taskQueue: Context.current().info.taskQueue,
-          args: [{ useCase, reason, ...(asOf ? { asOf } : {}) }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          memo: { summary: `Retrain of ${useCase} for incident ${incidentKey}: ${reason}` },
-        });
-        return { workflowId, started: true };
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
-        throw err;
-      }
     },
   };
 }

@@ -1,18 +1,13 @@
-import type { ExperimentAssignment, ExperimentReadout } from '../../domain/propensity/results';
+import type { ExperimentAssignment, ModelVersion } from '../../domain/propensity/results';
 import { log } from '@temporalio/activity';
-import { analyseExperiment, measureExperimentArms } from '../../analytics/experiment';
 import { addDaysIso } from '../../domain/dates';
 import type { RolloutPlan } from '../../domain/plan';
-import type { RolloutContext } from '../../domain/rollout/context';
+import { runTable, type RolloutContext } from '../../domain/rollout/context';
 import { srmTest } from '../../domain/stats';
-import { runTable } from '../../domain/rollout/context';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
 import { requireSimulator } from '../seed';
-import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepWarehouse } from '../../store/query-context';
-import type { ModelVersion } from '../../domain/propensity/results';
-import { sourceTable } from '../../domain/propensity/sources';
 import { storedTableRef, type TableRef } from '../../domain/table-ref';
 
 export function createExperimentActivities({ warehouse, simulator }: ActivityDependencies) {
@@ -83,35 +78,6 @@ export function createExperimentActivities({ warehouse, simulator }: ActivityDep
       const arms = await countArms(stepWarehouse(warehouse, ctx, plan), storedTableRef(assignment.assignmentTable));
       const srm = srmTest([arms.control, arms.treatment], [1 - plan.experiment.treatmentShare, plan.experiment.treatmentShare]);
       return { srmFlagged: srm.pValue < 0.001, pValue: srm.pValue };
-    },
-
-    /** Step 6b: the readout — effect with its CI, SRM, cost per incremental result, and the ship rule. */
-    async readExperiment({ ctx, plan, assignment }: { ctx: RolloutContext; plan: RolloutPlan; assignment: ExperimentAssignment }): Promise<ExperimentReadout> {
-      const arms = await measureExperimentArms(stepWarehouse(warehouse, ctx, plan), {
-        assignmentTable: storedTableRef(assignment.assignmentTable),
-        ordersTable: sourceTable(plan, 'orders'),
-        timestampColumn: 'order_ts',
-        from: assignment.startDate,
-        to: assignment.endDate,
-      });
-      const analysis = analyseExperiment(arms, {
-        expectedTreatmentShare: plan.experiment.treatmentShare,
-        costPerTreatedUser: plan.experiment.costPerTreatedUser,
-      });
-      const ship =
-        !analysis.srm.flagged &&
-        (plan.experiment.shipRule === 'ci_excludes_zero' ? analysis.effect.ciLow > 0 : analysis.effect.absolute > 0);
-      const pctPts = (v: number) => `${(v * 100).toFixed(2)} pp`;
-      const summary = `uplift ${pctPts(analysis.effect.absolute)} (95 % CI ${pctPts(analysis.effect.ciLow)} to ${pctPts(analysis.effect.ciHigh)})${analysis.srm.flagged ? ', sample ratio mismatch' : ''}: ${ship ? 'ship' : 'no ship'}`;
-      const readout: ExperimentReadout = { ...analysis, experimentId: assignment.experimentId, window: { from: assignment.startDate, to: assignment.endDate }, ship, summary };
-      await upsertAimoRow(warehouse, 'experiments', {
-        experiment_id: assignment.experimentId,
-        use_case: ctx.useCase,
-        workflow_id: ctx.workflowId,
-        readout_json: stableJson(readout),
-        ship,
-      });
-      return readout;
     },
   };
 }

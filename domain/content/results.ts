@@ -1,3 +1,4 @@
+import type { CreativeVariant } from './rules';
 import type { TableRef } from '../table-ref';
 import type { ArmStats, Regret } from './bandit';
 import type { ProductFacts, Violation } from './rules';
@@ -102,3 +103,45 @@ export interface ContentReadout {
   /** The table of live creatives, once the automation step published them */
   published?: TableRef;
 }
+
+export interface GenerateInput {
+  readonly useCase: string;
+  /** The generation job (its workflow id): the per-job budget's key */
+  readonly jobId: string;
+  /** UTC day of the call, from the workflow clock: the per-day budget's key */
+  readonly day: string;
+  readonly at: string;
+  readonly market: string;
+  readonly facts: ProductFacts;
+  readonly count: number;
+  readonly feedback: string[];
+  readonly content: Pick<ContentPlan['content'], 'format' | 'templateVersion' | 'bannedTerms' | 'brandRules' | 'models' | 'budgets'>;
+}
+
+export interface Usage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cost: number;
+}
+
+export type GenerateResult =
+  | {
+      readonly status: 'ok';
+      readonly promptHash: string;
+      readonly model: string;
+      /** Answered from the cache: nobody paid for this call */
+      readonly cached: boolean;
+      readonly usage: Usage;
+      readonly variants: CreativeVariant[];
+      /** Per variant: flagged by the provider's moderation (false where it offers none) */
+      readonly flagged: boolean[];
+      readonly moderation: 'checked' | 'unavailable';
+      readonly piiRemoved: number;
+    }
+  | {
+      readonly status: 'budget-exhausted';
+      readonly scope: 'job' | 'day';
+      readonly used: number;
+      readonly limit: number;
+      readonly needed: number;
+    };

@@ -1,7 +1,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { GenerationSummary, VariantRecord } from '../../domain/content/results';
-import type { GenerateResult } from '../../activities/content/generate';
+import type { GenerateResult } from '../../domain/content/results';
 import { checkVariant, variantId, type ContentRules, type ProductFacts, type Violation } from '../../domain/content/rules';
 import { shortHash } from '../../domain/naming';
 import type { ContentPlan } from '../../domain/plan';
@@ -40,75 +40,33 @@ export function llmActivities(taskQueue: string) {
  * workflow's id: the per-job budget is keyed by it.
  */
 export async function contentGeneration(input: ContentGenerationInput): Promise<ContentGenerationResult> {
-  const { ctx, plan, facts } = input;
-  const c = plan.content;
-  const jobId = workflowInfo().workflowId;
-  const llm = llmActivities(input.llmTaskQueue);
-  const rules: ContentRules = {
-    format: c.format,
-    bannedTerms: c.bannedTerms,
-    maxExclamationMarks: c.brandRules.maxExclamationMarks,
-    allowAllCapsWords: c.brandRules.allowAllCapsWords,
-    ...(c.brandRules.brandName ? { brandName: c.brandRules.brandName } : {}),
+  const { ctx, facts } = input;
+  const job: GenerationJob = {
+    input,
+    jobId: workflowInfo().workflowId,
+    llm: llmActivities(input.llmTaskQueue),
+    rules: contentRules(input.plan.content),
+    totals: { cachedCalls: 0, fallbackCalls: 0, piiRemoved: 0 },
+    moderation: 'not-run',
+    variants: [],
   };
-  const totals = { cachedCalls: 0, fallbackCalls: 0, piiRemoved: 0 };
-  let moderation: GenerationSummary['moderation'] = 'not-run';
   let budgetExhausted: GenerationSummary['budgetExhausted'];
-  const variants: VariantRecord[] = [];
-
   for (const [index, product] of facts.entries()) {
-    const accepted = new Set<string>();
-    let feedback: string[] = [];
-    for (let attempt = 0; attempt <= c.maxRegenerations && accepted.size < c.variantsPerProduct; attempt++) {
-      const now = new Date();
-      const result: GenerateResult = await llm.generateCreatives({
-        useCase: ctx.useCase,
-        jobId,
-        day: now.toISOString().slice(0, 10),
-        at: now.toISOString(),
-        market: plan.kpi.market,
-        facts: product,
-        count: c.variantsPerProduct - accepted.size,
-        feedback,
-        content: { format: c.format, templateVersion: c.templateVersion, bannedTerms: c.bannedTerms, brandRules: c.brandRules, models: c.models, budgets: c.budgets },
-      });
-      if (result.status === 'budget-exhausted') {
-        budgetExhausted = { scope: result.scope, used: result.used, limit: result.limit, needed: result.needed, productsSkipped: facts.slice(index).map((f) => f.productId) };
-        break;
-      }
-      if (result.cached) totals.cachedCalls++;
-      if (result.model !== c.models.primary.name) totals.fallbackCalls++;
-      if (attempt === 0) totals.piiRemoved += result.piiRemoved;
-      if (moderation !== 'checked') moderation = result.moderation;
-
-      const last = attempt === c.maxRegenerations;
-      const reasons: string[] = [];
-      result.variants.forEach((v, i) => {
-        const violations: Violation[] = checkVariant(v, product, rules);
-        if (result.flagged[i]) violations.push({ rule: 'moderation', detail: 'flagged by the provider\'s moderation' });
-        const id = variantId(product.productId, v, shortHash);
-        if (accepted.has(id) || variants.some((x) => x.variantId === id)) {
-          if (!violations.length) reasons.push('a variant repeated an earlier one: write a different angle');
-          return;
-        }
-        const status: VariantRecord['status'] = violations.length === 0 ? 'accepted' : last ? 'review' : 'rejected';
-        if (status === 'accepted') accepted.add(id);
-        reasons.push(...violations.map((x) => x.detail));
-        variants.push({ variantId: id, productId: product.productId, headline: v.headline, description: v.description, status, attempt, violations, model: result.model, promptHash: result.promptHash });
-      });
-      feedback = [...new Set(reasons)];
+    const exhausted = await generateForProduct(job, product);
+    if (exhausted) {
+      budgetExhausted = { ...exhausted, productsSkipped: facts.slice(index).map((f) => f.productId) };
+      break;
     }
-    if (budgetExhausted) break;
   }
 
-  await quickActivities.recordContentVariants({ ctx, variants });
+  await quickActivities.recordContentVariants({ ctx, variants: job.variants });
   // Calls, tokens and cost as booked: a retry after a lost worker may have paid for an answer the results above never saw.
-  const booked = await quickActivities.bookedLlmUsage({ jobId });
-  const count = (status: VariantRecord['status']) => variants.filter((v) => v.status === status).length;
+  const booked = await quickActivities.bookedLlmUsage({ jobId: job.jobId });
+  const count = (status: VariantRecord['status']) => job.variants.filter((v) => v.status === status).length;
   return {
     summary: {
-      jobId,
-      ...totals,
+      jobId: job.jobId,
+      ...job.totals,
       calls: booked.paidCalls,
       promptTokens: booked.promptTokens,
       completionTokens: booked.completionTokens,
@@ -116,9 +74,81 @@ export async function contentGeneration(input: ContentGenerationInput): Promise<
       accepted: count('accepted'),
       rejected: count('rejected'),
       review: count('review'),
-      moderation,
+      moderation: job.moderation,
       ...(budgetExhausted ? { budgetExhausted } : {}),
     },
-    variants,
+    variants: job.variants,
   };
+}
+
+/** One generation job in progress: what it has written and counted so far. */
+interface GenerationJob {
+  readonly input: ContentGenerationInput;
+  readonly jobId: string;
+  readonly llm: ReturnType<typeof llmActivities>;
+  readonly rules: ContentRules;
+  readonly totals: { cachedCalls: number; fallbackCalls: number; piiRemoved: number };
+  moderation: GenerationSummary['moderation'];
+  readonly variants: VariantRecord[];
+}
+
+type BudgetStop = Omit<NonNullable<GenerationSummary['budgetExhausted']>, 'productsSkipped'>;
+
+function contentRules(c: ContentPlan['content']): ContentRules {
+  return {
+    format: c.format,
+    bannedTerms: c.bannedTerms,
+    maxExclamationMarks: c.brandRules.maxExclamationMarks,
+    allowAllCapsWords: c.brandRules.allowAllCapsWords,
+    ...(c.brandRules.brandName ? { brandName: c.brandRules.brandName } : {}),
+  };
+}
+
+/** Asks for one product's variants, then regenerates with the failures' reasons until enough pass or the cap is reached. */
+async function generateForProduct(job: GenerationJob, product: ProductFacts): Promise<BudgetStop | undefined> {
+  const { ctx, plan } = job.input;
+  const c = plan.content;
+  const accepted = new Set<string>();
+  let feedback: string[] = [];
+  for (let attempt = 0; attempt <= c.maxRegenerations && accepted.size < c.variantsPerProduct; attempt++) {
+    const now = new Date();
+    const result: GenerateResult = await job.llm.generateCreatives({
+      useCase: ctx.useCase,
+      jobId: job.jobId,
+      day: now.toISOString().slice(0, 10),
+      at: now.toISOString(),
+      market: plan.kpi.market,
+      facts: product,
+      count: c.variantsPerProduct - accepted.size,
+      feedback,
+      content: { format: c.format, templateVersion: c.templateVersion, bannedTerms: c.bannedTerms, brandRules: c.brandRules, models: c.models, budgets: c.budgets },
+    });
+    if (result.status === 'budget-exhausted') return { scope: result.scope, used: result.used, limit: result.limit, needed: result.needed };
+    if (result.cached) job.totals.cachedCalls++;
+    if (result.model !== c.models.primary.name) job.totals.fallbackCalls++;
+    if (attempt === 0) job.totals.piiRemoved += result.piiRemoved;
+    if (job.moderation !== 'checked') job.moderation = result.moderation;
+    feedback = judgeVariants(job, product, result, accepted, attempt);
+  }
+  return undefined;
+}
+
+/** Checks each new variant against the rules and records it; returns the reasons to feed back into the next attempt. */
+function judgeVariants(job: GenerationJob, product: ProductFacts, result: Extract<GenerateResult, { status: 'ok' }>, accepted: Set<string>, attempt: number): string[] {
+  const last = attempt === job.input.plan.content.maxRegenerations;
+  const reasons: string[] = [];
+  result.variants.forEach((v, i) => {
+    const violations: Violation[] = checkVariant(v, product, job.rules);
+    if (result.flagged[i]) violations.push({ rule: 'moderation', detail: 'flagged by the provider\'s moderation' });
+    const id = variantId(product.productId, v, shortHash);
+    if (accepted.has(id) || job.variants.some((x) => x.variantId === id)) {
+      if (!violations.length) reasons.push('a variant repeated an earlier one: write a different angle');
+      return;
+    }
+    const status: VariantRecord['status'] = violations.length === 0 ? 'accepted' : last ? 'review' : 'rejected';
+    if (status === 'accepted') accepted.add(id);
+    reasons.push(...violations.map((x) => x.detail));
+    job.variants.push({ variantId: id, productId: product.productId, headline: v.headline, description: v.description, status, attempt, violations, model: result.model, promptHash: result.promptHash });
+  });
+  return [...new Set(reasons)];
 }
