@@ -52,6 +52,8 @@ const envSchema = z
     SNOWFLAKE_USER: z.string().optional(),
     SNOWFLAKE_PASSWORD: z.string().optional(),
     SNOWFLAKE_PRIVATE_KEY_PATH: z.string().optional(),
+    /** Secret: unlocks an encrypted key-pair file; never logged */
+    SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: z.string().optional(),
     SNOWFLAKE_WAREHOUSE: z.string().optional(),
     SNOWFLAKE_DATABASE: z.string().optional(),
     SNOWFLAKE_SCHEMA: z.string().optional(),

@@ -45,11 +45,12 @@ export function snowflakeOptionsFromEnv(
     | 'SNOWFLAKE_USER'
     | 'SNOWFLAKE_PASSWORD'
     | 'SNOWFLAKE_PRIVATE_KEY_PATH'
+    | 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE'
     | 'SNOWFLAKE_WAREHOUSE'
     | 'SNOWFLAKE_DATABASE'
     | 'SNOWFLAKE_SCHEMA'
     | 'SNOWFLAKE_ROLE'
-  > & { SNOWFLAKE_PRIVATE_KEY_PASSPHRASE?: string },
+  >,
 ): SnowflakeWarehouseOptions {
   const missing = (['SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_DATABASE', 'SNOWFLAKE_SCHEMA'] as const).filter((k) => !env[k]);
   if (missing.length > 0) {

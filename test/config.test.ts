@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseEnv } from '../config';
+import { snowflakeOptionsFromEnv } from '../config/warehouse';
 
 describe('configuration from the environment', () => {
   it('has working defaults for the embedded stack', () => {
@@ -46,6 +47,21 @@ describe('configuration from the environment', () => {
         AIMO_HASH_SALT: '0123456789abcdef',
       }),
     ).toThrow(/SNOWFLAKE_PRIVATE_KEY_PATH: Snowflake needs/);
+  });
+
+  it('passes the passphrase of an encrypted Snowflake key file through to the key-pair auth', () => {
+    const env = parseEnv({
+      AIMO_WAREHOUSE: 'snowflake',
+      SNOWFLAKE_ACCOUNT: 'a',
+      SNOWFLAKE_USER: 'u',
+      SNOWFLAKE_WAREHOUSE: 'w',
+      SNOWFLAKE_DATABASE: 'd',
+      SNOWFLAKE_SCHEMA: 's',
+      SNOWFLAKE_PRIVATE_KEY_PATH: '/secrets/key.p8',
+      SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'open-sesame',
+      AIMO_HASH_SALT: '0123456789abcdef',
+    });
+    expect(snowflakeOptionsFromEnv(env).auth).toEqual({ kind: 'keyPair', privateKeyPath: '/secrets/key.p8', passphrase: 'open-sesame' });
   });
 
   it('derives paths and keeps a generated local salt stable across loads', () => {
