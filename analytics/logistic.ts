@@ -204,9 +204,12 @@ async function measureTrainingRows(
     throw new NonRetryableError('NoTrainingRows', `no complete training rows in ${spec.table.name}${scope}: check the filter and NULLs in the label and features`);
   }
   if (positives === 0 || positives === rows) {
+    const only = positives === 0 ? 0 : 1;
+    // Digits grouped by spaces whatever the worker's locale: "27 517", as people read counts.
+    const count = String(rows).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
     throw new NonRetryableError(
       'SingleClassLabel',
-      `label ${spec.label} is ${positives === 0 ? 0 : 1} on all ${rows} training rows${scope}: a propensity model needs both outcomes`,
+      `the label column \`${spec.label}\` is ${only} on all ${count} training rows${scope}: ${only === 0 ? 'no row has the outcome' : 'every row has the outcome'}, and a model needs rows with and without it`,
     );
   }
   return {
