@@ -8,6 +8,7 @@ import { createRetrainTriggerActivities } from './loops/retrain-trigger';
 import { createChampionActivities } from './loops/champion';
 import { createServingActivities } from './loops/serving';
 import { createAuditActivities } from './rollout/audit';
+import { createPlanRecordActivities } from './rollout/plan-record';
 import { createAutomationActivities } from './propensity/automation';
 import { createDataPathActivities } from './propensity/data-path';
 import { createExperimentActivities } from './propensity/experiment';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDependencies) {
   return withFailureMapping({
     ...createSeedActivities(deps),
     ...createAuditActivities(deps),
+    ...createPlanRecordActivities(),
     ...createKpiActivities(deps),
     ...createInventoryActivities(deps),
     ...createDataPathActivities(deps),

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 // Activities raise what no retry can fix as non-retryable failures (NonRetryableError), so no list of error types is kept here.
@@ -16,3 +16,9 @@ export const quickActivities = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
+
+/** Pure steps whose result must be fixed in the history (the validated plan): local, so they cost no task round-trip. */
+export const localActivities = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 5 },
+});

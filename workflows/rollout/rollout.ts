@@ -1,8 +1,12 @@
-import { ApplicationFailure, log } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched } from '@temporalio/workflow';
 import { isNotApplicable, planKind, type RegisteredUseCase, type RolloutEnd } from '../../domain/rollout/contract';
 import type { RolloutResult } from '../../domain/rollout/result';
 import { ROLLOUT_STEPS, type RolloutStep } from '../../domain/rollout/status';
+import { localActivities } from '../activity-proxies';
 import { startRolloutRun, type RolloutRun } from './run';
+
+/** Patch id of the rollout that fixes its validated plan in the history (see docs/versioning.md). */
+export const PLAN_RECORDED_ONCE = 'plan-recorded-once';
 
 /**
  * The eight-step rollout, for every registered use case. The workflow
@@ -22,7 +26,9 @@ export function rolloutWorkflow(useCases: readonly RegisteredUseCase[]) {
         details: [{ problems: checked.problems }],
       });
     }
-    const run = startRolloutRun(checked.plan);
+    // Rollouts started before 0.2 parsed their plan in workflow code on every replay; they keep doing so.
+    const plan = patched(PLAN_RECORDED_ONCE) ? await localActivities.recordPlan({ plan: checked.plan }) : checked.plan;
+    const run = startRolloutRun(plan);
     let end: RolloutEnd;
     try {
       await run.audit('rollout', 'started', `rollout of ${run.plan.useCase} started`, run.plan.owner ?? 'aimo');
