@@ -1,4 +1,7 @@
-import { createContentActivities } from './content/content';
+import { createBanditActivities } from './content/bandit';
+import { createContentBaselineActivities } from './content/baseline';
+import { createCreativeActivities } from './content/creatives';
+import { createProductFactsActivities } from './content/facts';
 import { createContentGenerationActivities } from './content/generate';
 import type { ActivityDependencies } from './dependencies';
 import { withFailureMapping } from './failures';
@@ -42,7 +45,10 @@ export function createActivities(deps: ActivityDependencies) {
     ...createDriftActivities(deps),
     ...createRetrainTriggerActivities(deps),
     ...createAlertActivities(deps),
-    ...createContentActivities(deps),
+    ...createContentBaselineActivities(deps),
+    ...createProductFactsActivities(deps),
+    ...createCreativeActivities(deps),
+    ...createBanditActivities(deps),
     ...createContentGenerationActivities(deps),
   });
 }
