@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -65,107 +65,42 @@ interface ProductData {
 
 const tokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 
-export async function startLocalLlmServer(options: { port?: number; host?: string } = {}): Promise<LocalLlmServer> {
-  const requests: LlmRequestRecord[] = [];
-  const faults: ScriptedFault[] = [];
-  let ids = 0;
+/** What the stand-in remembers: every request it answered, and the faults scripted for the next ones. */
+class StandInState {
+  readonly requests: LlmRequestRecord[] = [];
+  readonly faults: ScriptedFault[] = [];
+  private ids = 0;
 
-  const takeFault = (applies: (fault: LlmFault, scripted: ScriptedFault) => boolean): LlmFault | undefined => {
-    const i = faults.findIndex((f) => applies(f.fault, f));
+  nextId(): number {
+    return ++this.ids;
+  }
+
+  /** The first scripted fault that applies, used up once per `times`. */
+  takeFault(applies: (fault: LlmFault, scripted: ScriptedFault) => boolean): LlmFault | undefined {
+    const i = this.faults.findIndex((f) => applies(f.fault, f));
     if (i < 0) return undefined;
-    const f = faults[i]!;
+    const f = this.faults[i]!;
     f.times = (f.times ?? 1) - 1;
-    if (f.times <= 0) faults.splice(i, 1);
+    if (f.times <= 0) this.faults.splice(i, 1);
     return f.fault;
-  };
+  }
+}
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (req.method === 'GET' && path === '/v1/models') {
-      send(200, { object: 'list', data: [{ id: 'local-writer', object: 'model', owned_by: 'aimo' }] });
-      return;
-    }
-    if (req.method !== 'POST') return send(405, { error: { message: 'method not allowed' } });
-    if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) return send(401, { error: { message: 'missing API key', type: 'invalid_request_error' } });
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return send(400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
-    }
+type Reply = { status: number; body: unknown };
+const failure = (status: number, message: string, type = 'invalid_request_error'): Reply => ({ status, body: { error: { message, type } } });
 
-    if (path === '/v1/moderations') {
-      const input = Array.isArray(body['input']) ? (body['input'] as string[]) : [String(body['input'] ?? '')];
-      const down = takeFault((f) => f.kind === 'moderation-status');
-      if (down?.kind === 'moderation-status') {
-        requests.push({ path, model: 'moderation', text: input.join('\n'), status: down.status, billed: false });
-        return send(down.status, { error: { message: 'moderation unavailable (local stand-in)', type: 'server_error' } });
-      }
-      requests.push({ path, model: String(body['model'] ?? 'moderation'), text: input.join('\n'), status: 200, billed: false });
-      send(200, {
-        id: `modr-${++ids}`,
-        model: 'local-moderation',
-        results: input.map((text) => {
-          const flagged = FLAGGED_WORDS.some((w) => text.toLowerCase().includes(w));
-          return { flagged, categories: { violence: flagged }, category_scores: { violence: flagged ? 0.9 : 0.001 } };
-        }),
-      });
-      return;
-    }
-    if (path !== '/v1/chat/completions') return send(404, { error: { message: `no route ${path}` } });
-
-    const model = String(body['model'] ?? '');
-    const messages = (body['messages'] as Array<{ role: string; content: string }> | undefined) ?? [];
-    const text = messages.map((m) => m.content).join('\n');
-    const product = productFrom(text);
-    const fault = takeFault(
-      (f, s) => f.kind !== 'moderation-status' && (s.model === undefined || s.model === model) && (s.productId === undefined || s.productId === product?.id),
-    );
-    if (fault?.kind === 'status') {
-      requests.push({ path, model, ...(product ? { productId: product.id } : {}), text, status: fault.status, billed: false });
-      return send(fault.status, { error: { message: fault.status === 429 ? 'rate limit reached (local stand-in)' : 'server error (local stand-in)', type: 'server_error' } });
-    }
-    if (!product) {
-      requests.push({ path, model, text, status: 400, billed: false });
-      return send(400, { error: { message: 'the local stand-in needs a <product_data> block', type: 'invalid_request_error' } });
-    }
-    const count = Number(/write (\d+)/i.exec(text)?.[1] ?? 1);
-    const regeneration = /Earlier variants were rejected/.test(text);
-    const variants = Array.from({ length: Math.min(10, Math.max(1, count)) }, (_, i) => writeVariant(product, i + (regeneration ? 3 : 0)));
-    if (fault && variants[0]) {
-      if (fault.kind === 'wrong-price') {
-        const wrong = Math.round(product.price * 80) / 100;
-        variants[0] = { ...variants[0], description: `${product.name} for only ${money(wrong, product.currency)}.`.slice(0, 90), claimedPrice: wrong };
-      } else if (fault.kind === 'banned-term') {
-        variants[0] = { ...variants[0], description: `The ${fault.term} ${product.name} you can find.`.slice(0, 90) };
-      } else if (fault.kind === 'too-long') {
-        variants[0] = { ...variants[0], headline: `${product.name} — the one you have been waiting for all season long` };
-      }
-    }
-    const content = fault?.kind === 'invalid-json' ? '{"variants": [' : JSON.stringify({ variants });
-    const usage = { prompt_tokens: tokens(text), completion_tokens: tokens(content), total_tokens: tokens(text) + tokens(content) };
-    requests.push({ path, model, productId: product.id, text, status: 200, billed: true });
-    send(200, {
-      id: `chatcmpl-local-${++ids}`,
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model,
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content, refusal: null } }],
-      usage,
-    });
-  };
-
+export async function startLocalLlmServer(options: { port?: number; host?: string } = {}): Promise<LocalLlmServer> {
+  const state = new StandInState();
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: err instanceof Error ? err.message : String(err) } }));
-    });
+    answer(state, req)
+      .then(({ status, body }) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      })
+      .catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: err instanceof Error ? err.message : String(err) } }));
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -176,22 +111,103 @@ export async function startLocalLlmServer(options: { port?: number; host?: strin
   return {
     url,
     baseURL: `${url}/v1`,
-    requests,
+    requests: state.requests,
     script(fault) {
-      faults.push({ ...fault });
+      state.faults.push({ ...fault });
     },
     billedCalls(productId) {
-      return requests.filter((r) => r.billed && (productId === undefined || r.productId === productId)).length;
+      return state.requests.filter((r) => r.billed && (productId === undefined || r.productId === productId)).length;
     },
     reset() {
-      requests.length = 0;
-      faults.length = 0;
+      state.requests.length = 0;
+      state.faults.length = 0;
     },
     close() {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The OpenAI-compatible routes the content use case calls: models, moderations and chat completions. */
+async function answer(state: StandInState, req: IncomingMessage): Promise<Reply> {
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (req.method === 'GET' && path === '/v1/models') return { status: 200, body: { object: 'list', data: [{ id: 'local-writer', object: 'model', owned_by: 'aimo' }] } };
+  if (req.method !== 'POST') return failure(405, 'method not allowed');
+  if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) return failure(401, 'missing API key');
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return failure(400, 'body is not JSON');
+  }
+  if (path === '/v1/moderations') return moderate(state, path, body);
+  if (path === '/v1/chat/completions') return complete(state, path, body);
+  return { status: 404, body: { error: { message: `no route ${path}` } } };
+}
+
+function moderate(state: StandInState, path: string, body: Record<string, unknown>): Reply {
+  const input = Array.isArray(body['input']) ? (body['input'] as string[]) : [String(body['input'] ?? '')];
+  const down = state.takeFault((f) => f.kind === 'moderation-status');
+  if (down?.kind === 'moderation-status') {
+    state.requests.push({ path, model: 'moderation', text: input.join('\n'), status: down.status, billed: false });
+    return failure(down.status, 'moderation unavailable (local stand-in)', 'server_error');
+  }
+  state.requests.push({ path, model: String(body['model'] ?? 'moderation'), text: input.join('\n'), status: 200, billed: false });
+  const results = input.map((text) => {
+    const flagged = FLAGGED_WORDS.some((w) => text.toLowerCase().includes(w));
+    return { flagged, categories: { violence: flagged }, category_scores: { violence: flagged ? 0.9 : 0.001 } };
+  });
+  return { status: 200, body: { id: `modr-${state.nextId()}`, model: 'local-moderation', results } };
+}
+
+function complete(state: StandInState, path: string, body: Record<string, unknown>): Reply {
+  const model = String(body['model'] ?? '');
+  const messages = (body['messages'] as Array<{ role: string; content: string }> | undefined) ?? [];
+  const text = messages.map((m) => m.content).join('\n');
+  const product = productFrom(text);
+  const fault = state.takeFault(
+    (f, s) => f.kind !== 'moderation-status' && (s.model === undefined || s.model === model) && (s.productId === undefined || s.productId === product?.id),
+  );
+  if (fault?.kind === 'status') {
+    state.requests.push({ path, model, ...(product ? { productId: product.id } : {}), text, status: fault.status, billed: false });
+    return failure(fault.status, fault.status === 429 ? 'rate limit reached (local stand-in)' : 'server error (local stand-in)', 'server_error');
+  }
+  if (!product) {
+    state.requests.push({ path, model, text, status: 400, billed: false });
+    return failure(400, 'the local stand-in needs a <product_data> block');
+  }
+  const count = Number(/write (\d+)/i.exec(text)?.[1] ?? 1);
+  const regeneration = /Earlier variants were rejected/.test(text);
+  const variants = Array.from({ length: Math.min(10, Math.max(1, count)) }, (_, i) => writeVariant(product, i + (regeneration ? 3 : 0)));
+  if (fault && variants[0]) variants[0] = withFault(variants[0], fault, product);
+  const content = fault?.kind === 'invalid-json' ? '{"variants": [' : JSON.stringify({ variants });
+  const usage = { prompt_tokens: tokens(text), completion_tokens: tokens(content), total_tokens: tokens(text) + tokens(content) };
+  state.requests.push({ path, model, productId: product.id, text, status: 200, billed: true });
+  return {
+    status: 200,
+    body: {
+      id: `chatcmpl-local-${state.nextId()}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model,
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content, refusal: null } }],
+      usage,
+    },
+  };
+}
+
+/** The scripted mistake in the first variant, so the guardrails have something to catch. */
+function withFault(variant: ReturnType<typeof writeVariant>, fault: LlmFault, product: ProductData): ReturnType<typeof writeVariant> {
+  if (fault.kind === 'wrong-price') {
+    const wrong = Math.round(product.price * 80) / 100;
+    return { ...variant, description: `${product.name} for only ${money(wrong, product.currency)}.`.slice(0, 90), claimedPrice: wrong };
+  }
+  if (fault.kind === 'banned-term') return { ...variant, description: `The ${fault.term} ${product.name} you can find.`.slice(0, 90) };
+  if (fault.kind === 'too-long') return { ...variant, headline: `${product.name} — the one you have been waiting for all season long` };
+  return variant;
 }
 
 function productFrom(text: string): ProductData | undefined {
