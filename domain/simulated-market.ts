@@ -10,7 +10,13 @@ import type { TableRef } from './table-ref';
  */
 export interface SimulatedMarket {
   /** Seeds the simulated dataset when the warehouse has none; a second call changes nothing */
-  seedDataset(input: SeedInput): Promise<SeedResult>;
+  seedDataset(input: SeedInput, onProgress?: ProgressListener): Promise<SeedResult>;
+  /**
+   * Simulates every day after the newest one up to `through` for the existing
+   * population (sessions, events, orders, spend), with the options the
+   * dataset was generated with. A day simulated twice is stored once.
+   */
+  appendMarketDays(input: MarketDaysInput, onProgress?: ProgressListener): Promise<MarketDaysResult>;
   /** Orders (with their sessions and events) for the users of an experiment's assignment, idempotently */
   answerExperiment(input: ExperimentAnswerInput): Promise<void>;
   /** Clicks of one bandit round for the impressions each arm was given, merged by (experiment, arm, period) */
@@ -23,6 +29,53 @@ export interface SeedInput {
   readonly seed: number;
   readonly users: number;
   readonly schema?: string;
+  /** Last simulated day (ISO date); the embedded stack passes yesterday. Default: the simulator's fixed calendar */
+  readonly endDate?: string;
+  /** Days up to endDate; default: from the simulator's first day, 2026-01-01 */
+  readonly days?: number;
+  /** Shifts named feature distributions from a day on (which may come after endDate: appended days carry it) */
+  readonly drift?: { readonly fromDate: string; readonly features: readonly string[]; readonly strength?: number };
+  /** Changes what makes users buy from a day on (which may come after endDate) */
+  readonly conceptDrift?: { readonly fromDate: string; readonly strength?: number };
+}
+
+/** How far a simulation has come: reported after each stage, so a long seed can heartbeat and log */
+export interface SimulationProgress {
+  /** population: users, identities, consent and their truth are written; days: a piece of days is stored */
+  readonly stage: 'population' | 'days';
+  readonly daysDone: number;
+  readonly days: number;
+  /** Rows of sessions, events, orders and spend stored so far by this call */
+  readonly rows: number;
+  /** The newest simulated day so far */
+  readonly newestDay?: string;
+}
+
+export type ProgressListener = (progress: SimulationProgress) => void;
+
+export interface MarketDaysInput {
+  /** Schema of the simulated dataset; default raw */
+  readonly schema?: string;
+  /** Last day to simulate (ISO date) */
+  readonly through: string;
+}
+
+export interface MarketDaysResult {
+  readonly schema: string;
+  /** Days simulated by this call (0 when the dataset already reached `through`) */
+  readonly days: number;
+  /** Rows of sessions, events, orders and spend written */
+  readonly rows: number;
+  /** First and last day simulated, when any */
+  readonly from?: string;
+  readonly through?: string;
+  /** The newest simulated day after the call */
+  readonly newestDay: string;
+}
+
+/** Input of the marketDay workflow: which simulated dataset grows by the days up to yesterday */
+export interface MarketDayInput {
+  readonly schema?: string;
 }
 
 export interface SimulatedDatasetSummary {
@@ -30,7 +83,7 @@ export interface SimulatedDatasetSummary {
   readonly seed: number;
   readonly users: number;
   readonly startDate: string;
-  /** First day after the period (exclusive) */
+  /** Last simulated day (inclusive) */
   readonly endDate: string;
   readonly days: number;
   readonly markets: readonly string[];
@@ -41,6 +94,11 @@ export interface SimulatedDatasetSummary {
 export interface SeedResult {
   readonly seeded: boolean;
   readonly summary?: SimulatedDatasetSummary;
+  /**
+   * The newest simulated day; missing when the warehouse holds a dataset
+   * from before the simulator recorded its options, which cannot grow
+   */
+  readonly newestDay?: string;
 }
 
 export interface ExperimentAnswerInput {

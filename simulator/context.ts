@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { NonRetryableError } from '../domain/errors';
+import { daysBetween } from './calendar';
 import type { SqlParams } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
 import { DEFAULT_MOBILE_NUMBER, MARKET_PRICE_LEVELS, MOBILE_NUMBERS } from './model';
@@ -6,8 +8,22 @@ import type { ResolvedDatasetOptions } from './options';
 import { fnv1a32, SqlRandom } from './random';
 import { caseOverCumulative, int, lookup, num, timestampAt } from './sql';
 
-/** Tables the generator builds along the way and drops at the end */
-export type WorkTable = 'users' | 'orders' | 'session_keys' | 'sessions';
+/**
+ * Tables the generator builds along the way and drops at the end: the
+ * population, one piece of days' draws, and the rows of that piece as they
+ * will be stored (`out_*`), which one transaction moves into the dataset.
+ */
+export type WorkTable =
+  | 'users'
+  | 'orders'
+  | 'session_keys'
+  | 'sessions'
+  | 'out_sessions'
+  | 'out_events'
+  | 'out_orders'
+  | 'out_ad_spend'
+  | 'out_campaigns'
+  | 'out_truth_dataset';
 
 /** Everything a generation stage needs: the warehouse, the options, the randomness and the bound values. */
 export interface SimContext {
@@ -17,6 +33,8 @@ export interface SimContext {
   readonly params: SqlParams;
   /** Quoted name of a table in the target schema */
   table(name: string): string;
+  /** Name of the run's in-memory work database */
+  readonly workDatabase: string;
   /** Quoted name of a work table (in the run's in-memory work database) */
   work(name: WorkTable): string;
   /** SQL: the timestamp `seconds` (an integer expression) after midnight of the start date */
@@ -25,6 +43,8 @@ export interface SimContext {
   readonly driftFromDay: number | null;
   /** The drift strength of a feature, or 0 when it is not shifted */
   driftStrength(feature: string): number;
+  /** Day index from which purchases follow the concept-drift hazard, or null without concept drift */
+  readonly conceptDriftFromDay: number | null;
   /** SQL: the market code of a market index */
   marketOf(indexExpr: string): string;
   /** SQL: a market index drawn with the market weights from a uniform */
@@ -38,13 +58,20 @@ export interface SimContext {
 }
 
 /**
- * Work tables live in an in-memory database attached for the run (attached
- * databases are shared by all connections of a DuckDB instance): they never
- * touch the warehouse file, which saves writing and compressing millions of
- * rows that are dropped at the end anyway. Keyed by the target schema.
+ * Runs `fn` with the context's work database attached. Work tables live in
+ * an in-memory database (attached databases are shared by all connections
+ * of a DuckDB instance): they never touch the warehouse file, which saves
+ * writing and compressing millions of rows that are dropped at the end
+ * anyway. Each run has its own, so two runs never share work tables.
  */
-export function workDatabaseName(schema: string): string {
-  return `aimo_sim_work_${fnv1a32(schema).toString(16)}`;
+export async function withWorkDatabase<T>(ctx: SimContext, fn: () => Promise<T>): Promise<T> {
+  const name = ctx.wh.dialect.quote(ctx.workDatabase);
+  await ctx.wh.execute(`ATTACH IF NOT EXISTS ':memory:' AS ${name}`);
+  try {
+    return await fn();
+  } finally {
+    await ctx.wh.execute(`DETACH DATABASE IF EXISTS ${name}`);
+  }
 }
 
 export function assertDuckDb(wh: Warehouse): void {
@@ -54,10 +81,6 @@ export function assertDuckDb(wh: Warehouse): void {
       `the simulator generates data with DuckDB SQL, not ${wh.dialect.name}: generate into DuckDB and load the tables, or point aimo at your real sources`,
     );
   }
-}
-
-export function daysBetween(fromIso: string, toIso: string): number {
-  return Math.round((Date.parse(`${toIso}T00:00:00Z`) - Date.parse(`${fromIso}T00:00:00Z`)) / 86_400_000);
 }
 
 /** Earlier markets are bigger: weights 1, 1/1.5, 1/2, ... */
@@ -79,16 +102,19 @@ export function createContext(wh: Warehouse, options: ResolvedDatasetOptions): S
       markets.map((_, k) => [int(k), value(k)] as const),
     );
   const drift = options.drift;
+  const workDatabase = `aimo_sim_work_${fnv1a32(options.schema).toString(16)}_${randomUUID().replace(/-/g, '')}`;
   return {
     wh,
     options,
     random: new SqlRandom(options.seed),
     params,
     table: (name) => d.table({ schema: options.schema, name }),
-    work: (name) => `${d.quote(workDatabaseName(options.schema))}.${d.quote('main')}.${d.quote(name)}`,
+    workDatabase,
+    work: (name) => `${d.quote(workDatabase)}.${d.quote('main')}.${d.quote(name)}`,
     timestampAt: (seconds) => timestampAt(Date.parse(`${options.startDate}T00:00:00Z`) / 1000, seconds),
     driftFromDay: drift ? daysBetween(options.startDate, drift.fromDate) : null,
     driftStrength: (feature) => (drift && (drift.features as readonly string[]).includes(feature) ? drift.strength : 0),
+    conceptDriftFromDay: options.conceptDrift ? daysBetween(options.startDate, options.conceptDrift.fromDate) : null,
     marketOf: (indexExpr) => byIndex(indexExpr, (k) => `@market_${k}`),
     marketIndex: (u) =>
       caseOverCumulative(

@@ -1,20 +1,25 @@
-import { addDaysIso } from '../domain/dates';
+import type { ProgressListener } from '../domain/simulated-market';
 import type { Warehouse } from '../warehouse/warehouse';
-import { assertDuckDb, createContext, workDatabaseName, type SimContext } from './context';
+import { assertDuckDb, createContext, withWorkDatabase, type SimContext } from './context';
+import { simulateDays } from './days';
 import { datasetOptionsSchema, parseOptions, type DatasetOptions, type DriftFeature } from './options';
-import { writeEvents, writeOrders, writeSessions } from './stages/activity';
-import { buildWorkOrders, buildWorkSessions } from './stages/behaviour';
-import { writeAdSpend, writeCampaigns } from './stages/marketing';
 import { buildWorkUsers, writeConsent, writeIdentities, writeUsers } from './stages/people';
-import { writeTruthDataset, writeTruthDrift, writeTruthEffect, writeTruthFaults, writeTruthPropensity, writeTruthUsers } from './stages/truth';
-import { SIMULATED_TABLES, type SimulatedTableName } from './tables';
+import {
+  writeTruthConceptDrift,
+  writeTruthDrift,
+  writeTruthEffect,
+  writeTruthFaults,
+  writeTruthPropensity,
+  writeTruthUsers,
+} from './stages/truth';
+import { SIMULATED_TABLES, SOURCE_TABLES, type SimulatedTableName, type SourceTableName } from './tables';
 
 export interface DatasetSummary {
   readonly schema: string;
   readonly seed: number;
   readonly users: number;
   readonly startDate: string;
-  /** First day after the period (exclusive) */
+  /** Last simulated day (inclusive) */
   readonly endDate: string;
   readonly days: number;
   readonly markets: readonly string[];
@@ -22,49 +27,60 @@ export interface DatasetSummary {
   readonly driftedFeatures: readonly DriftFeature[];
 }
 
+/** Source tables written day by day; a generation creates them empty, then stores its days into them */
+const DAILY_SOURCE_TABLES: readonly SourceTableName[] = ['sessions', 'events', 'orders', 'ad_spend'];
+
 /**
  * Generates the simulated marketing dataset into `options.schema` (default
  * raw): source tables, and the ground truth behind them. Every table is
  * created or replaced, so the same options always leave the same tables.
+ * The days are stored a piece at a time (see simulateDays), each reported
+ * to `onProgress`; truth_dataset, written last, makes the schema a dataset
+ * that appendDays can grow.
  */
-export async function generateDataset(wh: Warehouse, options: DatasetOptions): Promise<DatasetSummary> {
+export async function generateDataset(wh: Warehouse, options: DatasetOptions, listeners: { onProgress?: ProgressListener } = {}): Promise<DatasetSummary> {
   assertDuckDb(wh);
   const resolved = parseOptions(datasetOptionsSchema, options, 'generateDataset options');
   const ctx = createContext(wh, resolved);
   await wh.execute(wh.dialect.createSchemaIfNotExists(resolved.schema));
-  await wh.execute(`ATTACH IF NOT EXISTS ':memory:' AS ${wh.dialect.quote(workDatabaseName(resolved.schema))}`);
-  try {
-    await buildWorkUsers(ctx);
-    await buildWorkOrders(ctx);
-    await buildWorkSessions(ctx);
-    await writeUsers(ctx);
-    await writeIdentities(ctx);
-    await writeConsent(ctx);
-    await writeSessions(ctx);
-    await writeEvents(ctx);
-    await writeOrders(ctx);
-    await writeCampaigns(ctx);
-    await writeAdSpend(ctx);
-    await writeTruthUsers(ctx);
-    await writeTruthPropensity(ctx);
-    await writeTruthEffect(ctx);
-    await writeTruthDrift(ctx);
-    await writeTruthFaults(ctx);
-    await writeTruthDataset(ctx);
-  } finally {
-    await wh.execute(`DETACH DATABASE IF EXISTS ${wh.dialect.quote(workDatabaseName(resolved.schema))}`);
-  }
+  await withWorkDatabase(ctx, async () => {
+    // Until the last step writes it again, a half-generated schema is no dataset: nothing appends to it.
+    await wh.execute(`DROP TABLE IF EXISTS ${ctx.table('truth_dataset')}`);
+    await writePopulation(ctx);
+    listeners.onProgress?.({ stage: 'population', daysDone: 0, days: resolved.days, rows: 0 });
+    await simulateDays(ctx, { fromDay: 0, toDay: resolved.days, mode: 'fresh', newestDay: -1 }, listeners.onProgress);
+  });
   return {
     schema: resolved.schema,
     seed: resolved.seed,
     users: resolved.users,
     startDate: resolved.startDate,
-    endDate: addDaysIso(resolved.startDate, resolved.days),
+    endDate: resolved.endDate,
     days: resolved.days,
     markets: resolved.markets,
     rowCounts: await countRows(ctx),
     driftedFeatures: resolved.drift?.features ?? [],
   };
+}
+
+/** The population, its ground truth, and empty day-by-day tables */
+async function writePopulation(ctx: SimContext): Promise<void> {
+  await buildWorkUsers(ctx);
+  await writeUsers(ctx);
+  await writeIdentities(ctx);
+  await writeConsent(ctx);
+  for (const table of DAILY_SOURCE_TABLES) await createEmptySourceTable(ctx, table);
+  await writeTruthUsers(ctx);
+  await writeTruthPropensity(ctx);
+  await writeTruthEffect(ctx);
+  await writeTruthDrift(ctx);
+  await writeTruthFaults(ctx);
+  await writeTruthConceptDrift(ctx);
+}
+
+async function createEmptySourceTable(ctx: SimContext, table: SourceTableName): Promise<void> {
+  const columns = Object.entries(SOURCE_TABLES[table].columns).map(([column, type]) => `${ctx.wh.dialect.quote(column)} ${type}`);
+  await ctx.wh.execute(`CREATE OR REPLACE TABLE ${ctx.table(table)} (${columns.join(', ')})`);
 }
 
 async function countRows(ctx: SimContext): Promise<Record<SimulatedTableName, number>> {

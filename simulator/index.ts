@@ -4,13 +4,16 @@
  * answers experiments with a planted effect. See simulator/README.md.
  */
 export { generateDataset, type DatasetSummary } from './generate';
+export { appendDays } from './append';
 export { simulateMarketResponse, type MarketResponseSummary } from './market-response';
 export { tableChecksums } from './checksums';
 export { truthPropensitySql } from './stages/truth';
 export {
+  appendDaysOptionsSchema,
   datasetOptionsSchema,
   marketResponseOptionsSchema,
   DRIFT_FEATURES,
+  type AppendDaysOptions,
   type DatasetOptions,
   type DriftFeature,
   type MarketResponseOptions,

@@ -2,7 +2,8 @@ import { addDaysIso } from '../domain/dates';
 import { NonRetryableError } from '../domain/errors';
 import type { SqlParams } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
-import { assertDuckDb, daysBetween } from './context';
+import { daysBetween } from './calendar';
+import { assertDuckDb } from './context';
 import { loadedAfter } from './faults';
 import { LATENT } from './model';
 import { marketResponseOptionsSchema, parseOptions, type MarketResponseOptions } from './options';
@@ -44,6 +45,8 @@ interface DatasetFacts {
   readonly driftFeatures: readonly string[];
   readonly driftStrength: number;
   readonly plantedUplift: number | null;
+  /** First day of concept drift, when the dataset has one (truth_concept_drift holds the hazards from then on) */
+  readonly conceptFromDate: string | null;
 }
 
 /**
@@ -66,7 +69,8 @@ export async function simulateMarketResponse(wh: Warehouse, input: MarketRespons
   const uplift = o.upliftAbsolute ?? facts.plantedUplift ?? 0.02;
   const windowEnd = addDaysIso(o.startDate, o.days);
   const datasetEnd = addDaysIso(facts.startDate, facts.days);
-  const overlapDays = Math.max(0, daysBetween(o.startDate < facts.startDate ? facts.startDate : o.startDate, windowEnd < datasetEnd ? windowEnd : datasetEnd));
+  const overlapFrom = o.startDate < facts.startDate ? facts.startDate : o.startDate;
+  const overlapTo = windowEnd < datasetEnd ? windowEnd : datasetEnd;
   const offsetDays = daysBetween(facts.startDate, o.startDate);
   const drift: DriftPlan = {
     driftFromDay: facts.driftFromDate ? daysBetween(facts.startDate, facts.driftFromDate) : null,
@@ -85,9 +89,10 @@ export async function simulateMarketResponse(wh: Warehouse, input: MarketRespons
     await wh.execute(`DELETE FROM ${t(table)} WHERE starts_with(${d.quote(key)}, @prefix)`, params);
   }
 
-  const windowProbability = `(1 - exp(-hazard * ${int(o.days)}))`;
+  const windowProbability = `(1 - exp(-${exposureSql(facts, o.startDate, windowEnd)}))`;
   const target = `greatest(0, least(1, ${windowProbability} + CASE WHEN arm = 'treatment' THEN ${num(uplift)} ELSE 0 END))`;
-  const overlapProbability = `(1 - exp(-hazard * ${int(overlapDays)}))`;
+  const overlapProbability = `(1 - exp(-${exposureSql(facts, overlapFrom, overlapTo)}))`;
+  const concept = facts.conceptFromDate === null ? null : t('truth_concept_drift');
   try {
     await wh.execute(
       `CREATE OR REPLACE TABLE ${work} AS
@@ -100,12 +105,14 @@ export async function simulateMarketResponse(wh: Warehouse, input: MarketRespons
          SELECT DISTINCT user_id FROM ${t('orders')}
          WHERE NOT starts_with(order_id, 'x:') AND order_ts >= CAST(@window_from AS TIMESTAMP) AND order_ts < CAST(@window_to AS TIMESTAMP)
        ), known AS (
-         SELECT a.user_id, a.arm, tu.market, tu.daily_purchase_hazard AS hazard, tu.avg_order_value, tu.return_rate,
+         SELECT a.user_id, a.arm, tu.market, tu.daily_purchase_hazard AS hazard,
+                ${concept ? 'tc.daily_purchase_hazard' : 'tu.daily_purchase_hazard'} AS concept_hazard, tu.avg_order_value, tu.return_rate,
                 tu.favourite_channel, tu.primary_device, tu.consented,
                 hc.user_id IS NOT NULL AS converted_in_history,
                 CAST(('0x' || substr(md5(a.user_id), 1, 8)) AS UBIGINT) AS user_key
          FROM assigned a
          JOIN ${t('truth_users')} tu ON tu.user_id = a.user_id
+         ${concept ? `JOIN ${concept} tc ON tc.user_id = a.user_id` : ''}
          LEFT JOIN history_converters hc ON hc.user_id = a.user_id
        ), hashed AS (
          SELECT *, ${r.root(stream('user'), 'user_key')} AS rh FROM known
@@ -132,7 +139,7 @@ export async function simulateMarketResponse(wh: Warehouse, input: MarketRespons
          SELECT *,
                 ${channelSql(drift, 'day', 'usual_channel', 'u_channel_drift', 'consented')} AS channel,
                 ${deviceSql(drift, 'day', 'usual_device', 'u_device_drift')} AS device,
-                ${campaignSlotSql('u_campaign', 'day', facts.days)} AS campaign_slot
+                ${campaignSlotSql('u_campaign', 'day')} AS campaign_slot
          FROM placed
        )
        SELECT user_id, arm, p_target, converted_in_history, orders_now, market, channel, device, rh, order_second,
@@ -217,6 +224,10 @@ async function readDatasetFacts(wh: Warehouse, schema: string): Promise<DatasetF
     `SELECT value FROM ${wh.dialect.table({ schema, name: 'truth_effect' })} WHERE metric = 'conversion_uplift_absolute'`,
   );
   const iso = (v: Date) => v.toISOString().slice(0, 10);
+  const concept = { schema, name: 'truth_concept_drift' };
+  const [conceptFrom] = (await wh.tableExists(concept))
+    ? await wh.query<{ from_date: Date | null }>(`SELECT MIN(from_date) AS from_date FROM ${wh.dialect.table(concept)}`)
+    : [];
   return {
     startDate: iso(row.start_date),
     days: Number(row.days),
@@ -224,7 +235,20 @@ async function readDatasetFacts(wh: Warehouse, schema: string): Promise<DatasetF
     driftFeatures: row.drift_features ? row.drift_features.split(',') : [],
     driftStrength: Number(row.drift_strength ?? 0),
     plantedUplift: effect ? Number(effect.value) : null,
+    conceptFromDate: conceptFrom?.from_date ? iso(conceptFrom.from_date) : null,
   };
+}
+
+/**
+ * SQL: a user's expected number of purchases over the days [from, to) —
+ * their hazard times the days, with the concept-drift hazard on the days
+ * from its first day on — so that 1 − exp(−exposure) is the true
+ * probability of at least one order then.
+ */
+function exposureSql(facts: DatasetFacts, from: string, to: string): string {
+  const days = Math.max(0, daysBetween(from, to));
+  const before = facts.conceptFromDate === null ? days : Math.min(days, Math.max(0, daysBetween(from, facts.conceptFromDate)));
+  return `(hazard * ${int(before)} + concept_hazard * ${int(days - before)})`;
 }
 
 /** The experiment's truth row, with the uplift it was answered with; replaced on a rerun. */

@@ -1,11 +1,13 @@
 import { sampleBinomial, seededRandom } from '../domain/content/bandit';
 import { shortHash } from '../domain/naming';
 import type { SimulatedMarket } from '../domain/simulated-market';
-import { tableRef } from '../domain/table-ref';
 import type { Warehouse } from '../warehouse/warehouse';
+import { appendDays } from './append';
 import { generateDataset } from './generate';
+import type { DatasetOptions } from './options';
 import { simulateMarketResponse } from './market-response';
 import { plantedClickRates } from './products';
+import { readSimulatorState } from './state';
 
 /**
  * The simulated market over one warehouse, handed to the activity factory of
@@ -16,11 +18,20 @@ export function createSimulatedMarket(warehouse: Warehouse, options: { seed: num
   const d = warehouse.dialect;
   const q = (c: string) => d.quote(c);
   return {
-    async seedDataset(input) {
+    async seedDataset(input, onProgress) {
       const schema = input.schema ?? 'raw';
-      if (await warehouse.tableExists(tableRef('truth_users', schema))) return { seeded: false };
-      const summary = await generateDataset(warehouse, { seed: input.seed, users: input.users, schema });
-      return { seeded: true, summary };
+      const state = await readSimulatorState(warehouse, schema);
+      if (state.kind === 'legacy') return { seeded: false };
+      if (state.kind === 'living') return { seeded: false, newestDay: state.options.endDate };
+      const { seed, users, endDate, days, drift, conceptDrift } = input;
+      // Plain values from the workflow input; the simulator's own schema checks them and names any bad field.
+      const options = { seed, users, schema, endDate, days, drift, conceptDrift } as DatasetOptions;
+      const summary = await generateDataset(warehouse, options, { onProgress });
+      return { seeded: true, summary, newestDay: summary.endDate };
+    },
+
+    appendMarketDays(input, onProgress) {
+      return appendDays(warehouse, { schema: input.schema ?? 'raw', through: input.through }, { onProgress });
     },
 
     async answerExperiment(input) {

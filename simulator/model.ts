@@ -90,8 +90,21 @@ export const LATENT = {
   neverAskedShareOfNonConsented: 0.2,
 } as const;
 
-/** Campaigns per market and campaign channel: one always-on, and two flights splitting the period */
-export const CAMPAIGN_SLOTS = ['Always-on', 'Flight 1', 'Flight 2'] as const;
+/**
+ * Concept drift at strength s moves what drives purchases: the latent
+ * behind the hazard turns from intent towards the user's own engagement
+ * (by the angle s·π/2, so its spread stays the same), segment and age
+ * effects fade by s, and the primary device starts to matter by s times
+ * these effects. Engagement shows in sessions and page views, the device in
+ * the users table: a retrained model can learn the new shape.
+ */
+export const CONCEPT_DRIFT_DEVICE_EFFECTS: readonly { readonly device: string; readonly effect: number }[] = [
+  { device: 'mobile', effect: 0.5 },
+  { device: 'desktop', effect: -0.5 },
+  { device: 'tablet', effect: 0 },
+];
+
+/** Share of a campaign channel's sessions that the always-on campaign buys; the rest go to the flight running that day */
 export const ALWAYS_ON_SHARE = 0.55;
 
 /** Bought clicks per paid channel; sessions are the clicks that landed */

@@ -1,4 +1,5 @@
 import { ALWAYS_ON_SHARE, CAMPAIGN_CHANNELS, CHANNEL_MIX, DEVICES, FAVOURITE_CHANNEL_SHARE, PRIMARY_DEVICE_SHARE } from './model';
+import { FLIGHT_DAYS } from './calendar';
 import { categorical, int, lit, num } from './sql';
 
 /**
@@ -41,9 +42,14 @@ export function deviceSql(drift: DriftPlan, day: string, usualDevice: string, uD
   return `(CASE WHEN ${afterDrift(drift, 'device_mix', day)} AND ${usualDevice} = 'desktop' AND ${uDrift} < ${num(shift)} THEN 'mobile' ELSE ${usualDevice} END)`;
 }
 
-/** 0: always-on; 1 and 2: the flight running on that day */
-export function campaignSlotSql(uCampaign: string, day: string, datasetDays: number): string {
-  return `(CASE WHEN ${uCampaign} < ${num(ALWAYS_ON_SHARE)} THEN 0 WHEN ${day} < ${int(Math.floor(datasetDays / 2))} THEN 1 ELSE 2 END)`;
+/** 0: always-on; k ≥ 1: flight k, the one running on that day (flights follow each other every FLIGHT_DAYS days) */
+export function campaignSlotSql(uCampaign: string, day: string): string {
+  return `(CASE WHEN ${uCampaign} < ${num(ALWAYS_ON_SHARE)} THEN 0 ELSE 1 + CAST(floor(${day} / ${int(FLIGHT_DAYS)}) AS INTEGER) END)`;
+}
+
+/** SQL: a campaign's integer key for hashing, from market, channel index and slot; distinct for any slot below 2^16 */
+export function campaignKeySql(marketIdx: string, channelIdx: string, slot: string): string {
+  return `((${marketIdx} * 8 + ${channelIdx}) * 65536 + ${slot})`;
 }
 
 export function campaignIdSql(channel: string, market: string, slot: string): string {

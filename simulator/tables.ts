@@ -142,6 +142,11 @@ export const TRUTH_TABLES = {
     key: ['fault', 'table_name', 'column_name'],
     columns: { fault: 'VARCHAR', table_name: 'VARCHAR', column_name: 'VARCHAR', rate: 'DOUBLE' },
   },
+  truth_concept_drift: {
+    key: ['user_id'],
+    columns: { user_id: 'VARCHAR', from_date: 'DATE', daily_purchase_hazard: 'DOUBLE' },
+  },
+  /** The dataset's calendar and options: the state appended days are simulated from */
   truth_dataset: {
     key: ['seed'],
     columns: {
@@ -155,6 +160,7 @@ export const TRUTH_TABLES = {
       drift_from_date: 'DATE',
       drift_features: 'VARCHAR',
       drift_strength: 'DOUBLE',
+      options: 'VARCHAR',
     },
   },
 } as const satisfies Record<string, TableSpec>;

@@ -4,9 +4,13 @@ import { LATENT } from '../model';
 import { orderValueFactorSql } from '../session-attributes';
 import { num } from '../sql';
 
+/**
+ * The piece's rows as they will be stored, in `out_*` work tables (one per
+ * source table): every column cast to its contract type, faults applied.
+ */
 export async function writeSessions(ctx: SimContext): Promise<void> {
   await ctx.wh.execute(
-    `CREATE OR REPLACE TABLE ${ctx.table('sessions')} AS ${sourceTableSelect(
+    `CREATE OR REPLACE TABLE ${ctx.work('out_sessions')} AS ${sourceTableSelect(
       ctx,
       'sessions',
       {
@@ -51,7 +55,7 @@ export async function writeEvents(ctx: SimContext): Promise<void> {
     )
   )`;
   await ctx.wh.execute(
-    `CREATE OR REPLACE TABLE ${ctx.table('events')} AS ${sourceTableSelect(
+    `CREATE OR REPLACE TABLE ${ctx.work('out_events')} AS ${sourceTableSelect(
       ctx,
       'events',
       {
@@ -82,11 +86,11 @@ export async function writeOrders(ctx: SimContext): Promise<void> {
   // Log-normal noise with mean 1, so a user's average order value is what truth_users says.
   const revenue = `round(s.avg_order_value * exp(${num(noise)} * ${r.normal('s.rh', 'revenue')} - ${num((noise * noise) / 2)}) * ${valueFactor}, 2)`;
   await ctx.wh.execute(
-    `CREATE OR REPLACE TABLE ${ctx.table('orders')} AS ${sourceTableSelect(
+    `CREATE OR REPLACE TABLE ${ctx.work('out_orders')} AS ${sourceTableSelect(
       ctx,
       'orders',
       {
-        order_id: `concat('o', s.idx, '-', s.seq)`,
+        order_id: `concat('o', s.idx, '-', s.chunk, '-', s.seq)`,
         user_id: 's.user_id',
         order_ts: ctx.timestampAt('s.order_second'),
         channel: 's.channel',

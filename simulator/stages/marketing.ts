@@ -1,25 +1,32 @@
 import type { SimContext } from '../context';
 import { sourceTableSelect } from '../faults';
-import { CAMPAIGN_CHANNELS, CAMPAIGN_SLOTS, CLICK_LOSS, PAID_CHANNELS, PAID_MEDIA } from '../model';
+import { FLIGHT_DAYS } from '../calendar';
+import { CAMPAIGN_CHANNELS, CLICK_LOSS, PAID_CHANNELS, PAID_MEDIA } from '../model';
+import { campaignKeySql } from '../session-attributes';
 import { int, lit, lookup, num } from '../sql';
 
-/** One always-on campaign and two flights per market and campaign channel. */
-export async function writeCampaigns(ctx: SimContext): Promise<void> {
-  const o = ctx.options;
-  const half = Math.floor(o.days / 2);
-  const markets = o.markets.map((_, k) => `(${int(k)})`).join(', ');
+/**
+ * Per market and campaign channel: one always-on campaign, and the flights
+ * started by the last simulated day (each FLIGHT_DAYS long, back to back).
+ * A function of the last day alone, so the table is rewritten whole as days
+ * are appended and equals the one a longer generation writes.
+ */
+export async function writeCampaigns(ctx: SimContext, lastDay: number): Promise<void> {
+  const flights = Math.floor(lastDay / FLIGHT_DAYS) + 1;
+  const markets = ctx.options.markets.map((_, k) => `(${int(k)})`).join(', ');
   const channels = CAMPAIGN_CHANNELS.map((c, k) => `(${lit(c)}, ${int(k)})`).join(', ');
-  const start = (offset: number) => `CAST(@start_date AS DATE) + ${int(offset)}`;
+  const day = (offset: string) => `CAST(@start_date AS DATE) + CAST(${offset} AS INTEGER)`;
   const rows = `(
     SELECT m.market_idx, ${ctx.marketOf('m.market_idx')} AS market, c.channel, slot.slot,
-           ${lookup('slot.slot', CAMPAIGN_SLOTS.map((name, k) => [int(k), lit(name)] as const))} AS slot_name,
-           ${lookup('slot.slot', [[int(0), start(-60)], [int(1), start(0)], [int(2), start(half)]] as const)} AS start_date,
-           ${lookup('slot.slot', [[int(0), start(o.days + 60)], [int(1), start(half - 1)], [int(2), start(o.days + 60)]] as const)} AS end_date,
-           ${ctx.random.root('campaign', 'm.market_idx * 16 + c.channel_idx * 4 + slot.slot')} AS rh
-    FROM (VALUES ${markets}) m(market_idx) CROSS JOIN (VALUES ${channels}) c(channel, channel_idx) CROSS JOIN (VALUES (0), (1), (2)) slot(slot)
+           CASE WHEN slot.slot = 0 THEN 'Always-on' ELSE concat('Flight ', slot.slot) END AS slot_name,
+           CASE WHEN slot.slot = 0 THEN ${day('-60')} ELSE ${day(`(slot.slot - 1) * ${int(FLIGHT_DAYS)}`)} END AS start_date,
+           CASE WHEN slot.slot = 0 THEN ${day(int(lastDay + 61))} ELSE ${day(`slot.slot * ${int(FLIGHT_DAYS)} - 1`)} END AS end_date,
+           ${ctx.random.root('campaign', campaignKeySql('m.market_idx', 'c.channel_idx', 'slot.slot'))} AS rh
+    FROM (VALUES ${markets}) m(market_idx) CROSS JOIN (VALUES ${channels}) c(channel, channel_idx)
+         CROSS JOIN (SELECT range AS slot FROM range(${int(flights + 1)})) slot
   )`;
   await ctx.wh.execute(
-    `CREATE OR REPLACE TABLE ${ctx.table('campaigns')} AS ${sourceTableSelect(
+    `CREATE OR REPLACE TABLE ${ctx.work('out_campaigns')} AS ${sourceTableSelect(
       ctx,
       'campaigns',
       {
@@ -62,7 +69,7 @@ export async function writeAdSpend(ctx: SimContext): Promise<void> {
       SELECT *, ${r.root('spend_campaign', 'campaign_key')} AS campaign_hash
       FROM (
         SELECT day, channel, market, market_idx, campaign_id, COUNT(*) AS sessions,
-               market_idx * 16 + ${channelIndex} * 4 + campaign_slot AS campaign_key
+               ${campaignKeySql('market_idx', channelIndex, 'campaign_slot')} AS campaign_key
         FROM ${ctx.work('sessions')} WHERE channel IN (${paid})
         GROUP BY day, channel, market, market_idx, campaign_id, campaign_slot
       )
@@ -72,7 +79,7 @@ export async function writeAdSpend(ctx: SimContext): Promise<void> {
   const lostShare = `(${num(CLICK_LOSS[0]!)} + ${num(CLICK_LOSS[1]! - CLICK_LOSS[0]!)} * ${r.unit('s.rh', 'click_loss')})`;
   const clicks = `(s.sessions + CAST(floor(s.sessions * ${lostShare} + ${r.unit('s.rh', 'click_rounding')}) AS BIGINT))`;
   await ctx.wh.execute(
-    `CREATE OR REPLACE TABLE ${ctx.table('ad_spend')} AS ${sourceTableSelect(
+    `CREATE OR REPLACE TABLE ${ctx.work('out_ad_spend')} AS ${sourceTableSelect(
       ctx,
       'ad_spend',
       {

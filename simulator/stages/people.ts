@@ -1,6 +1,6 @@
 import type { SimContext } from '../context';
 import { sourceTableSelect } from '../faults';
-import { AGE_BANDS, CHANNEL_MIX, DEVICES, EMAIL_DOMAINS, FIRST_NAMES, LATENT, SEGMENTS } from '../model';
+import { AGE_BANDS, CHANNEL_MIX, CONCEPT_DRIFT_DEVICE_EFFECTS, DEVICES, EMAIL_DOMAINS, FIRST_NAMES, LATENT, SEGMENTS } from '../model';
 import { categorical, int, lit, lookup, num, pick } from '../sql';
 
 /**
@@ -66,6 +66,7 @@ export async function buildWorkUsers(ctx: SimContext): Promise<void> {
             least(exp(${num(L.baseLogHazard)} + ${bySegment((s) => num(s.hazardEffect))}
                       + ${lookup('age_band', AGE_BANDS.map((a) => [lit(a.value), num(a.hazardEffect)] as const))}
                       + ${num(L.hazardSpread)} * z_intent), ${num(L.maxDailyHazard)}) AS hazard,
+            ${conceptHazardSql(ctx)} AS concept_hazard,
             exp(${num(L.baseLogSessionRate)} + ${bySegment((s) => num(s.sessionEffect))} + ${num(L.sessionSpread)} * z_engagement) AS session_rate,
             1 / (1 + exp(-(${num(L.cartIntercept)} + ${num(L.cartIntent)} * z_intent + ${num(L.cartNoise)} * z_cart))) AS cart_rate,
             ${num(L.pageViewsExtraMean)} * exp(${num(L.pageViewsEngagement)} * z_engagement) AS page_views_extra_mean,
@@ -82,6 +83,24 @@ export async function buildWorkUsers(ctx: SimContext): Promise<void> {
      FROM traits`,
     ctx.params,
   );
+}
+
+/**
+ * SQL over the traits: the daily purchase hazard once concept drift has
+ * begun (see CONCEPT_DRIFT_DEVICE_EFFECTS), NULL without concept drift.
+ */
+function conceptHazardSql(ctx: SimContext): string {
+  const concept = ctx.options.conceptDrift;
+  if (!concept) return 'CAST(NULL AS DOUBLE)';
+  const L = LATENT;
+  const s = concept.strength;
+  const angle = (s * Math.PI) / 2;
+  const fading = (effect: number) => num((1 - s) * effect);
+  return `least(exp(${num(L.baseLogHazard)}
+                    + ${lookup('segment', SEGMENTS.map((g) => [lit(g.value), fading(g.hazardEffect)] as const))}
+                    + ${lookup('age_band', AGE_BANDS.map((a) => [lit(a.value), fading(a.hazardEffect)] as const))}
+                    + ${lookup('device', CONCEPT_DRIFT_DEVICE_EFFECTS.map((d) => [lit(d.device), num(s * d.effect)] as const), '0')}
+                    + ${num(L.hazardSpread)} * (${num(Math.cos(angle))} * z_intent + ${num(Math.sin(angle))} * z_engagement_own)), ${num(L.maxDailyHazard)})`;
 }
 
 export async function writeUsers(ctx: SimContext): Promise<void> {

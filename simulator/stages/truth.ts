@@ -4,6 +4,7 @@ import type { Warehouse } from '../../warehouse/warehouse';
 import type { SimContext } from '../context';
 import { DRIFT_FEATURES } from '../options';
 import { int } from '../sql';
+import { recordedOptionsJson } from '../state';
 import { DUPLICATABLE_TABLES, LATE_LOADING_TABLES, TRUTH_TABLES, type TruthTableName } from '../tables';
 
 /** The latent traits per user: what the simulated market "knows" and a model can only estimate. */
@@ -70,22 +71,43 @@ export async function writeTruthFaults(ctx: SimContext): Promise<void> {
   await writeSmallTable(ctx.wh, ctx.options.schema, 'truth_faults', rows);
 }
 
-export async function writeTruthDataset(ctx: SimContext): Promise<void> {
+/** Per user, the daily purchase hazard from the concept drift's first day on; empty without concept drift. */
+export async function writeTruthConceptDrift(ctx: SimContext): Promise<void> {
+  const concept = ctx.options.conceptDrift;
+  if (!concept) {
+    await writeSmallTable(ctx.wh, ctx.options.schema, 'truth_concept_drift', []);
+    return;
+  }
+  await ctx.wh.createOrReplaceTableAs(
+    { schema: ctx.options.schema, name: 'truth_concept_drift' },
+    `SELECT user_id, CAST(@concept_from AS DATE) AS from_date, concept_hazard AS daily_purchase_hazard FROM ${ctx.work('users')}`,
+    { concept_from: concept.fromDate },
+  );
+}
+
+/**
+ * The dataset's state row, in a work table for the commit that stores the
+ * days up to `lastDay` (a day index): calendar, the options summarised in
+ * columns, and all of them as JSON — what appended days are simulated from.
+ */
+export async function writeTruthDatasetRow(ctx: SimContext, lastDay: number): Promise<void> {
   const o = ctx.options;
-  await writeSmallTable(ctx.wh, o.schema, 'truth_dataset', [
+  const { sql, params } = smallTableSelect(ctx.wh, 'truth_dataset', [
     {
       seed: o.seed,
       users: o.users,
       start_date: o.startDate,
-      end_date: addDaysIso(o.startDate, o.days),
-      days: o.days,
+      end_date: addDaysIso(o.startDate, lastDay),
+      days: lastDay + 1,
       markets: o.markets.join(','),
       consent_rate: o.consentRate,
       drift_from_date: o.drift?.fromDate ?? null,
       drift_features: o.drift ? o.drift.features.join(',') : null,
       drift_strength: o.drift?.strength ?? null,
+      options: recordedOptionsJson(o),
     },
   ]);
+  await ctx.wh.execute(`CREATE OR REPLACE TABLE ${ctx.work('out_truth_dataset')} AS ${sql}`, params);
 }
 
 /** SELECT of a few rows given as bound values, typed as the truth table says (no rows: an empty, typed table). */
