@@ -9,6 +9,7 @@ import { createAlertActivities } from './loops/alerts';
 import { createDriftActivities } from './loops/drift';
 import { createRetrainTriggerActivities } from './loops/retrain-trigger';
 import { createChampionActivities } from './loops/champion';
+import { createFreshnessActivities } from './loops/freshness';
 import { createServingActivities } from './loops/serving';
 import { createAuditActivities } from './rollout/audit';
 import { createPlanRecordActivities } from './rollout/plan-record';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createAutomationActivities(deps),
     ...createReportActivities(deps),
     ...createChampionActivities(deps),
+    ...createFreshnessActivities(deps),
     ...createServingActivities(deps),
     ...createDriftActivities(deps),
     ...createRetrainTriggerActivities(deps),

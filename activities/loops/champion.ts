@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import { evaluateClassifier } from '../../analytics/evaluation';
 import { scoreExpression } from '../../analytics/logistic';
+import { driftInputSchema, parseOrProblems, resolveDrift, resolveRetrain, retrainInputSchema, type ResolvedDrift, type ResolvedRetrain } from '../../domain/loops/inputs';
 import type { ChampionInfo } from '../../domain/loops/results';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
@@ -30,6 +32,20 @@ export function createChampionActivities({ warehouse }: ActivityDependencies) {
         model: version.model as LogisticModel,
         auc: Number(version.metrics['auc']),
       };
+    },
+
+    /**
+     * A retrain's settings with every default applied: its input over the
+     * champion's plan over the defaults. Resolved here, once, so the run's
+     * history holds them and a release with other defaults replays the same.
+     */
+    async resolveRetrainSettings({ input, plan }: { input: unknown; plan: RolloutPlan }): Promise<ResolvedRetrain> {
+      return resolveRetrain(parsed(retrainInputSchema, input, 'retrain'), plan.automation.retrain);
+    },
+
+    /** A drift check's settings with every default applied (thresholds included), recorded as the retrain's are. */
+    async resolveDriftSettings({ input }: { input: unknown }): Promise<ResolvedDrift> {
+      return resolveDrift(parsed(driftInputSchema, input, 'drift check'));
     },
 
     /** Scores a features table with a registered version into <prefix>_<name> (replaced wholesale). */
@@ -66,4 +82,10 @@ export function createChampionActivities({ warehouse }: ActivityDependencies) {
       };
     },
   };
+}
+
+function parsed<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const result = parseOrProblems(schema, input);
+  if (!result.ok) throw new NonRetryableError('InvalidInput', `The ${what} input is invalid; fix these fields:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`, result.problems);
+  return result.value;
 }

@@ -4,7 +4,9 @@ import { computeDrift } from '../../analytics/drift';
 import type { DriftThresholds } from '../../domain/drift';
 import { PROPENSITY_FEATURES } from '../../domain/propensity/features';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { storedTableRef, type TableRef } from '../../domain/table-ref';
+import { NonRetryableError } from '../../domain/errors';
+import { formatTable, storedTableRef, type TableRef } from '../../domain/table-ref';
+import type { QueryContext, Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepQueryContext } from '../../store/query-context';
@@ -28,10 +30,13 @@ export function createDriftActivities({ warehouse }: ActivityDependencies) {
       referenceScores: TableRef;
       currentScores: TableRef;
       thresholds: Partial<DriftThresholds>;
+      /** The current window, for people reading why it is empty (absent from checks scheduled before it was passed) */
+      window?: { from: string; to: string };
       /** The champion plan's byte budget per query (BigQuery) */
       maxBytesScanned?: number;
     }): Promise<UseCaseDrift> {
       const queryContext = stepQueryContext(input.ctx, input.maxBytesScanned);
+      await requireRows(warehouse, input, queryContext);
       const features = await computeDrift(warehouse, {
         reference: { table: storedTableRef(input.referenceFeatures) },
         current: { table: storedTableRef(input.currentFeatures) },
@@ -76,4 +81,25 @@ export function createDriftActivities({ warehouse }: ActivityDependencies) {
       return result;
     },
   };
+}
+
+/** No drift statistic is computed against an empty window: its PSI would be all epsilon and read as a huge shift. */
+async function requireRows(
+  warehouse: Warehouse,
+  input: { referenceFeatures: TableRef; currentFeatures: TableRef; window?: { from: string; to: string } },
+  queryContext: QueryContext,
+): Promise<void> {
+  const d = warehouse.dialect;
+  const [row] = await warehouse.query<{ reference: unknown; current: unknown }>(
+    `SELECT (SELECT COUNT(*) FROM ${d.table(storedTableRef(input.referenceFeatures))}) AS reference,
+            (SELECT COUNT(*) FROM ${d.table(storedTableRef(input.currentFeatures))}) AS current`,
+    {},
+    queryContext,
+  );
+  if (Number(row?.reference ?? 0) === 0) {
+    throw new NonRetryableError('EmptyWindow', `the champion's training reference ${formatTable(storedTableRef(input.referenceFeatures))} has no rows: no drift can be measured against it`);
+  }
+  if (Number(row?.current ?? 0) === 0) {
+    throw new NonRetryableError('EmptyWindow', `no users in the drift window${input.window ? ` ${input.window.from} – ${input.window.to} (exclusive)` : ''}: check that the sources hold data for it, or pass another asOf`);
+  }
 }

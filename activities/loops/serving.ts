@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import { evaluateClassifier } from '../../analytics/evaluation';
+import type { CanaryHealth } from '../../domain/loops/results';
 import type { RolloutPlan } from '../../domain/plan';
 import { sourceTable } from '../../domain/propensity/sources';
 import { runTable, type RolloutContext } from '../../domain/rollout/context';
@@ -40,7 +41,7 @@ export function createServingActivities({ warehouse }: ActivityDependencies) {
       liveFrom: string;
       liveTo: string;
       maxAucDrop: number;
-    }) {
+    }): Promise<CanaryHealth> {
       const [champion, challenger] = await Promise.all([requireVersion(warehouse, input.championVersionId), requireVersion(warehouse, input.challengerVersionId)]);
       const outcomes = runTable(input.ctx, 'canary_outcomes');
       const d = warehouse.dialect;
@@ -56,12 +57,22 @@ export function createServingActivities({ warehouse }: ActivityDependencies) {
          WHERE ${inCanary(warehouse, `c.${q('user_id')}`, input.share)}`,
         { live_from: input.liveFrom, live_to: input.liveTo },
       );
+      // An AUC needs both outcomes: a live window the data has not reached yet is no evidence either way.
+      const [counts] = await warehouse.query<{ users: unknown; converters: unknown }>(
+        `SELECT COUNT(*) AS users, SUM(${q('converted')}) AS converters FROM ${d.table(outcomes)}`,
+      );
+      const users = Number(counts?.users ?? 0);
+      const converters = Number(counts?.converters ?? 0);
+      if (converters === 0 || converters === users) {
+        const reason = `${users} canary users, ${converters} of them converted between ${input.liveFrom} and ${input.liveTo}: no live outcomes to judge by yet`;
+        return { conclusive: false, users, converters, reason };
+      }
       const [challengerEval, championEval] = await Promise.all([
         evaluateClassifier(warehouse, { table: outcomes, label: 'converted', score: q('challenger_score') }),
         evaluateClassifier(warehouse, { table: outcomes, label: 'converted', score: q('champion_score') }),
       ]);
       const healthy = Number.isFinite(challengerEval.auc) && challengerEval.auc >= championEval.auc - input.maxAucDrop;
-      return { healthy, challengerAuc: challengerEval.auc, championAuc: championEval.auc, users: challengerEval.rows, converters: challengerEval.positives };
+      return { conclusive: true, healthy, challengerAuc: challengerEval.auc, championAuc: championEval.auc, users: challengerEval.rows, converters: challengerEval.positives };
     },
 
     async promoteVersion(change: { useCase: string; versionId: string; by: string; reason: string; at: string }) {

@@ -1,26 +1,70 @@
 import { z } from 'zod';
+import { driftThresholdsSchema, type DriftThresholds } from '../drift';
 import { canaryFields, retrainFields, retrainSettingsSchema, type RetrainSettings } from '../plan';
+import { loopWindowSchema } from './windows';
 
 const useCase = z.string().regex(/^[a-z][a-z0-9-]{1,48}[a-z0-9]$/, 'use the use case name of its rollout, e.g. paid-search-cac');
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date, e.g. 2026-03-31');
 
+/** A canary health check as the watch records it; carried across continue-as-new. */
+const canaryCheckSchema = z.object({
+  healthy: z.boolean(),
+  challengerAuc: z.number(),
+  championAuc: z.number(),
+  users: z.number(),
+  converters: z.number().optional(),
+});
+
+/** Settings with every default applied, exactly as the run recorded them: no default is filled in again. */
+const resolvedRetrainSchema = z.object({
+  reason: z.string(),
+  settings: z.object({ ...retrainFields, canary: z.object(canaryFields) }),
+  continueAsNewAfterChecks: z.number().int().min(1).optional(),
+});
+
+/**
+ * Set by continue-as-new: where a long canary watch resumes and all it has
+ * gathered so far. Fields after watchedMs are absent from watches continued
+ * before they were carried.
+ */
+const resumeSchema = z.object({
+  challenger: z.string(),
+  champion: z.string(),
+  liveFrom: z.string(),
+  watchedMs: z.number(),
+  /** Audit rows the earlier runs wrote under this workflow id: the next one is auditSeq + 1 */
+  auditSeq: z.number().int().min(0).optional(),
+  canaryChecks: z.array(canaryCheckSchema).optional(),
+  /** Checks that found no live outcomes to judge by */
+  checksWithoutOutcomes: z.number().int().min(0).optional(),
+  comparison: z.looseObject({ championAuc: z.number(), challengerAuc: z.number(), holdoutRows: z.number() }).optional(),
+  window: loopWindowSchema.optional(),
+  resolved: resolvedRetrainSchema.optional(),
+});
+
 /** Input of the retrain loop (schedules pass { useCase } only; everything else has a default). */
 export const retrainInputSchema = z.object({
   useCase,
-  asOf: isoDate.optional().describe('Training cut-off; default: today minus the label window'),
+  asOf: isoDate.optional().describe("Training cut-off; default: the label window ends on the data's newest complete day"),
   reason: z.string().max(500).default('scheduled retrain'),
   // Unset fields come from the champion's plan (automation.retrain), then the defaults.
   promotionMargin: retrainFields.promotionMargin.optional(),
   approval: retrainFields.approval.optional(),
   approvalTimeout: retrainFields.approvalTimeout.optional(),
   canary: z.object(canaryFields).partial().optional(),
-  /** Set by continue-as-new: where a long canary watch resumes */
-  resume: z
-    .object({ challenger: z.string(), champion: z.string(), liveFrom: z.string(), watchedMs: z.number() })
-    .optional(),
+  continueAsNewAfterChecks: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(50)
+    .describe('A canary watch continues as new after this many checks in one run (or sooner, when Temporal suggests it)'),
+  resume: resumeSchema.optional(),
 });
 export type RetrainInput = z.input<typeof retrainInputSchema>;
 export type RetrainRequest = z.infer<typeof retrainInputSchema>;
+export type CanaryWatchState = z.infer<typeof resumeSchema>;
+export type ResolvedRetrain = z.infer<typeof resolvedRetrainSchema>;
 
 /** The settings a retrain runs with: its input over the plan's, over the defaults. */
 export function retrainSettings(planned: unknown, request: RetrainRequest): RetrainSettings {
@@ -34,9 +78,14 @@ export function retrainSettings(planned: unknown, request: RetrainRequest): Retr
   };
 }
 
+/** A retrain's input resolved against the champion's plan: every default applied, for an activity to record. */
+export function resolveRetrain(request: RetrainRequest, planned: unknown): ResolvedRetrain {
+  return { reason: request.reason, settings: retrainSettings(planned, request), continueAsNewAfterChecks: request.continueAsNewAfterChecks };
+}
+
 export const driftInputSchema = z.object({
   useCase,
-  asOf: isoDate.optional().describe('End of the current window; default: today'),
+  asOf: isoDate.optional().describe("End of the current window (exclusive); default: the day after the data's newest complete day"),
   retrainAsOf: isoDate.optional().describe('Training cut-off for a retrain this check starts'),
   thresholds: z
     .object({
@@ -49,6 +98,18 @@ export const driftInputSchema = z.object({
   startRetrain: z.boolean().default(true),
 });
 export type DriftInput = z.input<typeof driftInputSchema>;
+
+export type DriftRequest = z.infer<typeof driftInputSchema>;
+
+/** What a drift check runs with, every default applied (the thresholds' too), for an activity to record. */
+export interface ResolvedDrift {
+  readonly thresholds: DriftThresholds;
+  readonly startRetrain: boolean;
+}
+
+export function resolveDrift(request: DriftRequest): ResolvedDrift {
+  return { thresholds: driftThresholdsSchema.parse(request.thresholds), startRetrain: request.startRetrain };
+}
 
 export const rollbackInputSchema = z.object({
   useCase,

@@ -1,6 +1,7 @@
 import type { TableRef } from '../table-ref';
 import type { RolloutPlan } from '../plan';
 import type { LogisticModel } from '../stats/logistic';
+import type { LoopWindow } from './windows';
 
 export interface DriftFeatureRow {
   readonly feature: string;
@@ -25,11 +26,29 @@ export interface UseCaseDrift {
 export interface DriftResult extends UseCaseDrift {
   readonly useCase: string;
   readonly champion: string;
-  readonly window: { from: string; to: string };
+  /** [from, to): `to` is asOf; checks since windows come from the data also say where the end came from */
+  readonly window: Pick<LoopWindow, 'from' | 'to'> & Partial<LoopWindow>;
   readonly retrain?: { workflowId: string; started: boolean };
 }
 
 export type RetrainOutcome = 'promoted' | 'kept-champion' | 'rolled-back' | 'data-quality-failed' | 'rejected';
+
+/** A canary check that could judge: both outcomes among the canary's users in the live window. */
+export interface CanaryCheck {
+  readonly healthy: boolean;
+  readonly challengerAuc: number;
+  readonly championAuc: number;
+  readonly users: number;
+  readonly converters?: number;
+}
+
+/**
+ * A health check's answer. `conclusive: false` when the live window has no
+ * canary users or only one outcome among them (no live outcomes yet): no AUC
+ * is computed and the check neither passes nor fails the canary. Answers
+ * recorded before this field existed were all conclusive.
+ */
+export type CanaryHealth = (CanaryCheck & { readonly conclusive?: true }) | { readonly conclusive: false; readonly users: number; readonly converters: number; readonly reason: string };
 
 export interface RetrainResult {
   readonly useCase: string;
@@ -37,7 +56,12 @@ export interface RetrainResult {
   readonly champion: string;
   readonly challenger?: string;
   readonly comparison?: { championAuc: number; challengerAuc: number; holdoutRows: number };
-  readonly canaryChecks: Array<{ healthy: boolean; challengerAuc: number; championAuc: number; users: number }>;
+  /** Every conclusive check of the watch, those of earlier runs of a watch that continued as new included */
+  readonly canaryChecks: CanaryCheck[];
+  /** Checks that found no live outcomes to judge by */
+  readonly checksWithoutOutcomes?: number;
+  /** The training window; absent from retrains that stopped before it was fixed, or ran before it was recorded */
+  readonly window?: LoopWindow;
   readonly reason: string;
 }
 

@@ -1,11 +1,27 @@
 import type { DriftResult } from '../../domain/loops/results';
-import { log } from '@temporalio/workflow';
+import { log, patched } from '@temporalio/workflow';
 import { addDaysIso } from '../../domain/dates';
-import { driftInputSchema } from '../../domain/loops/inputs';
+import type { DriftThresholds } from '../../domain/drift';
+import { driftInputSchema, type DriftRequest } from '../../domain/loops/inputs';
+import type { LoopWindow } from '../../domain/loops/windows';
+import type { ChampionInfo } from '../../domain/loops/results';
+import type { RolloutContext } from '../../domain/rollout/context';
 import { dataActivities, quickActivities } from '../activity-proxies';
 import { runDataPath } from '../propensity/data-path';
-import { auditTrail, loopContext, parseInput, publish } from './support';
+import { auditTrail, loopContext, parseInput, publish, stoppedOnStaleData, type AuditTrail } from './support';
 
+/**
+ * Checks recorded before this patch took their window end from the clock and
+ * their defaults from the workflow code; they replay that way.
+ */
+const DRIFT_WINDOW_FROM_DATA = 'drift-window-from-data';
+
+/** What one check compares and how: fixed before the first warehouse step. */
+interface DriftRun {
+  readonly window: DriftResult['window'];
+  readonly thresholds: Partial<DriftThresholds>;
+  readonly startRetrain: boolean;
+}
 
 /**
  * The drift loop: rebuilds the champion's features for a recent window,
@@ -14,14 +30,37 @@ import { auditTrail, loopContext, parseInput, publish } from './support';
  * per incident — an incident being drift against this champion.
  */
 export async function driftCheck(input: unknown): Promise<DriftResult> {
+  const fromData = patched(DRIFT_WINDOW_FROM_DATA);
   const request = parseInput(driftInputSchema, input, 'drift check');
   const ctx = loopContext(request.useCase);
   const audit = auditTrail(ctx);
   publish(request.useCase, 'drift', 'running', `Drift check of ${request.useCase}`);
 
   const champion = await quickActivities.loadChampion({ useCase: request.useCase });
+  const run = fromData ? await resolveRun(ctx, input, request, champion, audit) : clockRun(request, champion);
+  return assessDrift(ctx, request, champion, run, audit);
+}
+
+/** Settings and window resolved by activities, so the history holds them: the window ends where the data does. */
+async function resolveRun(ctx: RolloutContext, input: unknown, request: DriftRequest, champion: ChampionInfo, audit: AuditTrail): Promise<DriftRun> {
+  const settings = await quickActivities.resolveDriftSettings({ input });
+  try {
+    const window: LoopWindow = await quickActivities.resolveLoopWindow({ ctx, plan: champion.plan, loop: 'drift', ...(request.asOf ? { asOf: request.asOf } : {}) });
+    return { ...settings, window };
+  } catch (err) {
+    await stoppedOnStaleData(request.useCase, 'drift', audit, err);
+    throw err;
+  }
+}
+
+/** How checks recorded before DRIFT_WINDOW_FROM_DATA ran: today as the window end, the input's defaults as parsed here. */
+function clockRun(request: DriftRequest, champion: ChampionInfo): DriftRun {
   const asOf = request.asOf ?? new Date().toISOString().slice(0, 10);
-  const plan = { ...champion.plan, windows: { ...champion.plan.windows, asOf } };
+  return { window: { from: addDaysIso(asOf, -champion.plan.windows.featureDays), to: asOf }, thresholds: request.thresholds, startRetrain: request.startRetrain };
+}
+
+async function assessDrift(ctx: RolloutContext, request: DriftRequest, champion: ChampionInfo, run: DriftRun, audit: AuditTrail): Promise<DriftResult> {
+  const plan = { ...champion.plan, windows: { ...champion.plan.windows, asOf: run.window.to } };
   const models = await runDataPath(ctx, plan);
   const currentFeatures = models.find((m) => m.model === 'features')!.table;
   const currentScores = await dataActivities.scoreWithVersion({ ctx, versionId: champion.versionId, featuresTable: currentFeatures, name: 'drift_scores' });
@@ -32,15 +71,11 @@ export async function driftCheck(input: unknown): Promise<DriftResult> {
     currentFeatures,
     referenceScores: champion.scoresTable,
     currentScores,
-    thresholds: request.thresholds,
+    thresholds: run.thresholds,
+    window: { from: run.window.from, to: run.window.to },
     maxBytesScanned: plan.guardrails.maxBytesScanned,
   });
-  const result: DriftResult = {
-    ...drift,
-    useCase: request.useCase,
-    champion: champion.versionId,
-    window: { from: addDaysIso(asOf, -plan.windows.featureDays), to: asOf },
-  };
+  const result: DriftResult = { ...drift, useCase: request.useCase, champion: champion.versionId, window: run.window };
   if (!drift.datasetDrift && !drift.predictionDrift) {
     publish(request.useCase, 'drift', 'no-drift');
     return result;
@@ -58,7 +93,7 @@ export async function driftCheck(input: unknown): Promise<DriftResult> {
     at: new Date().toISOString(),
   });
   await audit('drift', 'drift-detected', `drifted: ${drift.driftedFeatures.join(', ') || 'predictions'}`, 'aimo', { incidentId });
-  if (request.startRetrain) {
+  if (run.startRetrain) {
     const retrain = await quickActivities.startRetrainOnce({
       useCase: request.useCase,
       incidentKey: champion.versionId,

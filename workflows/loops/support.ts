@@ -33,9 +33,28 @@ export function publish(useCase: string, step: string, status: string, summary?:
   if (summary) upsertMemo({ summary });
 }
 
-/** An audit writer with its own sequence, keyed by this workflow's id. */
-export function auditTrail(ctx: RolloutContext) {
-  let seq = 0;
-  return (step: string, decision: string, reason: string, actor = 'aimo', details: Record<string, unknown> = {}) =>
+export interface AuditTrail {
+  (step: string, decision: string, reason: string, actor?: string, details?: Record<string, unknown>): Promise<void>;
+  /** Rows written under this workflow id so far, those of runs before a continue-as-new included */
+  written(): number;
+}
+
+/**
+ * An audit writer with its own sequence, keyed by this workflow's id. Rows are
+ * keyed by (workflow id, seq) and a run that continued as new keeps the id, so
+ * it starts after the rows its earlier runs wrote instead of overwriting them.
+ */
+export function auditTrail(ctx: RolloutContext, alreadyWritten = 0): AuditTrail {
+  let seq = alreadyWritten;
+  const write = (step: string, decision: string, reason: string, actor = 'aimo', details: Record<string, unknown> = {}) =>
     quickActivities.recordAudit({ ctx, seq: ++seq, step, decision, actor, reason, details, at: new Date().toISOString() });
+  return Object.assign(write, { written: () => seq });
+}
+
+/** A loop whose window the data cannot fill: the UI and the audit log say so before the failure ends the run. */
+export async function stoppedOnStaleData(useCase: string, step: string, audit: AuditTrail, err: unknown): Promise<void> {
+  publish(useCase, step, 'failed');
+  // Activity failures wrap the application failure that says what is stale.
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  await audit(step, 'window-refused', cause instanceof Error ? cause.message : String(cause));
 }
