@@ -10,7 +10,7 @@ import './support/temporal';
 describe('replay of recorded histories', () => {
   const histories = committedHistories();
 
-  it('has recorded rollouts (completed, approved by Update, rejected) and the three loops', () => {
+  it('has recorded rollouts (completed, approved by Update, rejected) and the three loops, on the windows-from-data path too', () => {
     expect(histories.map((h) => h.name)).toEqual(
       expect.arrayContaining([
         'rollout-full',
@@ -21,6 +21,9 @@ describe('replay of recorded histories', () => {
         'retrain-rolled-back',
         'retrain-rejected-at-approval',
         'rollback-previous',
+        'drift-check-fresh-window',
+        'retrain-fresh-window',
+        'retrain-continued-as-new',
       ]),
     );
   });
