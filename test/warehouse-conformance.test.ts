@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { NonRetryableError } from '../domain/errors';
 import type { Dialect } from '../warehouse/dialect';
-import type { Warehouse } from '../warehouse/warehouse';
+import { listTables, type Warehouse } from '../warehouse/warehouse';
 import { openBigQueryEmulator, openDuckDb, openSnowflakeEmulator, type OpenedWarehouse } from './support/emulators/targets';
 
 /**
@@ -15,23 +15,29 @@ interface Target {
   open(): Promise<OpenedWarehouse>;
   /** The warehouse's own name for an integer column */
   readonly integerType: RegExp;
+  /** What listTables says of a table's creation time */
+  readonly creationTime: 'none' | 'recent' | 'reported';
 }
 
 const targets: Target[] = [
   {
     name: 'DuckDB',
     integerType: /^(BIGINT|INTEGER)$/,
+    creationTime: 'none',
     open: openDuckDb,
   },
   {
     name: 'BigQuery (bqemulator)',
     integerType: /^INT64$/,
+    creationTime: 'recent',
     open: openBigQueryEmulator,
   },
   {
     name: 'Snowflake (fakesnow)',
     // Real Snowflake reports NUMBER; fakesnow reports the DuckDB type underneath.
     integerType: /^(NUMBER|INTEGER|BIGINT|DECIMAL)/,
+    // fakesnow reports the epoch for every table; real Snowflake the time it was created.
+    creationTime: 'reported',
     open: openSnowflakeEmulator,
   },
 ];
@@ -215,5 +221,32 @@ describe.each(targets)('$name', (target) => {
       feb_days: 29,
       backwards: -1,
     });
+  });
+
+  it('listTables lists a schema\'s tables and views; dropTableIfExists drops once and then does nothing', async () => {
+    const schema = 'listing_case';
+    const table = (name: string) => d.table({ name, schema });
+    await wh.execute(d.createSchemaIfNotExists(schema));
+    await wh.createOrReplaceTableAs({ name: 'run_a', schema }, `SELECT 1 AS ${q('k')}`);
+    await wh.createOrReplaceTableAs({ name: 'run_b', schema }, `SELECT 2 AS ${q('k')}`);
+    await wh.execute(d.createOrReplaceView({ name: 'served', schema }, `SELECT ${q('k')} FROM ${table('run_a')}`));
+
+    const listed = await listTables(wh, schema);
+    expect(listed.map((t) => [t.name, t.kind])).toEqual([
+      ['run_a', 'table'],
+      ['run_b', 'table'],
+      ['served', 'view'],
+    ]);
+    const view = listed.find((t) => t.name === 'served')!;
+    expect(view.definition).toMatch(/run_a/);
+    for (const t of listed.filter((l) => l.kind === 'table')) {
+      if (target.creationTime === 'none') expect(t.createdAt).toBeUndefined();
+      else expect(t.createdAt).toBeInstanceOf(Date);
+      if (target.creationTime === 'recent') expect(Math.abs(Date.now() - t.createdAt!.getTime())).toBeLessThan(3_600_000);
+    }
+
+    await wh.execute(d.dropTableIfExists({ name: 'run_b', schema }));
+    await wh.execute(d.dropTableIfExists({ name: 'run_b', schema }));
+    expect((await listTables(wh, schema)).map((t) => t.name)).toEqual(['run_a', 'served']);
   });
 });

@@ -30,6 +30,14 @@ export interface Dialect {
   createOrReplaceView(target: TableRef, select: string): string;
   dropTableIfExists(target: TableRef): string;
   createSchemaIfNotExists(schema: string): string;
+  /**
+   * A SELECT of a schema's base tables (the schema bound as @schema):
+   * `table_schema`, `table_name` and `created_at` (null where the warehouse
+   * keeps no creation time).
+   */
+  listTables(schema: string): string;
+  /** A SELECT of a schema's views (bound as @schema): `table_schema`, `table_name`, `view_definition` */
+  listViews(schema: string): string;
   /** True where a string expression contains a match of the regular expression bound as @param */
   regexpContains(expr: string, patternParam: string): string;
   /** Upsert the rows of `source` (a SELECT) into `target`, matching on `keys` */
@@ -86,6 +94,32 @@ abstract class BaseDialect implements Dialect {
 
   createSchemaIfNotExists(schema: string): string {
     return `CREATE SCHEMA IF NOT EXISTS ${this.quote(schema)}`;
+  }
+
+  listTables(schema: string): string {
+    const created = this.creationTimeColumn ? `t.${this.creationTimeColumn}` : 'NULL';
+    return (
+      `SELECT t.table_schema AS table_schema, t.table_name AS table_name, ${created} AS created_at` +
+      ` FROM ${this.informationSchema('TABLES', assertIdentifier(schema, 'schema name'))} t WHERE t.table_type = 'BASE TABLE' AND ${this.inSchema('t')}`
+    );
+  }
+
+  // Views from VIEWS rather than from TABLES: fakesnow's TABLES holds base tables only.
+  listViews(schema: string): string {
+    return (
+      `SELECT v.table_schema AS table_schema, v.table_name AS table_name, v.view_definition AS view_definition` +
+      ` FROM ${this.informationSchema('VIEWS', assertIdentifier(schema, 'schema name'))} v WHERE ${this.inSchema('v')}`
+    );
+  }
+
+  /** Where the warehouse's INFORMATION_SCHEMA view of that name lists the schema's objects */
+  protected abstract informationSchema(view: 'TABLES' | 'VIEWS', schema: string): string;
+  /** The TABLES column holding a table's creation time, where the warehouse keeps one */
+  protected abstract readonly creationTimeColumn: string | undefined;
+
+  /** Rows of the schema bound as @schema */
+  protected inSchema(alias: string): string {
+    return `${alias}.table_schema = @schema`;
   }
 
   regexpContains(expr: string, patternParam: string): string {
@@ -157,6 +191,17 @@ export class DuckDbDialect extends BaseDialect {
   dateDiffDays(later: string, earlier: string): string {
     return `date_diff('day', ${earlier}, ${later})`;
   }
+
+  // DuckDB keeps no creation time; its information_schema spans every attached database.
+  protected readonly creationTimeColumn = undefined;
+
+  protected informationSchema(view: 'TABLES' | 'VIEWS'): string {
+    return `information_schema.${view.toLowerCase()}`;
+  }
+
+  protected override inSchema(alias: string): string {
+    return `${alias}.table_catalog = current_database() AND ${super.inSchema(alias)}`;
+  }
 }
 
 export class BigQueryDialect extends BaseDialect {
@@ -218,6 +263,13 @@ export class BigQueryDialect extends BaseDialect {
     assertIdentifier(patternParam, 'pattern parameter');
     return `REGEXP_CONTAINS(${expr}, @${patternParam})`;
   }
+
+  protected readonly creationTimeColumn = 'creation_time';
+
+  /** A dataset's own INFORMATION_SCHEMA: no region qualifier and no project-wide scan. */
+  protected informationSchema(view: 'TABLES' | 'VIEWS', schema: string): string {
+    return `\`${this.project}.${assertIdentifier(schema)}.INFORMATION_SCHEMA.${view}\``;
+  }
 }
 
 export class SnowflakeDialect extends BaseDialect {
@@ -274,5 +326,19 @@ export class SnowflakeDialect extends BaseDialect {
   override regexpContains(expr: string, patternParam: string): string {
     assertIdentifier(patternParam, 'pattern parameter');
     return `(REGEXP_INSTR(${expr}, @${patternParam}) > 0)`;
+  }
+
+  protected readonly creationTimeColumn = 'created';
+
+  protected informationSchema(view: 'TABLES' | 'VIEWS'): string {
+    return `${this.quote(this.database)}.INFORMATION_SCHEMA.${view}`;
+  }
+
+  /**
+   * Ignoring case, as SnowflakeWarehouse.describe does: fakesnow stores every
+   * schema name upper-case. listTables keeps the exact match where there is one.
+   */
+  protected override inSchema(alias: string): string {
+    return `UPPER(${alias}.table_schema) = UPPER(@schema)`;
   }
 }

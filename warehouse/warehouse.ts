@@ -11,6 +11,16 @@ export interface ColumnInfo {
   readonly nullable: boolean;
 }
 
+/** One table or view of a schema, as listTables reports it. */
+export interface ListedTable {
+  readonly name: string;
+  readonly kind: 'table' | 'view';
+  /** Where the warehouse keeps one (BigQuery, Snowflake; not DuckDB) */
+  readonly createdAt?: Date;
+  /** A view's SQL */
+  readonly definition?: string;
+}
+
 /** Who is asking: carried into job labels / query tags so cost is attributable. */
 export interface QueryContext {
   readonly useCase?: string;
@@ -68,4 +78,38 @@ export abstract class DialectWarehouse implements Warehouse {
   ): Promise<void> {
     return this.execute(this.dialect.merge(table, source, keys, columns), params, ctx);
   }
+}
+
+/**
+ * The base tables and views of a schema, by name, on every warehouse: two
+ * INFORMATION_SCHEMA queries the dialect writes. A function over the
+ * interface rather than a method of it, so every Warehouse (scoped,
+ * worker-hosted, recording) lists tables without implementing anything.
+ */
+export async function listTables(wh: Warehouse, schema: string, ctx?: QueryContext): Promise<ListedTable[]> {
+  type Listed = { table_schema: string; table_name: string; created_at?: unknown; view_definition?: string | null };
+  const [tables, views] = await Promise.all([
+    wh.query<Listed>(wh.dialect.listTables(schema), { schema }, ctx).then(inExactSchema(schema)),
+    wh.query<Listed>(wh.dialect.listViews(schema), { schema }, ctx).then(inExactSchema(schema)),
+  ]);
+  const listed: ListedTable[] = [
+    ...tables.map((r) => {
+      // new Date(value) rather than instanceof: a Date from a worker thread belongs to another realm.
+      const created = r.created_at === null || r.created_at === undefined ? undefined : new Date(r.created_at as Date | string);
+      return { name: r.table_name, kind: 'table' as const, ...(created && !Number.isNaN(created.getTime()) ? { createdAt: created } : {}) };
+    }),
+    ...views.map((r) => ({ name: r.table_name, kind: 'view' as const, ...(r.view_definition ? { definition: r.view_definition } : {}) })),
+  ];
+  return listed.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Snowflake's listing matches the schema ignoring case (see SnowflakeDialect):
+ * rows of the exact name win, else those of the one schema found.
+ */
+function inExactSchema(schema: string) {
+  return <T extends { table_schema: string }>(rows: T[]): T[] => {
+    const exact = rows.filter((r) => r.table_schema === schema);
+    return exact.length > 0 || new Set(rows.map((r) => r.table_schema)).size !== 1 ? exact : rows;
+  };
 }
