@@ -6,6 +6,7 @@ import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
 import { assertDistinct, filterCondition, qualifiedColumn, sqlLogistic, sqlNumber, sqlSoftplus, toNumber, type RowFilter } from './sql';
+import { groupDigits } from '../domain/rollout/format';
 
 export interface LogisticTrainingSpec {
   readonly table: TableRef;
@@ -206,7 +207,7 @@ async function measureTrainingRows(
   if (positives === 0 || positives === rows) {
     const only = positives === 0 ? 0 : 1;
     // Digits grouped by spaces whatever the worker's locale: "27 517", as people read counts.
-    const count = String(rows).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+    const count = groupDigits(rows);
     throw new NonRetryableError(
       'SingleClassLabel',
       `the label column \`${spec.label}\` is ${only} on all ${count} training rows${scope}: ${only === 0 ? 'no row has the outcome' : 'every row has the outcome'}, and a model needs rows with and without it`,

@@ -1,5 +1,6 @@
 import { NonRetryableError } from '../../domain/errors';
-import { dataFreshness, FRESHNESS_COLUMNS, groupDigits, loopWindow, sourceFreshness, type DataFreshness, type FreshnessSource, type LoopKind, type LoopWindow } from '../../domain/loops/windows';
+import { dataFreshness, FRESHNESS_COLUMNS, loopWindow, sourceFreshness, type DataFreshness, type FreshnessSource, type LoopKind, type LoopWindow } from '../../domain/loops/windows';
+import { groupDigits } from '../../domain/rollout/format';
 import type { RolloutPlan } from '../../domain/plan';
 import { sourceTable } from '../../domain/propensity/sources';
 import { runTable, type RolloutContext } from '../../domain/rollout/context';

@@ -124,6 +124,3 @@ function possessive(table: string): string {
 }
 
 /** Counts as people read them, whatever the worker's locale: 27 517. */
-export function groupDigits(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
-}

@@ -11,3 +11,8 @@ export function formatChange(change: number): string {
 export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 export const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/** A count with thin groups of three, e.g. 27 517, as the messages people read print it. */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+}
