@@ -12,7 +12,7 @@ export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b,
 
 export const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-/** A count with thin groups of three, e.g. 27 517, as the messages people read print it. */
+/** A count in groups of three digits, e.g. 27 517, as messages for people print it. */
 export function groupDigits(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 }
