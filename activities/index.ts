@@ -23,6 +23,7 @@ import { createKpiActivities } from './propensity/kpi';
 import { createModelActivities } from './propensity/model';
 import { createReportActivities } from './rollout/report';
 import { createSeedActivities } from './seed';
+import { createMarketActivities } from './market';
 
 export type { ActivityDependencies, LlmEndpoint } from './dependencies';
 
@@ -30,6 +31,7 @@ export type { ActivityDependencies, LlmEndpoint } from './dependencies';
 export function createActivities(deps: ActivityDependencies) {
   return withFailureMapping({
     ...createSeedActivities(deps),
+    ...createMarketActivities(deps),
     ...createAuditActivities(deps),
     ...createPlanRecordActivities(),
     ...createKpiActivities(deps),

@@ -7,6 +7,11 @@ import { openWarehouse } from '../warehouse/open';
 import type { Warehouse } from '../warehouse/warehouse';
 import { createSimulatedMarket } from '../simulator/market';
 import { generateContentDataset } from '../simulator/products';
+import { daysBetween } from '../simulator/calendar';
+import { DEFAULT_START_DATE } from '../simulator/options';
+import { addDaysIso } from '../domain/dates';
+import { WORKFLOW_TYPES } from '../domain/rollout/definitions';
+import { SCHEDULE_PREFIX, upsertSchedule, type ScheduleSpecInput } from '../platform/schedules';
 import { createAimoWorker, createLlmWorker } from './create-worker';
 import { seedWarehouse, type rollout } from '../workflows';
 import { loadWebhookConfig } from '../config/webhooks';
@@ -190,17 +195,71 @@ async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedPa
   }
 }
 
-/** The simulated marketing dataset (once per warehouse file, through a workflow) and the content use case's products. */
+/**
+ * The simulated market (generated once per warehouse file, through a
+ * workflow whose activity logs its progress), the schedule that grows it by
+ * a day every night, and the content use case's products.
+ */
 async function seedEmbeddedWarehouse(config: AimoConfig, logger: Logger, client: Client, warehouse: Warehouse): Promise<void> {
+  const calendar = seedCalendar(new Date());
+  const users = config.env.AIMO_SIMULATOR_USERS;
+  logger.info({ users, ...calendar }, 'simulated market: generated on the first start (progress follows), otherwise kept and grown to yesterday');
   const seeded = await client.workflow.execute(seedWarehouse, {
     taskQueue: config.taskQueues.main,
     workflowId: 'aimo-seed-warehouse',
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ seed: DEMO_SEED, users: config.env.AIMO_SIMULATOR_USERS }],
+    args: [{ seed: DEMO_SEED, users, ...calendar }],
   });
-  logger.info(seeded.seeded ? 'simulated dataset seeded into DuckDB' : 'DuckDB warehouse already has data');
-  const content = await generateContentDataset(warehouse, { seed: DEMO_SEED });
+  if (seeded.newestDay === undefined) {
+    logger.warn(`the DuckDB warehouse holds simulated data from before the market grew by the day, so it stays as it is: delete ${config.dataDir}/warehouse.duckdb and restart to seed a living market`);
+  } else {
+    logger.info({ newestDay: seeded.newestDay, rowCounts: seeded.summary?.rowCounts }, seeded.seeded ? 'simulated dataset seeded into DuckDB' : 'DuckDB warehouse already has data');
+    await scheduleMarketDays(config, logger, client, seeded.newestDay < calendar.endDate);
+  }
+  const content = await generateContentDataset(warehouse, { seed: DEMO_SEED, endDate: calendar.endDate });
   logger.info(content, 'simulated products and incumbent ad history in DuckDB');
+}
+
+/** The longest first seed: two years of days */
+const MAX_SEED_DAYS = 730;
+
+/**
+ * A first start simulates the days from the simulator's first day (where
+ * the demo plans' windows lie) to yesterday in UTC, between 90 days and two
+ * years. Computed here, at the edge: the simulator itself never reads the
+ * clock, so the same seed and end date always give the same tables.
+ */
+export function seedCalendar(now: Date): { endDate: string; days: number } {
+  const endDate = addDaysIso(now.toISOString().slice(0, 10), -1);
+  return { endDate, days: Math.min(MAX_SEED_DAYS, Math.max(90, daysBetween(DEFAULT_START_DATE, endDate) + 1)) };
+}
+
+/** The schedule that runs the marketDay workflow shortly after midnight UTC, on the stack's task queue. */
+export function marketDayScheduleSpec(taskQueue: string): ScheduleSpecInput {
+  return {
+    scheduleId: `${SCHEDULE_PREFIX}market-day`,
+    workflowType: WORKFLOW_TYPES.marketDay,
+    workflowId: 'aimo-market-day',
+    taskQueue,
+    args: [{ schema: 'raw' }],
+    cron: '5 0 * * *',
+    timezone: 'UTC',
+    // Each run appends every missing day itself: after an outage, one catch-up run is enough.
+    catchupWindow: '1 day',
+    overlap: 'SKIP',
+    managedBy: 'stack',
+    memo: { summary: 'the simulated market grows by every day missing up to yesterday' },
+  };
+}
+
+/** Creates or updates the market-day schedule; a market behind yesterday (the stack was off) catches up now rather than tonight. */
+async function scheduleMarketDays(config: AimoConfig, logger: Logger, client: Client, behind: boolean): Promise<void> {
+  const spec = marketDayScheduleSpec(config.taskQueues.main);
+  const outcome = await upsertSchedule(client, spec);
+  logger.info({ scheduleId: spec.scheduleId, outcome }, 'the simulated market grows by a day every night, at 00:05 UTC');
+  if (!behind) return;
+  await client.schedule.getHandle(spec.scheduleId).trigger();
+  logger.info({ scheduleId: spec.scheduleId }, 'simulated market behind yesterday: catching up the missing days now');
 }
 
 /** Webhooks need signing secrets; without them there is nothing that may be served. Returns the server's URL when one runs. */

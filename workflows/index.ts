@@ -7,6 +7,7 @@ export { driftCheck } from './loops/drift';
 export { retrain } from './loops/retrain';
 export { rollback } from './loops/rollback';
 export { seedWarehouse } from './seed-warehouse';
+export { marketDay } from './market-day';
 
 /** The eight-step rollout of every registered use case. */
 export const rollout = rolloutWorkflow(USE_CASES);

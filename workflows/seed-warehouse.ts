@@ -3,7 +3,9 @@ import type { Activities } from '../activities';
 import type { SeedInput, SeedResult } from '../domain/simulated-market';
 
 const { ensureSimulatedDataset } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
+  // A first seed of a year of days takes a minute or more; the activity heartbeats after every stored piece of days.
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '5 minutes',
   retry: { maximumAttempts: 5 },
 });
 

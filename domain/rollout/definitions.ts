@@ -20,6 +20,7 @@ export const WORKFLOW_TYPES = {
   drift: 'driftCheck',
   rollback: 'rollback',
   seed: 'seedWarehouse',
+  marketDay: 'marketDay',
 } as const;
 
 /** Approve or reject the gate a rollout waits at; the validator refuses malformed decisions. */
