@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { committedHistories } from './support/histories';
+import { committedHistories, CURRENT_RELEASE } from './support/histories';
 import './support/temporal';
 
 /**
@@ -11,11 +11,17 @@ import './support/temporal';
 describe('replay of recorded content histories', () => {
   const histories = committedHistories().filter((h) => h.name.startsWith('content-'));
 
-  it('has the content rollout, its generation job, a bandit from before and after allocations were published first, and a reviewed rollout', () => {
-    expect(histories.map((h) => h.name).sort()).toEqual(['content-bandit', 'content-bandit-published-first', 'content-generation', 'content-reviewed', 'content-rollout']);
+  const namesOf = (release: string) => histories.filter((h) => h.release === release).map((h) => h.name).sort();
+
+  it('keeps the previous release\'s content rollout, its generation job and bandit, and a reviewed rollout', () => {
+    expect(namesOf('0.1.0')).toEqual(['content-bandit', 'content-generation', 'content-reviewed', 'content-rollout']);
   });
 
-  it.each(histories.map((h) => [h.name, h] as const))('%s replays deterministically', async (_name, { workflowId, history }) => {
+  it('has this release\'s, with a bandit that publishes each allocation before its round', () => {
+    expect(namesOf(CURRENT_RELEASE)).toEqual(['content-bandit', 'content-bandit-published-first', 'content-generation', 'content-reviewed', 'content-rollout']);
+  });
+
+  it.each(histories.map((h) => [`${h.release}/${h.name}`, h] as const))('%s replays deterministically', async (_name, { workflowId, history }) => {
     const codePath = process.env['AIMO_TEST_WORKFLOW_BUNDLE'];
     await Worker.runReplayHistory(codePath ? { workflowBundle: { codePath } } : { workflowsPath: require.resolve('../workflows') }, history, workflowId);
   });

@@ -1,34 +1,27 @@
 import { Worker } from '@temporalio/worker';
-import { committedHistories } from './support/histories';
+import { committedHistories, CURRENT_RELEASE } from './support/histories';
 import './support/temporal';
 
 /**
- * Workflow code must stay deterministic: every recorded history in
- * test/histories replays against today's workflow code without a
- * non-determinism error.
+ * Workflow code must stay deterministic, and a release must not change what
+ * a running workflow does: the histories recorded by every release
+ * (test/histories/<release>/) replay against today's workflow code without
+ * a non-determinism error.
  */
 describe('replay of recorded histories', () => {
   const histories = committedHistories();
+  const namesOf = (release: string) => histories.filter((h) => h.release === release).map((h) => h.name);
+  const LOOPS_AND_ROLLOUTS = ['rollout-full', 'rollout-approved', 'rollout-rejected', 'drift-check-drifted', 'retrain-promoted', 'retrain-rolled-back', 'retrain-rejected-at-approval', 'rollback-previous'];
 
-  it('has recorded rollouts (completed, approved by Update, rejected) and the three loops, on the windows-from-data path too', () => {
-    expect(histories.map((h) => h.name)).toEqual(
-      expect.arrayContaining([
-        'rollout-full',
-        'rollout-approved',
-        'rollout-rejected',
-        'drift-check-drifted',
-        'retrain-promoted',
-        'retrain-rolled-back',
-        'retrain-rejected-at-approval',
-        'rollback-previous',
-        'drift-check-fresh-window',
-        'retrain-fresh-window',
-        'retrain-continued-as-new',
-      ]),
-    );
+  it('keeps the previous release\'s rollouts (completed, approved by Update, rejected) and the three loops', () => {
+    expect(namesOf('0.1.0')).toEqual(expect.arrayContaining(LOOPS_AND_ROLLOUTS));
   });
 
-  it.each(histories.map((h) => [h.name, h] as const))('%s replays deterministically', async (_name, { workflowId, history }) => {
+  it('has this release\'s rollouts and loops, on the windows-from-data and continue-as-new paths too', () => {
+    expect(namesOf(CURRENT_RELEASE)).toEqual(expect.arrayContaining([...LOOPS_AND_ROLLOUTS, 'drift-check-fresh-window', 'retrain-fresh-window', 'retrain-continued-as-new']));
+  });
+
+  it.each(histories.map((h) => [`${h.release}/${h.name}`, h] as const))('%s replays deterministically', async (_name, { workflowId, history }) => {
     const codePath = process.env['AIMO_TEST_WORKFLOW_BUNDLE'];
     await Worker.runReplayHistory(codePath ? { workflowBundle: { codePath } } : { workflowsPath: require.resolve('../workflows') }, history, workflowId);
   });
