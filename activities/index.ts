@@ -22,6 +22,7 @@ import { createInventoryActivities } from './propensity/inventory';
 import { createKpiActivities } from './propensity/kpi';
 import { createModelActivities } from './propensity/model';
 import { createReportActivities } from './rollout/report';
+import { createRetentionActivities } from './retention';
 import { createSeedActivities } from './seed';
 import { createMarketActivities } from './market';
 
@@ -54,6 +55,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createCreativeActivities(deps),
     ...createBanditActivities(deps),
     ...createContentGenerationActivities(deps),
+    ...createRetentionActivities(deps),
   });
 }
 

@@ -43,6 +43,29 @@ export async function getVersion(wh: Warehouse, versionId: string): Promise<Regi
   };
 }
 
+/** Lineage keys that name a version's tables: the features it was trained on, the scores it serves. */
+const LINEAGE_TABLES = ['featuresTable', 'scoresTable'] as const;
+
+/**
+ * Every table a registered version's lineage names, with the version: what
+ * must outlive the run that wrote it, since any version can be served again
+ * (a rollback to a named version) or read as a drift reference.
+ */
+export async function versionTables(wh: Warehouse): Promise<Array<{ versionId: string; table: TableRef }>> {
+  await ensureAimoTables(wh);
+  const q = (c: string) => wh.dialect.quote(c);
+  const rows = await wh.query<{ version_id: string; lineage_json: string | null }>(
+    `SELECT ${q('version_id')} AS version_id, ${q('lineage_json')} AS lineage_json FROM ${wh.dialect.table(aimoTable('model_registry'))}`,
+  );
+  return rows.flatMap((row) => {
+    const lineage = JSON.parse(row.lineage_json ?? '{}') as Record<string, unknown>;
+    return LINEAGE_TABLES.filter((key) => lineage[key]).map((key) => ({
+      versionId: row.version_id,
+      table: storedTableRef(lineage[key] as TableRef | string),
+    }));
+  });
+}
+
 /** A registered version, or a refusal that names it: loops cannot work with a version that does not exist. */
 export async function requireVersion(wh: Warehouse, versionId: string): Promise<RegisteredVersion> {
   const version = await getVersion(wh, versionId);

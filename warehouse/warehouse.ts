@@ -100,7 +100,8 @@ export async function listTables(wh: Warehouse, schema: string, ctx?: QueryConte
     }),
     ...views.map((r) => ({ name: r.table_name, kind: 'view' as const, ...(r.view_definition ? { definition: r.view_definition } : {}) })),
   ];
-  return listed.sort((a, b) => a.name.localeCompare(b.name));
+  // By code unit, not locale: the same order on every worker.
+  return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**

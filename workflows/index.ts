@@ -6,6 +6,7 @@ export { contentGeneration } from './content/generation';
 export { driftCheck } from './loops/drift';
 export { retrain } from './loops/retrain';
 export { rollback } from './loops/rollback';
+export { retention } from './retention';
 export { seedWarehouse } from './seed-warehouse';
 export { marketDay } from './market-day';
 

@@ -19,6 +19,7 @@ export const WORKFLOW_TYPES = {
   retrain: 'retrain',
   drift: 'driftCheck',
   rollback: 'rollback',
+  retention: 'retention',
   seed: 'seedWarehouse',
   marketDay: 'marketDay',
 } as const;

@@ -1,0 +1,222 @@
+import { z } from 'zod';
+import { rolloutTablePrefix, useCaseIdentifier } from './naming';
+
+/**
+ * Retention of per-run tables (aimo.<use case>_<8 hex of the workflow id>_<name>,
+ * see runTable): which ones a retention run drops and which it must keep.
+ * Pure, so the rules can be read and tested apart from the warehouse and
+ * Temporal calls that gather the facts (activities/retention.ts).
+ */
+
+/**
+ * Two weeks: a weekly retrain's tables survive until the next two retrains
+ * have run, and a nightly drift check's for a fortnight of comparisons.
+ */
+export const DEFAULT_MAX_AGE_DAYS = 14;
+
+/** Input of the retention workflow; a schedule passes it, `{}` takes the defaults. */
+export const retentionInputSchema = z.strictObject({
+  maxAgeDays: z
+    .number({ message: 'use a number of days, e.g. 14' })
+    .int('use a whole number of days, e.g. 14')
+    .min(1, 'keep per-run tables at least 1 day')
+    .max(3650, 'use at most 3650 days')
+    .default(DEFAULT_MAX_AGE_DAYS)
+    .describe('Per-run tables older than this, and referenced by nothing, are dropped'),
+  dryRun: z.boolean({ message: 'use true or false' }).default(false).describe('Report what would be dropped; drop nothing'),
+});
+export type RetentionInput = z.input<typeof retentionInputSchema>;
+export type RetentionSettings = z.infer<typeof retentionInputSchema>;
+
+/** Why a per-run table stays: a version or view refers to it, its workflow still runs, it is younger than the age, or its age is only now known. */
+export type KeepReason = 'referenced' | 'running' | 'young' | 'first-seen';
+
+/** Where a table's age comes from: the warehouse's creation time, the latest record of its run, or the retention run that first saw it. */
+export type AgeSource = 'created' | 'run' | 'first-seen';
+
+export interface RetentionEntry {
+  /** The audit row's sequence within the retention run */
+  readonly seq: number;
+  /** Table name within the aimo schema */
+  readonly table: string;
+  /** The run's use case (its identifier when no record names the use case) */
+  readonly useCase: string;
+}
+
+export interface RetiredTable extends RetentionEntry {
+  readonly ageFrom: AgeSource;
+  readonly since: string;
+}
+
+/** What a retention run found and decided, fixed in its history before anything is dropped. */
+export interface RetentionPlan {
+  /** Tables last written before this are old */
+  readonly cutoff: string;
+  /** aimo's per-run tables in the warehouse */
+  readonly runTables: number;
+  readonly kept: Record<KeepReason, number>;
+  readonly drop: RetiredTable[];
+  /** Tables whose age nothing tells: recorded now, so a later run can age them */
+  readonly firstSeen: RetentionEntry[];
+}
+
+export interface RetentionResult {
+  readonly dryRun: boolean;
+  readonly maxAgeDays: number;
+  readonly cutoff: string;
+  readonly runTablesBefore: number;
+  readonly runTablesAfter: number;
+  readonly kept: Record<KeepReason, number>;
+  readonly dropped: string[];
+  /** With dryRun: the tables a run would drop now */
+  readonly wouldDrop: string[];
+}
+
+/** Everything the decision needs, gathered by the retention activity. */
+export interface RetentionFacts {
+  /** The aimo schema's objects */
+  readonly listed: ReadonlyArray<{ readonly name: string; readonly kind: 'table' | 'view'; readonly createdAt?: string; readonly definition?: string }>;
+  /** aimo's own tables: never candidates */
+  readonly bookkeeping: ReadonlySet<string>;
+  /** Names of the tables a registered version's lineage names */
+  readonly versionTables: ReadonlySet<string>;
+  /** shortHash of the id of every running workflow */
+  readonly runningHashes: ReadonlySet<string>;
+  /** The latest record of each run (audit rows, registered versions) */
+  readonly runRecords: ReadonlyArray<{ readonly workflowId: string; readonly useCase: string; readonly at: string }>;
+  /** When a retention run first saw a table nothing else ages, since that table was last dropped */
+  readonly firstSeen: ReadonlyMap<string, string>;
+  readonly cutoff: string;
+  /** The first audit sequence number this retention run has not used */
+  readonly nextSeq: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function retentionCutoff(at: string, maxAgeDays: number): string {
+  return new Date(Date.parse(at) - maxAgeDays * DAY_MS).toISOString();
+}
+
+const RUN_TABLE = /^([a-z][a-z0-9_]*?)_[0-9a-f]{8}_[a-z][a-z0-9_]*$/;
+const HASH_SEGMENT = /_([0-9a-f]{8})(?=_)/g;
+const HAS_HASH_SEGMENT = /(^|_)[0-9a-f]{8}_/;
+
+export interface RunTableName {
+  readonly useCaseId: string;
+  /** Every 8-hex segment: a scaled use case's name may end in one, so each could be the workflow's */
+  readonly hashes: string[];
+  /** Every `<use case>_<hash>` the name could start with */
+  readonly prefixes: string[];
+}
+
+/**
+ * A per-run table's name taken apart, or undefined for anything else. A
+ * known use case's own tables (content's <use case>_creatives) are not a
+ * run's, even when the use case's name ends in eight hex digits.
+ */
+export function parseRunTable(name: string, useCaseIds: ReadonlySet<string>): RunTableName | undefined {
+  const match = RUN_TABLE.exec(name);
+  if (!match) return undefined;
+  for (const id of useCaseIds) {
+    if (name.startsWith(`${id}_`) && !HAS_HASH_SEGMENT.test(name.slice(id.length + 1))) return undefined;
+  }
+  const segments = [...name.matchAll(HASH_SEGMENT)];
+  const candidates = segments.map((s) => name.slice(0, s.index));
+  const known = candidates.filter((c) => useCaseIds.has(c)).sort((a, b) => b.length - a.length)[0];
+  return {
+    useCaseId: known ?? match[1]!,
+    hashes: segments.map((s) => s[1]!),
+    prefixes: segments.map((s) => name.slice(0, s.index + s[0].length)),
+  };
+}
+
+/**
+ * The plan: for each per-run table, kept (and why) or dropped. Sequence
+ * numbers follow the table names' order, first-seen rows before drops.
+ */
+export function decideRetention(facts: RetentionFacts): RetentionPlan {
+  const useCases = new Map(facts.runRecords.map((r) => [useCaseIdentifier(r.useCase), r.useCase]));
+  const latestByPrefix = latestRecordByPrefix(facts.runRecords);
+  const viewTokens = identifiersInViews(facts.listed);
+  const kept: Record<KeepReason, number> = { referenced: 0, running: 0, young: 0, 'first-seen': 0 };
+  const drops: Array<Omit<RetiredTable, 'seq'>> = [];
+  const unaged: Array<Omit<RetentionEntry, 'seq'>> = [];
+  let runTables = 0;
+  for (const table of [...facts.listed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (table.kind !== 'table' || facts.bookkeeping.has(table.name)) continue;
+    const parsed = parseRunTable(table.name, new Set(useCases.keys()));
+    if (!parsed) continue;
+    runTables++;
+    const entry = { table: table.name, useCase: useCases.get(parsed.useCaseId) ?? parsed.useCaseId };
+    const verdict = verdictOf(table, parsed, facts, latestByPrefix, viewTokens);
+    if ('drop' in verdict) drops.push({ ...entry, ...verdict.drop });
+    else {
+      kept[verdict.keep]++;
+      if (verdict.keep === 'first-seen') unaged.push(entry);
+    }
+  }
+  let seq = facts.nextSeq;
+  const firstSeen = unaged.map((e) => ({ seq: seq++, ...e }));
+  const drop = drops.map((e) => ({ seq: seq++, ...e }));
+  return { cutoff: facts.cutoff, runTables, kept, drop, firstSeen };
+}
+
+type Verdict = { readonly keep: KeepReason } | { readonly drop: { readonly ageFrom: AgeSource; readonly since: string } };
+
+/** References first (they never expire), then a running workflow, then age. */
+function verdictOf(
+  table: RetentionFacts['listed'][number],
+  parsed: RunTableName,
+  facts: RetentionFacts,
+  latestByPrefix: ReadonlyMap<string, string>,
+  viewTokens: ReadonlySet<string>,
+): Verdict {
+  if (facts.versionTables.has(table.name) || viewTokens.has(table.name)) return { keep: 'referenced' };
+  if (parsed.hashes.some((h) => facts.runningHashes.has(h))) return { keep: 'running' };
+  const age = ageOf(table, parsed, latestByPrefix, facts.firstSeen);
+  if (!age) return { keep: 'first-seen' };
+  return Date.parse(age.since) >= Date.parse(facts.cutoff) ? { keep: 'young' } : { drop: age };
+}
+
+/**
+ * The warehouse's creation time (CREATE OR REPLACE renews it, so it is the
+ * last write); else the latest record of the run, which is never earlier
+ * than its tables' writes would make them look; else when retention first saw it.
+ */
+function ageOf(
+  table: RetentionFacts['listed'][number],
+  parsed: RunTableName,
+  latestByPrefix: ReadonlyMap<string, string>,
+  firstSeen: ReadonlyMap<string, string>,
+): { ageFrom: AgeSource; since: string } | undefined {
+  if (table.createdAt) return { ageFrom: 'created', since: table.createdAt };
+  const run = latest(parsed.prefixes.map((p) => latestByPrefix.get(p)));
+  if (run) return { ageFrom: 'run', since: run };
+  const seen = firstSeen.get(table.name);
+  return seen ? { ageFrom: 'first-seen', since: seen } : undefined;
+}
+
+/** The latest record of each run, by the table prefix the run writes under. */
+function latestRecordByPrefix(records: RetentionFacts['runRecords']): Map<string, string> {
+  const byPrefix = new Map<string, string>();
+  for (const r of records) {
+    const prefix = rolloutTablePrefix(r.useCase, r.workflowId);
+    const at = latest([byPrefix.get(prefix), r.at]);
+    if (at) byPrefix.set(prefix, at);
+  }
+  return byPrefix;
+}
+
+function latest(times: ReadonlyArray<string | undefined>): string | undefined {
+  return times.filter((t): t is string => t !== undefined && !Number.isNaN(Date.parse(t))).sort((a, b) => Date.parse(a) - Date.parse(b)).at(-1);
+}
+
+/** Every identifier a view's SQL mentions, lower-case: a table a view reads must stay however old it is. */
+function identifiersInViews(listed: RetentionFacts['listed']): Set<string> {
+  const tokens = new Set<string>();
+  for (const view of listed) {
+    if (view.kind !== 'view') continue;
+    for (const token of view.definition?.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []) tokens.add(token.toLowerCase());
+  }
+  return tokens;
+}
