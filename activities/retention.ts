@@ -2,7 +2,7 @@ import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { NonRetryableError } from '../domain/errors';
 import { AIMO_SCHEMA, shortHash } from '../domain/naming';
-import { decideRetention, retentionCutoff, type RetentionEntry, type RetentionPlan, type RetiredTable } from '../domain/retention';
+import { decideRetention, retentionCutoff, type RetentionEntry, type RetentionPlan, type RetentionRun, type RetiredTable } from '../domain/retention';
 import { formatTable, storedTableRef, tableRef } from '../domain/table-ref';
 import { versionTables } from '../serving/registry';
 import { aimoTable, ensureAimoTables, upsertAimoRow, type AimoTable } from '../store/aimo-tables';
@@ -33,15 +33,7 @@ const BOOKKEEPING: Record<AimoTable, true> = {
 };
 
 /** The audit log's step for retention's rows; its own rows are no run's record. */
-const STEP = 'retention';
-
-export interface RetentionRun {
-  /** The retention workflow's id: its audit rows are keyed by it */
-  readonly workflowId: string;
-  readonly maxAgeDays: number;
-  /** When the workflow decided: the age cut-off and every row's time derive from it */
-  readonly at: string;
-}
+const AUDIT_STEP = 'retention';
 
 export function createRetentionActivities({ warehouse, temporalClient }: ActivityDependencies) {
   return {
@@ -119,7 +111,7 @@ function auditRow(run: RetentionRun, entry: RetentionEntry, decision: 'dropped' 
     workflow_id: run.workflowId,
     seq: entry.seq,
     use_case: entry.useCase,
-    step: STEP,
+    step: AUDIT_STEP,
     decision,
     actor: 'aimo',
     reason,
@@ -151,7 +143,7 @@ async function latestRunRecords(wh: Warehouse): Promise<Array<{ workflowId: stri
      UNION ALL
      SELECT ${q('workflow_id')}, ${q('use_case')}, MAX(${q('registered_at')})
      FROM ${wh.dialect.table(aimoTable('model_registry'))} GROUP BY ${q('workflow_id')}, ${q('use_case')}`,
-    { step: STEP },
+    { step: AUDIT_STEP },
   );
   return rows.flatMap((r) => (r.workflow_id && r.use_case && r.at ? [{ workflowId: r.workflow_id, useCase: r.use_case, at: r.at }] : []));
 }
@@ -162,7 +154,7 @@ async function firstSeenSinceLastDrop(wh: Warehouse): Promise<Map<string, string
   const rows = await wh.query<{ decision: string; details_json: string; recorded_at: string }>(
     `SELECT ${q('decision')} AS decision, ${q('details_json')} AS details_json, ${q('recorded_at')} AS recorded_at
      FROM ${wh.dialect.table(aimoTable('audit_log'))} WHERE ${q('step')} = @step`,
-    { step: STEP },
+    { step: AUDIT_STEP },
   );
   const named = rows.map((r) => ({ ...r, table: storedTableRef((JSON.parse(r.details_json) as { table: string }).table).name, at: Date.parse(r.recorded_at) }));
   const lastDrop = new Map<string, number>();

@@ -25,8 +25,16 @@ export const retentionInputSchema = z.strictObject({
     .describe('Per-run tables older than this, and referenced by nothing, are dropped'),
   dryRun: z.boolean({ message: 'use true or false' }).default(false).describe('Report what would be dropped; drop nothing'),
 });
-export type RetentionInput = z.input<typeof retentionInputSchema>;
 export type RetentionSettings = z.infer<typeof retentionInputSchema>;
+
+/** One retention workflow run, as its activities receive it. */
+export interface RetentionRun {
+  /** The retention workflow's id: its audit rows are keyed by it */
+  readonly workflowId: string;
+  readonly maxAgeDays: number;
+  /** When the workflow decided: the age cut-off and every row's time derive from it */
+  readonly at: string;
+}
 
 /** Why a per-run table stays: a version or view refers to it, its workflow still runs, it is younger than the age, or its age is only now known. */
 export type KeepReason = 'referenced' | 'running' | 'young' | 'first-seen';
@@ -141,10 +149,11 @@ export function decideRetention(facts: RetentionFacts): RetentionPlan {
   const kept: Record<KeepReason, number> = { referenced: 0, running: 0, young: 0, 'first-seen': 0 };
   const drops: Array<Omit<RetiredTable, 'seq'>> = [];
   const unaged: Array<Omit<RetentionEntry, 'seq'>> = [];
+  const useCaseIds = new Set(useCases.keys());
   let runTables = 0;
   for (const table of [...facts.listed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (table.kind !== 'table' || facts.bookkeeping.has(table.name)) continue;
-    const parsed = parseRunTable(table.name, new Set(useCases.keys()));
+    const parsed = parseRunTable(table.name, useCaseIds);
     if (!parsed) continue;
     runTables++;
     const entry = { table: table.name, useCase: useCases.get(parsed.useCaseId) ?? parsed.useCaseId };

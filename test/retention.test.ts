@@ -4,9 +4,8 @@ import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporal
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../activities';
-import type { RetentionRun } from '../activities/retention';
 import { AIMO_SCHEMA, rolloutTablePrefix } from '../domain/naming';
-import type { KeepReason, RetentionResult } from '../domain/retention';
+import { parseRunTable, type KeepReason, type RetentionResult, type RetentionRun } from '../domain/retention';
 import { WORKFLOW_TYPES } from '../domain/rollout/definitions';
 import { tableRef, type TableRef } from '../domain/table-ref';
 import { getAlias, getVersion, promote, servingView } from '../serving/registry';
@@ -44,6 +43,31 @@ interface Fixture {
   readonly untouched: string[];
   readonly champion: { readonly versionId: string; readonly tables: string[] };
 }
+
+describe('per-run table names', () => {
+  const known = new Set(['paid_search_cac', 'paid_search', 'promo_deadbeef', 'x_1a2b3c4d']);
+
+  it('takes <use case>_<hash>_<name> apart, a known use case over a shorter one', () => {
+    expect(parseRunTable('paid_search_cac_1a2b3c4d_stg_users', known)).toEqual({
+      useCaseId: 'paid_search_cac',
+      hashes: ['1a2b3c4d'],
+      prefixes: ['paid_search_cac_1a2b3c4d'],
+    });
+    // A scaled use case whose name ends in a hash: either 8-hex segment may be the workflow's.
+    expect(parseRunTable('x_1a2b3c4d_5e6f7a8b_features', known)).toEqual({
+      useCaseId: 'x_1a2b3c4d',
+      hashes: ['1a2b3c4d', '5e6f7a8b'],
+      prefixes: ['x_1a2b3c4d', 'x_1a2b3c4d_5e6f7a8b'],
+    });
+    expect(parseRunTable('unknown_uc_0badcafe_scores', new Set())).toMatchObject({ useCaseId: 'unknown_uc', hashes: ['0badcafe'] });
+  });
+
+  it('leaves a use case\'s own tables and aimo\'s bookkeeping alone', () => {
+    for (const name of ['promo_deadbeef_creatives', 'paid_search_cac_serving', 'audit_log', 'llm_usage', 'Paid_1a2b3c4d_x', 'a_1a2b3c4_x']) {
+      expect([name, parseRunTable(name, known)]).toEqual([name, undefined]);
+    }
+  });
+});
 
 describe('retention of per-run tables', () => {
   let env: TestWorkflowEnvironment;
