@@ -2,7 +2,7 @@ import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { NonRetryableError } from '../domain/errors';
 import { AIMO_SCHEMA, shortHash } from '../domain/naming';
-import { decideRetention, retentionCutoff, type RetentionEntry, type RetentionPlan, type RetentionRun, type RetiredTable } from '../domain/retention';
+import { decideRetention, MAX_DROPS_PER_RUN, retentionCutoff, type RetentionEntry, type RetentionPlan, type RetentionRun, type RetiredTable } from '../domain/retention';
 import { formatTable, storedTableRef, tableRef } from '../domain/table-ref';
 import { versionTables } from '../serving/registry';
 import { aimoTable, ensureAimoTables, upsertAimoRow, type AimoTable } from '../store/aimo-tables';
@@ -61,8 +61,9 @@ export function createRetentionActivities({ warehouse, temporalClient }: Activit
         firstSeen,
         cutoff: retentionCutoff(run.at, run.maxAgeDays),
         nextSeq,
+        maxDrops: MAX_DROPS_PER_RUN,
       });
-      log.info('retention planned', { runTables: plan.runTables, drop: plan.drop.length, firstSeen: plan.firstSeen.length, ...plan.kept });
+      log.info('retention planned', { runTables: plan.runTables, drop: plan.drop.length, deferred: plan.deferred, firstSeen: plan.firstSeen.length, ...plan.kept });
       return plan;
     },
 

@@ -14,6 +14,13 @@ import { rolloutTablePrefix, useCaseIdentifier } from './naming';
  */
 export const DEFAULT_MAX_AGE_DAYS = 14;
 
+/**
+ * Drops per run, oldest first; the rest wait for the next run. Bounds the
+ * plan recorded in history (well under Temporal's payload limit) and the
+ * drop activity's time on a first run over a long backlog.
+ */
+export const MAX_DROPS_PER_RUN = 2000;
+
 /** Input of the retention workflow; a schedule passes it, `{}` takes the defaults. */
 export const retentionInputSchema = z.strictObject({
   maxAgeDays: z
@@ -64,6 +71,8 @@ export interface RetentionPlan {
   readonly runTables: number;
   readonly kept: Record<KeepReason, number>;
   readonly drop: RetiredTable[];
+  /** Old, unreferenced tables beyond the run's drop limit: the next run takes them */
+  readonly deferred: number;
   /** Tables whose age nothing tells: recorded now, so a later run can age them */
   readonly firstSeen: RetentionEntry[];
 }
@@ -78,6 +87,8 @@ export interface RetentionResult {
   readonly dropped: string[];
   /** With dryRun: the tables a run would drop now */
   readonly wouldDrop: string[];
+  /** Old, unreferenced tables left for the next run (see MAX_DROPS_PER_RUN) */
+  readonly deferred: number;
 }
 
 /** Everything the decision needs, gathered by the retention activity. */
@@ -97,6 +108,8 @@ export interface RetentionFacts {
   readonly cutoff: string;
   /** The first audit sequence number this retention run has not used */
   readonly nextSeq: number;
+  /** At most this many drops; the oldest go first */
+  readonly maxDrops: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -139,7 +152,8 @@ export function parseRunTable(name: string, useCaseIds: ReadonlySet<string>): Ru
 }
 
 /**
- * The plan: for each per-run table, kept (and why) or dropped. Sequence
+ * The plan: for each per-run table, kept (and why) or dropped, the oldest
+ * `maxDrops` of the old ones now and the rest by a later run. Sequence
  * numbers follow the table names' order, first-seen rows before drops.
  */
 export function decideRetention(facts: RetentionFacts): RetentionPlan {
@@ -166,8 +180,9 @@ export function decideRetention(facts: RetentionFacts): RetentionPlan {
   }
   let seq = facts.nextSeq;
   const firstSeen = unaged.map((e) => ({ seq: seq++, ...e }));
-  const drop = drops.map((e) => ({ seq: seq++, ...e }));
-  return { cutoff: facts.cutoff, runTables, kept, drop, firstSeen };
+  const oldest = new Set([...drops].sort((a, b) => Date.parse(a.since) - Date.parse(b.since)).slice(0, facts.maxDrops));
+  const drop = drops.filter((e) => oldest.has(e)).map((e) => ({ seq: seq++, ...e }));
+  return { cutoff: facts.cutoff, runTables, kept, drop, deferred: drops.length - drop.length, firstSeen };
 }
 
 type Verdict = { readonly keep: KeepReason } | { readonly drop: { readonly ageFrom: AgeSource; readonly since: string } };

@@ -5,7 +5,7 @@ import type { Info } from '@temporalio/activity';
 import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../activities';
 import { AIMO_SCHEMA, rolloutTablePrefix } from '../domain/naming';
-import { parseRunTable, type KeepReason, type RetentionResult, type RetentionRun } from '../domain/retention';
+import { decideRetention, parseRunTable, type KeepReason, type RetentionResult, type RetentionRun } from '../domain/retention';
 import { WORKFLOW_TYPES } from '../domain/rollout/definitions';
 import { tableRef, type TableRef } from '../domain/table-ref';
 import { getAlias, getVersion, promote, servingView } from '../serving/registry';
@@ -69,6 +69,28 @@ describe('per-run table names', () => {
   });
 });
 
+describe('the retention decision', () => {
+  it('drops at most maxDrops tables a run, the oldest first, and leaves the rest for the next run', () => {
+    const table = (name: string, daysAgo: number) => ({ name: `uc_0badcafe_${name}`, kind: 'table' as const, createdAt: iso(daysAgo) });
+    const plan = decideRetention({
+      listed: [table('a', 20), table('b', 40), table('c', 30), table('d', 2)],
+      bookkeeping: new Set(),
+      versionTables: new Set(),
+      runningHashes: new Set(),
+      runRecords: [],
+      firstSeen: new Map(),
+      cutoff: iso(MAX_AGE_DAYS),
+      nextSeq: 5,
+      maxDrops: 2,
+    });
+    expect(plan.drop.map((t) => [t.seq, t.table, t.ageFrom])).toEqual([
+      [5, 'uc_0badcafe_b', 'created'],
+      [6, 'uc_0badcafe_c', 'created'],
+    ]);
+    expect(plan).toMatchObject({ runTables: 4, deferred: 1, kept: { referenced: 0, running: 0, young: 1, 'first-seen': 0 } });
+  });
+});
+
 describe('retention of per-run tables', () => {
   let env: TestWorkflowEnvironment;
   let warehouse: DuckDbWarehouse;
@@ -104,7 +126,7 @@ describe('retention of per-run tables', () => {
     const before = await state(warehouse);
     const id = `retention-dry-${taskQueue}`;
     const result = await retention({ dryRun: true }, id);
-    expect(result).toMatchObject({ dryRun: true, maxAgeDays: MAX_AGE_DAYS, dropped: [], runTablesBefore: 208, runTablesAfter: 208 });
+    expect(result).toMatchObject({ dryRun: true, maxAgeDays: MAX_AGE_DAYS, dropped: [], deferred: 0, runTablesBefore: 208, runTablesAfter: 208 });
     expect([...result.wouldDrop].sort()).toEqual([...fixture.drop].sort());
     expect(await state(warehouse)).toEqual(before);
     expect(await auditRows(warehouse, id)).toEqual([]);
@@ -113,7 +135,7 @@ describe('retention of per-run tables', () => {
   it('drops what is old and unreferenced, keeps the rest, and writes every drop to the audit log', async () => {
     const id = `retention-${taskQueue}`;
     const result = await retention({}, id);
-    expect(result).toMatchObject({ dryRun: false, maxAgeDays: MAX_AGE_DAYS, runTablesBefore: 208, runTablesAfter: 102, wouldDrop: [] });
+    expect(result).toMatchObject({ dryRun: false, maxAgeDays: MAX_AGE_DAYS, runTablesBefore: 208, runTablesAfter: 102, wouldDrop: [], deferred: 0 });
     expect(result.kept).toEqual({ referenced: 7, running: 5, young: 84, 'first-seen': 6 });
     expect([...result.dropped].sort()).toEqual([...fixture.drop].sort());
 

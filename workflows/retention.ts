@@ -53,6 +53,7 @@ function result(settings: RetentionSettings, plan: RetentionPlan, dropped: strin
     kept: plan.kept,
     dropped,
     wouldDrop: settings.dryRun ? plan.drop.map((t) => t.table) : [],
+    deferred: plan.deferred,
   };
 }
 
