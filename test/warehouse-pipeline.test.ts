@@ -274,7 +274,8 @@ beforeAll(async () => {
     await source.close();
   }
   for (const [name, r] of results) process.stderr.write(`[warehouse-pipeline] ${name} seconds: ${JSON.stringify(r.seconds)}\n`);
-}, 300_000);
+  // The emulators are slow Python servers: on a busy 2-core machine the three pipelines take minutes.
+}, 600_000);
 
 afterAll(async () => {
   await Promise.all(opened.map((o) => o.close()));
