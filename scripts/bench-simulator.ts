@@ -2,7 +2,8 @@
  * How fast the simulator generates: the demo size (100k users) and a size
  * with ~10M events, each into a fresh on-disk DuckDB file in a temp folder;
  * and the demo size in memory, as tests use it (the difference is DuckDB
- * compressing and writing the tables).
+ * compressing and writing the tables). Each then grows by one day, as the
+ * embedded stack's nightly market day does.
  *
  *   npx tsx scripts/bench-simulator.ts [--users N] [--events N] [--seed N]
  */
@@ -10,7 +11,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateDataset, type DatasetSummary } from '../simulator';
+import { addDaysIso } from '../domain/dates';
+import { appendDays, generateDataset, type DatasetSummary } from '../simulator';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 
 interface Run {
@@ -18,6 +20,8 @@ interface Run {
   readonly users: number;
   readonly seconds: number;
   readonly summary: DatasetSummary;
+  /** Seconds to append the day after the generated period */
+  readonly appendSeconds: number;
   readonly fileMb: number | null;
 }
 
@@ -35,9 +39,12 @@ async function generateInto(dir: string | null, label: string, users: number, se
     const started = process.hrtime.bigint();
     const summary = await generateDataset(wh, { seed, users });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (dir === null) return { label, users, seconds, summary, fileMb: null };
+    const appendStarted = process.hrtime.bigint();
+    await appendDays(wh, { through: addDaysIso(summary.endDate, 1) });
+    const appendSeconds = Number(process.hrtime.bigint() - appendStarted) / 1e9;
+    if (dir === null) return { label, users, seconds, summary, appendSeconds, fileMb: null };
     await wh.execute('CHECKPOINT');
-    return { label, users, seconds, summary, fileMb: statSync(file).size / 1e6 };
+    return { label, users, seconds, summary, appendSeconds, fileMb: statSync(file).size / 1e6 };
   } finally {
     await wh.close();
   }
@@ -48,7 +55,7 @@ function totalRows(s: DatasetSummary): number {
 }
 
 function printTable(runs: readonly Run[]): void {
-  const header = ['size', 'users', 'sessions', 'events', 'orders', 'all rows', 'seconds', 'rows/s', 'events/s', 'file MB'];
+  const header = ['size', 'users', 'sessions', 'events', 'orders', 'all rows', 'seconds', 'rows/s', 'events/s', '+1 day s', 'file MB'];
   const rows = runs.map((r) => [
     r.label,
     r.users.toLocaleString('en'),
@@ -59,6 +66,7 @@ function printTable(runs: readonly Run[]): void {
     r.seconds.toFixed(2),
     Math.round(totalRows(r.summary) / r.seconds).toLocaleString('en'),
     Math.round(r.summary.rowCounts.events / r.seconds).toLocaleString('en'),
+    r.appendSeconds.toFixed(2),
     r.fileMb === null ? '-' : r.fileMb.toFixed(0),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

@@ -1,5 +1,5 @@
 import type { SimulationProgress } from '../domain/simulated-market';
-import { appendDays, generateDataset, tableChecksums, type DatasetOptions } from '../simulator';
+import { appendDays, generateDataset, simulateMarketResponse, tableChecksums, type DatasetOptions } from '../simulator';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 
 const USERS = 3000;
@@ -129,6 +129,18 @@ describe('living market: days appended to a generated dataset', () => {
       expect(before).toBeLessThan(0.6);
       expect(await scalar(`SELECT COUNT(*) FROM planted.truth_concept_drift WHERE from_date = DATE '${CHANGE_DAY}'`)).toBe(USERS);
       expect(await scalar(`SELECT COUNT(*) FROM base.truth_concept_drift`)).toBe(0);
+    });
+
+    it('answers an experiment after the change day with the drifted hazards', async () => {
+      await wh.execute(`CREATE OR REPLACE TABLE planted.assignment AS SELECT user_id, CASE WHEN ${wh.dialect.unitHash(`'arm:' || user_id`)} < 0.5 THEN 'treatment' ELSE 'control' END AS arm FROM planted.users`);
+      const answer = await simulateMarketResponse(wh, { assignmentTable: { schema: 'planted', name: 'assignment' }, experimentId: 'after', schema: 'planted', startDate: '2026-06-01', days: 14, seed: 1 });
+      const expected = (truth: string) =>
+        scalar(`SELECT AVG(1 - exp(-14 * t.daily_purchase_hazard)) FROM planted.assignment a JOIN planted.${truth} t USING (user_id) WHERE a.arm = 'control'`);
+      expect(answer.expectedConversion.control).toBeCloseTo(await expected('truth_concept_drift'), 10);
+      // Who converts follows the new drivers: mobile users far more often than desktop users.
+      const converted = (device: string) =>
+        scalar(`SELECT COUNT(o.order_id) / COUNT(*) FROM planted.users u LEFT JOIN planted.orders o ON o.user_id = u.user_id AND starts_with(o.order_id, 'x:after:') WHERE u.device = '${device}'`);
+      expect((await converted('mobile')) / (await converted('desktop'))).toBeGreaterThan(1.5);
     });
   });
 
