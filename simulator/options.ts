@@ -147,7 +147,7 @@ export type DatasetOptions = z.input<typeof datasetOptionsSchema>;
 export type ResolvedDatasetOptions = z.output<typeof datasetOptionsSchema>;
 
 /** The simulated period: first day, length and last day (inclusive) */
-export interface Calendar {
+interface Calendar {
   readonly startDate: string;
   readonly days: number;
   readonly endDate: string;
