@@ -26,11 +26,11 @@ export function rolloutWorkflow(useCases: readonly RegisteredUseCase[]) {
         details: [{ problems: checked.problems }],
       });
     }
-    // Rollouts started before 0.2 parsed their plan in workflow code on every replay; they keep doing so.
-    const plan = patched(PLAN_RECORDED_ONCE) ? await localActivities.recordPlan({ plan: checked.plan }) : checked.plan;
-    const run = startRolloutRun(plan);
+    const run = startRolloutRun(checked.plan);
     let end: RolloutEnd;
     try {
+      // Rollouts started before 0.2 parsed their plan in workflow code on every replay; they keep doing so.
+      if (patched(PLAN_RECORDED_ONCE)) run.adopt(await localActivities.recordPlan({ plan: checked.plan }));
       await run.audit('rollout', 'started', `rollout of ${run.plan.useCase} started`, run.plan.owner ?? 'aimo');
       end = await runSteps(useCase, run);
       await run.finish(end.state, end.failure);

@@ -15,15 +15,18 @@ import { RolloutTracker } from './tracker';
 /** One rollout in progress: what its steps see, and how it ends. */
 export interface RolloutRun extends StepRun<RolloutPlanBase> {
   readonly tracker: RolloutTracker;
+  /** From here on the run follows this plan: the one recorded in the history */
+  adopt(plan: RolloutPlanBase): void;
   /** Records the final state and writes the report; a run finishes once */
   finish(state: RolloutState, failure?: string): Promise<RolloutResult>;
   readonly finished: boolean;
 }
 
 /**
- * Sets a rollout up: names derived from the workflow id, the tracker (status
- * query, search attributes, audit sequence), the approval Update and the
- * memo the UI shows. Everything the run writes is keyed by these names, so
+ * Sets a rollout up, before its first await so that queries and Updates find
+ * their handlers at once: names derived from the workflow id, the tracker
+ * (status query, search attributes, audit sequence), the approval Update and
+ * the memo the UI shows. Everything the run writes is keyed by these names, so
  * retries and replays converge.
  */
 export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
@@ -37,8 +40,15 @@ export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
 
   const result: RolloutResult = { useCase: plan.useCase, workflowId, plan, status: 'running', steps: [] };
   let finished = false;
+  let current = plan;
   return {
-    plan,
+    get plan() {
+      return current;
+    },
+    adopt(recorded) {
+      current = recorded;
+      result.plan = recorded;
+    },
     ctx,
     result,
     tracker,
@@ -47,7 +57,7 @@ export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
     },
     audit: (step, decision, reason, actor = 'aimo', details = {}) =>
       quickActivities.recordAudit({ ctx, seq: tracker.nextAuditSeq(), step, decision, actor, reason, details, at: new Date().toISOString() }),
-    approval: (gate) => gates.wait(gate, durationToMs(plan.approval.timeout), plan.approval.onTimeout),
+    approval: (gate) => gates.wait(gate, durationToMs(current.approval.timeout), current.approval.onTimeout),
     async finish(state, failure) {
       tracker.setState(state);
       result.status = state;
