@@ -13,16 +13,10 @@ import {
   writeTruthUsers,
 } from './stages/truth';
 import { SIMULATED_TABLES, SOURCE_TABLES, type SimulatedTableName, type SourceTableName } from './tables';
+import type { SimulatedDatasetSummary } from '../domain/simulated-market';
 
-export interface DatasetSummary {
-  readonly schema: string;
-  readonly seed: number;
-  readonly users: number;
-  readonly startDate: string;
-  /** Last simulated day (inclusive) */
-  readonly endDate: string;
-  readonly days: number;
-  readonly markets: readonly string[];
+/** The summary the simulated market reports, with the simulator's own table and feature names. */
+export interface DatasetSummary extends SimulatedDatasetSummary {
   readonly rowCounts: Readonly<Record<SimulatedTableName, number>>;
   readonly driftedFeatures: readonly DriftFeature[];
 }
