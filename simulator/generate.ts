@@ -1,4 +1,4 @@
-import type { ProgressListener } from '../domain/simulated-market';
+import type { ProgressListener, SimulatedDatasetSummary } from '../domain/simulated-market';
 import type { Warehouse } from '../warehouse/warehouse';
 import { assertDuckDb, createContext, withWorkDatabase, type SimContext } from './context';
 import { simulateDays } from './days';
@@ -13,7 +13,6 @@ import {
   writeTruthUsers,
 } from './stages/truth';
 import { SIMULATED_TABLES, SOURCE_TABLES, type SimulatedTableName, type SourceTableName } from './tables';
-import type { SimulatedDatasetSummary } from '../domain/simulated-market';
 
 /** The summary the simulated market reports, with the simulator's own table and feature names. */
 export interface DatasetSummary extends SimulatedDatasetSummary {
