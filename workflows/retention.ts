@@ -29,6 +29,7 @@ export async function retention(input?: unknown): Promise<RetentionResult> {
   const { workflowId } = workflowInfo();
   publish('running', `Retention: per-run tables older than ${settings.maxAgeDays} days${settings.dryRun ? ' (dry run)' : ''}`);
   try {
+    // Workflow time (the SDK makes Date deterministic): ages are measured from it, and the audit rows carry it.
     const plan = await planRetention({ workflowId, maxAgeDays: settings.maxAgeDays, at: new Date().toISOString() });
     if (settings.dryRun) {
       publish('completed', `Dry run: would drop ${plan.drop.length} of ${plan.runTables} per-run tables`);

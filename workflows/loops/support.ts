@@ -46,6 +46,7 @@ export interface AuditTrail {
  */
 export function auditTrail(ctx: RolloutContext, alreadyWritten = 0): AuditTrail {
   let seq = alreadyWritten;
+  // `at` is workflow time, which the SDK makes deterministic: a replayed or retried audit write carries the same timestamp.
   const write = (step: string, decision: string, reason: string, actor = 'aimo', details: Record<string, unknown> = {}) =>
     quickActivities.recordAudit({ ctx, seq: ++seq, step, decision, actor, reason, details, at: new Date().toISOString() });
   return Object.assign(write, { written: () => seq });
