@@ -4,6 +4,17 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, parseEnv } from '../config';
 import { snowflakeOptionsFromEnv } from '../config/warehouse';
 
+/** Every Snowflake setting but the credential. */
+const SNOWFLAKE_WITHOUT_CREDENTIAL = {
+  AIMO_WAREHOUSE: 'snowflake',
+  SNOWFLAKE_ACCOUNT: 'a',
+  SNOWFLAKE_USER: 'u',
+  SNOWFLAKE_WAREHOUSE: 'w',
+  SNOWFLAKE_DATABASE: 'd',
+  SNOWFLAKE_SCHEMA: 's',
+  AIMO_HASH_SALT: '0123456789abcdef',
+};
+
 describe('configuration from the environment', () => {
   it('has working defaults for the embedded stack', () => {
     const env = parseEnv({});
@@ -36,31 +47,11 @@ describe('configuration from the environment', () => {
 
   it('needs both halves of an mTLS pair and a Snowflake credential', () => {
     expect(() => parseEnv({ TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
-    expect(() =>
-      parseEnv({
-        AIMO_WAREHOUSE: 'snowflake',
-        SNOWFLAKE_ACCOUNT: 'a',
-        SNOWFLAKE_USER: 'u',
-        SNOWFLAKE_WAREHOUSE: 'w',
-        SNOWFLAKE_DATABASE: 'd',
-        SNOWFLAKE_SCHEMA: 's',
-        AIMO_HASH_SALT: '0123456789abcdef',
-      }),
-    ).toThrow(/SNOWFLAKE_PRIVATE_KEY_PATH: Snowflake needs/);
+    expect(() => parseEnv(SNOWFLAKE_WITHOUT_CREDENTIAL)).toThrow(/SNOWFLAKE_PRIVATE_KEY_PATH: Snowflake needs/);
   });
 
   it('passes the passphrase of an encrypted Snowflake key file through to the key-pair auth', () => {
-    const env = parseEnv({
-      AIMO_WAREHOUSE: 'snowflake',
-      SNOWFLAKE_ACCOUNT: 'a',
-      SNOWFLAKE_USER: 'u',
-      SNOWFLAKE_WAREHOUSE: 'w',
-      SNOWFLAKE_DATABASE: 'd',
-      SNOWFLAKE_SCHEMA: 's',
-      SNOWFLAKE_PRIVATE_KEY_PATH: '/secrets/key.p8',
-      SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'open-sesame',
-      AIMO_HASH_SALT: '0123456789abcdef',
-    });
+    const env = parseEnv({ ...SNOWFLAKE_WITHOUT_CREDENTIAL, SNOWFLAKE_PRIVATE_KEY_PATH: '/secrets/key.p8', SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'open-sesame' });
     expect(snowflakeOptionsFromEnv(env).auth).toEqual({ kind: 'keyPair', privateKeyPath: '/secrets/key.p8', passphrase: 'open-sesame' });
   });
 
