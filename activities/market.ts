@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { MarketDaysInput, MarketDaysResult } from '../domain/simulated-market';
 import type { ActivityDependencies } from './dependencies';
-import { reportProgress, requireSimulator } from './seed';
+import { reportProgress, requireSimulator } from './simulated-market';
 
 export function createMarketActivities({ simulator }: ActivityDependencies) {
   return {

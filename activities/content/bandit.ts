@@ -3,7 +3,7 @@ import { regret, type ArmStats } from '../../domain/content/bandit';
 import { tableRef } from '../../domain/table-ref';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import type { ActivityDependencies } from '../dependencies';
-import { requireSimulator } from '../seed';
+import { requireSimulator } from '../simulated-market';
 
 /** A bandit's rounds: each allocation published before its traffic, the outcomes read after it. */
 export function createBanditActivities({ warehouse, simulator }: ActivityDependencies) {

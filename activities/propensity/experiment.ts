@@ -6,7 +6,7 @@ import { runTable, type RolloutContext } from '../../domain/rollout/context';
 import { srmTest } from '../../domain/stats';
 import type { Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
-import { requireSimulator } from '../seed';
+import { requireSimulator } from '../simulated-market';
 import { stepWarehouse } from '../../store/query-context';
 import { storedTableRef, type TableRef } from '../../domain/table-ref';
 

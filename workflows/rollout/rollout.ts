@@ -6,7 +6,7 @@ import { localActivities } from '../activity-proxies';
 import { startRolloutRun, type RolloutRun } from './run';
 
 /** Patch id of the rollout that fixes its validated plan in the history (see docs/versioning.md). */
-export const PLAN_RECORDED_ONCE = 'plan-recorded-once';
+const PLAN_RECORDED_ONCE = 'plan-recorded-once';
 
 /**
  * The eight-step rollout, for every registered use case. The workflow
