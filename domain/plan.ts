@@ -21,6 +21,8 @@ export const durationText = z
 
 export const KPI_METRICS = ['cac', 'conversion_rate', 'roas', 'mer', 'clv', 'contribution_margin'] as const;
 export const CHANNELS = ['paid_search', 'paid_social', 'email', 'organic', 'display'] as const;
+/** What an experiment can hold a guardrail on: the KPIs, plus per-user metrics only an experiment measures */
+export const GUARDRAIL_METRICS = [...KPI_METRICS, 'return_rate', 'revenue_per_user'] as const;
 
 const kpiSchema = z.object({
   metric: z.enum(KPI_METRICS).describe('The KPI to move'),
@@ -34,7 +36,10 @@ const kpiSchema = z.object({
     .describe('Relative change wanted, e.g. -0.15 for -15 % CAC'),
   deadline: isoDate.describe('Date by which the target should be reached'),
   baselineDays: z.number().int().min(7).max(365).default(28).describe('Days of history the baseline is measured over'),
-  guardrailMetrics: z.array(z.enum(KPI_METRICS)).default([]).describe('KPIs that must not get worse'),
+  guardrailMetrics: z
+    .array(z.enum(GUARDRAIL_METRICS))
+    .default([])
+    .describe('Metrics the experiment must not make significantly worse by more than experiment.guardrailTolerance (see docs/experiments.md)'),
 });
 
 const sourcesSchema = z
@@ -90,7 +95,7 @@ const approvalSchema = z.object({
 const experimentSchema = z.object({
   treatmentShare: z.number().min(0.05).max(0.95).default(0.5),
   duration: durationText.default('14 days').describe('How long the experiment runs (seconds in demos)'),
-  checkEvery: durationText.default('1 day').describe('Cadence of interim checks (SRM)'),
+  checkEvery: durationText.default('1 day').describe('Cadence of interim checks: SRM, and with analysis "sequential" an interim look that may stop the test'),
   startDate: isoDate.optional().describe('First day of the outcome window (default: the day the experiment starts)'),
   measureDays: z.number().int().min(1).max(90).default(14).describe('Days of outcomes the readout measures'),
   costPerTreatedUser: z.number().min(0).default(0.4).describe('Media cost of treating one user, for cost per result'),
@@ -102,6 +107,55 @@ const experimentSchema = z.object({
     .enum(['warehouse', 'simulator'])
     .default('warehouse')
     .describe('Outcomes land in the warehouse by your ETL; "simulator" lets the built-in market simulator produce them'),
+  design: z
+    .enum(['ab', 'geo'])
+    .default('ab')
+    .describe('"ab" randomises users; "geo" randomises regions (matched pairs) where users cannot be randomised'),
+  analysis: z
+    .enum(['fixed', 'sequential'])
+    .default('fixed')
+    .describe('"fixed": one readout at the end; "sequential": group-sequential boundaries (O\'Brien–Fleming alpha spending) at every interim check, stopping early for a win or for harm'),
+  alpha: z.number().min(0.001).max(0.2).default(0.05).describe('Two-sided error rate of the readout; its intervals have confidence 1 − alpha'),
+  power: z.number().min(0.5).max(0.99).default(0.8).describe('Power the design must reach at the minimum detectable effect'),
+  minimumDetectableEffect: z
+    .number()
+    .positive()
+    .max(10)
+    .optional()
+    .describe('Relative conversion lift the test must detect, e.g. 0.1 for +10 %; default: what the KPI target asks (cac −15 % → +17.6 % conversions at the same cost)'),
+  onUnderpowered: z
+    .enum(['proceed', 'approval', 'stop'])
+    .default('proceed')
+    .describe('When the design cannot reach the power in measureDays: go on (the report says so), wait for a person at the "experiment-power" gate, or stop'),
+  cuped: z
+    .object({
+      enabled: z.boolean().default(true).describe('Adjust the readout with each user\'s pre-period value of the same metric (CUPED)'),
+      preDays: z.number().int().min(7).max(180).default(28).describe('Days before the outcome window the covariate is measured over'),
+    })
+    .prefault({})
+    .describe('Variance reduction with a pre-period covariate'),
+  guardrailTolerance: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.05)
+    .describe('A guardrail metric fails when its interval lies entirely beyond this relative worsening of the control value'),
+  guardrailTolerances: z
+    .partialRecord(z.enum(GUARDRAIL_METRICS), z.number().min(0).max(1))
+    .default({})
+    .describe('Tolerance per guardrail metric, overriding guardrailTolerance'),
+  aaCheck: z
+    .boolean()
+    .default(false)
+    .describe('Before assigning, re-randomise the eligible users many times over the pre-period and check the readout\'s false-positive rate'),
+  geo: z
+    .object({
+      regionsTable: identifier.default('user_regions').describe('Table (in sources.schema) mapping user_id to region and market'),
+      minRegions: z.number().int().min(4).max(1000).default(8).describe('Fewest regions of the market a geo test needs'),
+      permutations: z.number().int().min(200).max(100_000).default(4096).describe('Sign flips of the randomisation test (all of them when fewer)'),
+    })
+    .prefault({})
+    .describe('Geo experiments: regions are paired by their pre-period outcome, one of each pair treated'),
 });
 
 const alertRouteSchema = z.discriminatedUnion('kind', [
