@@ -2,8 +2,10 @@ import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { NonRetryableError } from '../domain/errors';
 import { AIMO_SCHEMA, shortHash } from '../domain/naming';
-import { decideRetention, MAX_DROPS_PER_RUN, retentionCutoff, type RetentionEntry, type RetentionPlan, type RetentionRun, type RetiredTable } from '../domain/retention';
+import { parseOrRefuse } from '../domain/loops/inputs';
+import { decideRetention, MAX_DROPS_PER_RUN, retentionCutoff, retentionInputSchema, type RetentionEntry, type RetentionPlan, type RetentionRun, type RetentionSettings, type RetiredTable } from '../domain/retention';
 import { formatTable, storedTableRef, tableRef } from '../domain/table-ref';
+import { openWorkflowIds } from '../platform/open-workflows';
 import { versionTables } from '../serving/registry';
 import { aimoTable, ensureAimoTables, upsertAimoRow, type AimoTable } from '../store/aimo-tables';
 import { listTables, type Warehouse } from '../warehouse/warehouse';
@@ -41,6 +43,11 @@ export function createRetentionActivities({ warehouse, temporalClient }: Activit
      * Everything that decides which per-run tables may go, read in one
      * pass; writes nothing, so a dry run is this activity alone.
      */
+    /** The run's settings with every default applied, fixed in its history before anything is read or dropped. */
+    async resolveRetentionSettings({ input }: { input: unknown }): Promise<RetentionSettings> {
+      return parseOrRefuse(retentionInputSchema, input ?? {}, 'retention');
+    },
+
     async planRetention(run: RetentionRun): Promise<RetentionPlan> {
       await ensureAimoTables(warehouse);
       const [listed, versions, runningHashes, runRecords, firstSeen, nextSeq] = await Promise.all([
@@ -62,6 +69,7 @@ export function createRetentionActivities({ warehouse, temporalClient }: Activit
         cutoff: retentionCutoff(run.at, run.maxAgeDays),
         nextSeq,
         maxDrops: MAX_DROPS_PER_RUN,
+        ...(run.useCase ? { useCase: run.useCase } : {}),
       });
       log.info('retention planned', { runTables: plan.runTables, drop: plan.drop.length, deferred: plan.deferred, firstSeen: plan.firstSeen.length, ...plan.kept });
       return plan;
@@ -121,18 +129,12 @@ function auditRow(run: RetentionRun, entry: RetentionEntry, decision: 'dropped' 
   };
 }
 
-/**
- * The hash every running workflow's tables carry, from a visibility query.
- * A workflow started moments ago may not show yet; its tables are younger
- * than any age retention allows, so they stay all the same.
- */
+/** The hash every running workflow's tables carry. */
 async function runningWorkflowHashes(client: Client | undefined): Promise<Set<string>> {
   if (!client) {
     throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; retention cannot see which workflows still run, so it drops nothing');
   }
-  const hashes = new Set<string>();
-  for await (const execution of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) hashes.add(shortHash(execution.workflowId));
-  return hashes;
+  return new Set((await openWorkflowIds(client)).map(shortHash));
 }
 
 /** The latest audit row and registered version of each run: how old its tables are where the warehouse does not say. */

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig, type AimoConfig } from '../config';
 import { connectClient } from '../platform/temporal-connection';
@@ -90,5 +91,14 @@ export class CliContext {
     } catch {
       // never connected: nothing to close
     }
+  }
+}
+
+/** Who runs the command, for the audit trail: the OS user, or "cli". */
+export function whoAmI(): string {
+  try {
+    return userInfo().username || 'cli';
+  } catch {
+    return 'cli';
   }
 }

@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliContext, CliError, EXIT, stdio, type Output } from './context';
 import { schedulesApply, schedulesBackfill, schedulesDelete, schedulesList, schedulesPause } from './schedules';
 import { webhooksServe } from './webhooks';
+import { loopStart } from './loops';
 import { approve, rollback, rolloutStart, status } from './workflows';
 
 export const USAGE = `aimo — start and follow aimo's workflows
@@ -11,6 +12,10 @@ Usage:
   aimo status <workflowId>                                  state, steps and Temporal UI link of a workflow
   aimo approve <workflowId> --by <who> --reason <why> [--reject] [--gate <gate>]
   aimo rollback <useCase> --reason <why> [--to <version>] [--by <who>] [--id <suffix>]
+  aimo retrain <useCase> [--reason <why>] [--as-of <date>] [--wait] [--id <suffix>]
+                                                            retrain on the newest complete data (or a cut-off)
+  aimo drift <useCase> [--as-of <date>] [--wait] [--id <suffix>]
+                                                            drift check of the window ending on the newest data
   aimo schedules list [--prefix aimo-]
   aimo schedules apply <file.yaml> [--prune [--prune-prefix aimo-<team>-]]
                                                             create/update/pause (and with --prune delete) schedules
@@ -84,6 +89,20 @@ export async function run(argv: string[], io: Output = stdio): Promise<number> {
           if (v !== undefined) opts[key] = v;
         }
         return await rollback(ctx, p.positionals[0]!, opts);
+      }
+      case 'retrain':
+      case 'drift': {
+        const flags: Options = { 'as-of': { type: 'string' }, wait: { type: 'boolean', default: false }, id: { type: 'string' }, ...(command === 'retrain' ? { reason: { type: 'string' } } : {}) };
+        const p = parse(sub === undefined ? [] : [sub, ...rest], flags, ['useCase']);
+        if (p.help) return (io.out(USAGE), EXIT.ok);
+        const [asOf, reason, id] = [str(p.values['as-of']), str(p.values['reason']), str(p.values['id'])];
+        return await loopStart(ctx, command, p.positionals[0]!, {
+          wait: p.values['wait'] === true,
+          json: p.values['json'] === true,
+          ...(asOf ? { asOf } : {}),
+          ...(reason ? { reason } : {}),
+          ...(id ? { id } : {}),
+        });
       }
       case 'schedules': {
         switch (sub) {

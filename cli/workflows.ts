@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import {
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -17,17 +16,10 @@ import type { RolloutStatus, StepOutcome } from '../domain/rollout/status';
 import { rollbackRequestSchema, validate, type RollbackInput } from '../webhooks/schemas';
 import { aimoStartOptions } from '../platform/start-options';
 import { STATUS, STEP, USE_CASE, WORKFLOW_TYPES, approvalUpdate, rolloutWorkflowId, statusQuery } from '../domain/rollout/definitions';
-import { CliError, EXIT, type CliContext } from './context';
+import { CliError, EXIT, whoAmI, type CliContext } from './context';
 
 const QUERY_TIMEOUT_MS = 5_000;
 
-function whoAmI(): string {
-  try {
-    return userInfo().username || 'cli';
-  } catch {
-    return 'cli';
-  }
-}
 
 function today(): string {
   return new Date().toISOString().slice(0, 10);

@@ -7,6 +7,7 @@ import {
   SCHEDULE_PREFIX,
   deleteSchedule,
   listSchedules,
+  SCHEDULED_LOOPS,
   scheduleIdFor,
   scheduleOwner,
   upsertScheduleDetailed,
@@ -40,7 +41,7 @@ const overlap = z.enum(OVERLAP_POLICIES, { message: `expected one of ${OVERLAP_P
 const entrySchema = z
   .object({
     useCase: slug.describe('The use case the loop keeps alive'),
-    loop: z.enum(['retrain', 'drift'], { message: 'expected "retrain" or "drift"' }),
+    loop: z.enum(SCHEDULED_LOOPS, { message: `expected one of ${SCHEDULED_LOOPS.map((l) => `"${l}"`).join(', ')}` }),
     id: z
       .string()
       .regex(new RegExp(`^${SCHEDULE_PREFIX}[a-z0-9][a-z0-9-]{0,150}$`), `an id must start with "${SCHEDULE_PREFIX}" and use lower-case letters, digits and hyphens`)

@@ -35,3 +35,12 @@ export function rolloutTablePrefix(useCase: string, workflowId: string): string 
 
 /** The schema where aimo keeps its own tables (registry, audit log, reports, features). */
 export const AIMO_SCHEMA = 'aimo';
+
+/** The id of the retrain a drift incident starts: one per incident, however often the drift is reported. */
+export function incidentRetrainId(useCase: string, incidentKey: string): string {
+  return `${incidentRetrainPrefix(useCase)}${incidentKey}`;
+}
+
+export function incidentRetrainPrefix(useCase: string): string {
+  return `retrain-${useCase}-incident-`;
+}

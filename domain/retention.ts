@@ -31,6 +31,13 @@ export const retentionInputSchema = z.strictObject({
     .default(DEFAULT_MAX_AGE_DAYS)
     .describe('Per-run tables older than this, and referenced by nothing, are dropped'),
   dryRun: z.boolean({ message: 'use true or false' }).default(false).describe('Report what would be dropped; drop nothing'),
+  useCase: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,48}[a-z0-9]$/, 'use the use case name of its rollout, e.g. paid-search-cac')
+    .optional()
+    .describe("Only this use case's per-run tables (its nightly schedule passes it); default: every use case's"),
+  // A schedule says that it started the run; nothing depends on it.
+  trigger: z.looseObject({ kind: z.string() }).optional(),
 });
 export type RetentionSettings = z.infer<typeof retentionInputSchema>;
 
@@ -41,6 +48,8 @@ export interface RetentionRun {
   readonly maxAgeDays: number;
   /** When the workflow decided: the age cut-off and every row's time derive from it */
   readonly at: string;
+  /** Only this use case's tables; absent: every use case's */
+  readonly useCase?: string;
 }
 
 /** Why a per-run table stays: a version or view refers to it, its workflow still runs, it is younger than the age, or its age is only now known. */
@@ -79,6 +88,8 @@ export interface RetentionPlan {
 
 export interface RetentionResult {
   readonly dryRun: boolean;
+  /** The use case whose tables were considered; absent: all */
+  readonly useCase?: string;
   readonly maxAgeDays: number;
   readonly cutoff: string;
   readonly runTablesBefore: number;
@@ -110,6 +121,8 @@ export interface RetentionFacts {
   readonly nextSeq: number;
   /** At most this many drops; the oldest go first */
   readonly maxDrops: number;
+  /** Only the per-run tables of this use case are considered; absent: all */
+  readonly useCase?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -163,14 +176,15 @@ export function decideRetention(facts: RetentionFacts): RetentionPlan {
   const kept: Record<KeepReason, number> = { referenced: 0, running: 0, young: 0, 'first-seen': 0 };
   const drops: Array<Omit<RetiredTable, 'seq'>> = [];
   const unaged: Array<Omit<RetentionEntry, 'seq'>> = [];
-  const useCaseIds = new Set(useCases.keys());
+  const useCaseIds = new Set(facts.useCase ? [...useCases.keys(), useCaseIdentifier(facts.useCase)] : useCases.keys());
+  const scope = facts.useCase ? useCaseIdentifier(facts.useCase) : undefined;
   let runTables = 0;
   for (const table of [...facts.listed].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (table.kind !== 'table' || facts.bookkeeping.has(table.name)) continue;
     const parsed = parseRunTable(table.name, useCaseIds);
-    if (!parsed) continue;
+    if (!parsed || (scope !== undefined && parsed.useCaseId !== scope)) continue;
     runTables++;
-    const entry = { table: table.name, useCase: useCases.get(parsed.useCaseId) ?? parsed.useCaseId };
+    const entry = { table: table.name, useCase: useCases.get(parsed.useCaseId) ?? (parsed.useCaseId === scope ? facts.useCase! : parsed.useCaseId) };
     const verdict = verdictOf(table, parsed, facts, latestByPrefix, viewTokens);
     if ('drop' in verdict) drops.push({ ...entry, ...verdict.drop });
     else {

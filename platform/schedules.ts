@@ -96,7 +96,13 @@ export const FINGERPRINT_MEMO_KEY = 'aimoScheduleFingerprint';
 /** The key in the schedule's own memo that says who created it. */
 export const MANAGED_BY_MEMO_KEY = 'aimoManagedBy';
 
-export function scheduleIdFor(useCase: string, kind: 'retrain' | 'drift'): string {
+/** The recurring loops a use case has a schedule for. */
+export const SCHEDULED_LOOPS = ['retrain', 'drift', 'retention'] as const;
+export type ScheduledLoop = (typeof SCHEDULED_LOOPS)[number];
+
+const LOOP_WORKFLOW_TYPES: Record<ScheduledLoop, string> = { retrain: WORKFLOW_TYPES.retrain, drift: WORKFLOW_TYPES.drift, retention: WORKFLOW_TYPES.retention };
+
+export function scheduleIdFor(useCase: string, kind: ScheduledLoop): string {
   return `${SCHEDULE_PREFIX}${useCase}-${kind}`;
 }
 
@@ -107,7 +113,7 @@ export function scheduleIdFor(useCase: string, kind: 'retrain' | 'drift'): strin
  */
 export function useCaseScheduleSpec(options: {
   useCase: string;
-  kind: 'retrain' | 'drift';
+  kind: ScheduledLoop;
   taskQueue: string;
   cron?: string | readonly string[];
   intervals?: readonly IntervalInput[];
@@ -120,7 +126,7 @@ export function useCaseScheduleSpec(options: {
   managedBy?: string;
 }): ScheduleSpecInput {
   const scheduleId = scheduleIdFor(options.useCase, options.kind);
-  const workflowType = options.kind === 'retrain' ? WORKFLOW_TYPES.retrain : WORKFLOW_TYPES.drift;
+  const workflowType = LOOP_WORKFLOW_TYPES[options.kind];
   const when = [options.cron ? [options.cron].flat().join(' | ') : undefined, options.intervals?.map((i) => `every ${i.every}`).join(', ')]
     .filter(Boolean)
     .join(' and ');

@@ -16,7 +16,7 @@ import { resolveTemporalBinary } from '../platform/temporal-binaries';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { runSoak, SOAK_DAYS } from '../test/support/soak';
 
-const { values } = parseArgs({ options: { users: { type: 'string', default: '3000' }, seed: { type: 'string', default: '7' }, days: { type: 'string', default: String(SOAK_DAYS) } } });
+const { values } = parseArgs({ options: { users: { type: 'string', default: '6000' }, seed: { type: 'string', default: '7' }, days: { type: 'string', default: String(SOAK_DAYS) } } });
 const users = Number(values.users.replace(/_/g, ''));
 const seed = Number(values.seed);
 const days = Number(values.days);

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { deleteSchedule } from '../platform/schedules';
+import { createLogger } from '../platform/logger';
+import { openWorkflowIds } from '../platform/open-workflows';
+import { postSigned, startWebhookServer } from '../webhooks';
 import { STATUS, USE_CASE } from '../domain/rollout/definitions';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
 import { createSimulatedMarket } from '../simulator/market';
@@ -169,7 +172,7 @@ describe('aimo CLI', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'schedules:\n  - useCase: x\n    loop: sometimes\n');
     const bad = await aimo(['schedules', 'apply', join(dir, 'bad.yaml')], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/schedules\.0\.loop: expected "retrain" or "drift"/);
+    expect(bad.stderr).toMatch(/schedules\.0\.loop: expected one of "retrain", "drift", "retention"/);
   });
 });
 
@@ -185,23 +188,31 @@ describe('aimo CLI with a running rollout', () => {
   // Fixed: the model's holdout split is keyed by the use case, so a fixed name gives the same numbers every run.
   const uc = 'cli-wait';
 
+  let childEnv: Record<string, string> = {};
+
   beforeAll(async () => {
     env = await connectToTestServer();
   });
 
   afterAll(async () => {
-    await deleteSchedule(env.client, `aimo-${uc}-retrain`);
-    await deleteSchedule(env.client, `aimo-${uc}-drift`);
+    for (const loop of ['retrain', 'drift', 'retention']) await deleteSchedule(env.client, `aimo-${uc}-${loop}`);
+    // A drift the checks below may find starts an incident retrain that waits days for its labels.
+    for (const id of await openWorkflowIds(env.client, 'retrain')) if (id.startsWith(`retrain-${uc}-incident-`)) await env.client.workflow.getHandle(id).terminate('test cleanup');
     await warehouse?.close();
     await env?.teardown();
   });
 
-  it('follows the rollout step by step, stops at the gate, and finishes after `aimo approve`', async () => {
+  async function newWorker() {
     const { createActivities } = await import('../activities');
     const fixtures = await import('./support/rollout-fixtures');
     const { createTestWorker } = await import('./support/temporal');
-    warehouse = await fixtures.seededWarehouse(20_000);
-    const worker = await createTestWorker(env, createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: fixtures.TEST_SALT, dataDir: fixtures.tempDataDir(), temporalClient: env.client }), taskQueue);
+    warehouse ??= await fixtures.seededWarehouse(20_000);
+    return createTestWorker(env, createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: fixtures.TEST_SALT, dataDir: fixtures.tempDataDir(), temporalClient: env.client }), taskQueue);
+  }
+
+  it('follows the rollout step by step, stops at the gate, and finishes after `aimo approve`', async () => {
+    const fixtures = await import('./support/rollout-fixtures');
+    const worker = await newWorker();
     const dir = mkdtempSync(join(tmpdir(), 'aimo-cli-wait-'));
     const file = join(dir, 'plan.json');
     writeFileSync(
@@ -211,10 +222,12 @@ describe('aimo CLI with a running rollout', () => {
           useCase: uc,
           approval: { beforeExperiment: true, timeout: '1 hour', onTimeout: 'reject' },
           experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', outcomeSource: 'simulator' },
+          // A canary of seconds, so the loops below finish while the test waits.
+          automation: { ...fixtures.testPlan().automation, retrain: { canary: { watch: '2 seconds', checkEvery: '1 second' } } },
         }),
       ),
     );
-    const childEnv = { PATH: process.env['PATH'] ?? '', HOME: dir, TEMPORAL_ADDRESS: process.env['AIMO_TEST_TEMPORAL_ADDRESS']!, AIMO_TASK_QUEUE: taskQueue };
+    childEnv = { PATH: process.env['PATH'] ?? '', HOME: dir, TEMPORAL_ADDRESS: process.env['AIMO_TEST_TEMPORAL_ADDRESS']!, AIMO_TASK_QUEUE: taskQueue };
     const workflowId = `rollout-${uc}-wait-1`;
 
     const outcome = await worker.runUntil(async () => {
@@ -247,5 +260,50 @@ describe('aimo CLI with a running rollout', () => {
       expect(lines.some((l) => new RegExp(`^  \\[(ok  |FAIL|skip)\\] ${step} `).test(l))).toBe(true);
     }
     expect(outcome.stdout).toMatch(/^Rollout completed$/m);
+  }, 300_000);
+
+  it('runs its retrain and drift loops on the data as it is, started from the CLI, a webhook and their schedules, without a date', async () => {
+    const worker = await newWorker();
+    const secret = randomBytes(16).toString('hex');
+    const server = await startWebhookServer({ client: env.client, logger: createLogger({ level: 'silent' }), taskQueue, port: 0, secrets: { monitor: secret }, uiBaseUrl: 'http://ui', namespace: env.namespace ?? 'default' });
+    const results: Array<{ via: string; workflowId: string; result: { outcome?: string; window?: { lastDay: string } } }> = [];
+    const settle = async (via: string, workflowId: string) => results.push({ via, workflowId, result: await env.client.workflow.getHandle(workflowId).result() });
+    const post = (path: string, body: unknown, deliveryId: string) => postSigned(server.url, path, body, { source: 'monitor', secret, deliveryId });
+    try {
+      await worker.runUntil(async () => {
+        for (const loop of ['drift', 'retrain'] as const) {
+          const run = await aimo([loop, uc, '--wait', '--id', `${loop}-1`], childEnv);
+          expect({ loop, code: run.code, stderr: run.stderr }).toEqual({ loop, code: 0, stderr: '' });
+          expect(run.stdout).toMatch(loop === 'drift' ? new RegExp(`^Drift check of ${uc} over \\d{4}-\\d\\d-\\d\\d – \\d{4}-\\d\\d-\\d\\d: `, 'm') : new RegExp(`^Retrain of ${uc}: [a-z-]+`, 'm'));
+          await settle('cli', `${loop}-${uc}-cli-${loop}-1`);
+        }
+        const alert = await post('/v1/events/alert', { useCase: uc, kind: 'drift', severity: 'warning', message: 'feature shift' }, 'alert-1');
+        expect(alert.status).toBe(202);
+        await settle('webhook', (alert.body as { workflowId: string }).workflowId);
+        const landed = await post('/v1/events/data-landed', { useCase: uc, table: 'raw.orders', landedAt: new Date().toISOString() }, 'landed-1');
+        expect(landed.status).toBe(202);
+        await settle('webhook', (landed.body as { workflowId: string }).workflowId);
+        for (const loop of ['drift', 'retrain', 'retention']) {
+          const handle = env.client.schedule.getHandle(`aimo-${uc}-${loop}`);
+          await handle.trigger();
+          let started: string | undefined;
+          for (const until = Date.now() + 30_000; !started && Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+            started = (await handle.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
+          }
+          await settle('schedule', started!);
+        }
+      });
+    } finally {
+      await server.close();
+    }
+    // Every window ends in the data: the seeded market's newest complete day, not today.
+    const [newest] = await warehouse!.query<{ day: string }>(`SELECT strftime(MAX(order_ts)::DATE - 1, '%Y-%m-%d') AS day FROM raw.orders`);
+    expect(results.map((r) => r.via)).toEqual(['cli', 'cli', 'webhook', 'webhook', 'schedule', 'schedule', 'schedule']);
+    for (const { workflowId, result } of results) {
+      if (workflowId.startsWith('retention-')) continue;
+      // A retrain defers (and reads no window) only to the retrain of a drift incident one of the checks opened.
+      if (!result.window) expect({ workflowId, outcome: result.outcome }).toEqual({ workflowId, outcome: 'deferred' });
+      else expect({ workflowId, lastDay: result.window.lastDay }).toEqual({ workflowId, lastDay: newest!.day });
+    }
   }, 300_000);
 });

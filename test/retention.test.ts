@@ -89,6 +89,25 @@ describe('the retention decision', () => {
     ]);
     expect(plan).toMatchObject({ runTables: 4, deferred: 1, kept: { referenced: 0, running: 0, young: 1, 'first-seen': 0 } });
   });
+
+  it("of one use case's schedule considers only that use case's tables, even one whose name starts like another's", () => {
+    const table = (name: string) => ({ name, kind: 'table' as const, createdAt: iso(40) });
+    const facts = {
+      listed: [table('ret_demo_0badcafe_features'), table('ret_demo_x_1a2b3c4d_features'), table('ret_side_0badcafe_scores')],
+      bookkeeping: new Set<string>(),
+      versionTables: new Set<string>(),
+      runningHashes: new Set<string>(),
+      runRecords: [{ workflowId: 'retrain-ret-demo-x-1', useCase: 'ret-demo-x', at: iso(40) }],
+      firstSeen: new Map<string, string>(),
+      cutoff: iso(MAX_AGE_DAYS),
+      nextSeq: 1,
+      maxDrops: 100,
+    };
+    const plan = decideRetention({ ...facts, useCase: USE_CASE });
+    expect(plan.drop.map((t) => [t.table, t.useCase])).toEqual([['ret_demo_0badcafe_features', USE_CASE]]);
+    expect(plan.runTables).toBe(1);
+    expect(decideRetention(facts).drop.map((t) => t.table)).toEqual(['ret_demo_0badcafe_features', 'ret_demo_x_1a2b3c4d_features', 'ret_side_0badcafe_scores']);
+  });
 });
 
 describe('retention of per-run tables', () => {

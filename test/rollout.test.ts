@@ -72,9 +72,17 @@ describe('rollout workflow', () => {
     expect(schedules.map((s) => s.scheduleId).sort()).toEqual([
       'aimo-rt-full-drift',
       'aimo-rt-full-paid-search-fr-drift',
+      'aimo-rt-full-paid-search-fr-retention',
       'aimo-rt-full-paid-search-fr-retrain',
+      'aimo-rt-full-retention',
       'aimo-rt-full-retrain',
     ]);
+    const retentionSchedule = await devServer.client.schedule.getHandle('aimo-rt-full-retention').describe();
+    expect(retentionSchedule.action).toMatchObject({
+      workflowType: 'retention',
+      workflowId: 'retention-rt-full',
+      args: [{ useCase: 'rt-full', trigger: { kind: 'schedule', scheduleId: 'aimo-rt-full-retention' } }],
+    });
     const retrainSchedule = await devServer.client.schedule.getHandle('aimo-rt-full-retrain').describe();
     expect(retrainSchedule.policies.overlap).toBe('SKIP');
     expect(retrainSchedule.action).toMatchObject({

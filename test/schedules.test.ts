@@ -232,7 +232,7 @@ schedules:
         expect.arrayContaining([
           'schedules.0.cron: give cron or every',
           expect.stringMatching(/^schedules\.1\.useCase: use lower-case letters/),
-          'schedules.1.loop: expected "retrain" or "drift"',
+          'schedules.1.loop: expected one of "retrain", "drift", "retention"',
           expect.stringMatching(/^schedules\.1\.cron: use a cron expression with 5 fields/),
           expect.stringMatching(/^schedules\.1\.overlap: expected one of SKIP/),
           expect.stringMatching(/^schedules\.2: .*crn/),
@@ -250,7 +250,9 @@ schedules:
         'aimo-paid-search-cac-drift',
         'aimo-email-clv-drift',
         'aimo-email-clv-retrain',
+        'aimo-email-clv-retention',
       ]);
+      expect(specs[4]).toEqual(expect.objectContaining({ workflowType: 'retention', workflowId: 'retention-email-clv', args: [expect.objectContaining({ useCase: 'email-clv', maxAgeDays: 30 })] }));
       expect(specs[2]).toEqual(expect.objectContaining({ paused: true, intervals: [{ every: '6h' }] }));
     });
   });

@@ -1,7 +1,15 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { getAlias, getVersion, servingView } from '../serving/registry';
+import { addDaysIso } from '../domain/dates';
+import type { RetrainResult } from '../domain/loops/results';
+import { shortHash } from '../domain/naming';
+import { DEFAULT_MAX_AGE_DAYS } from '../domain/retention';
+import { tableRef } from '../domain/table-ref';
+import { getAlias, getVersion, servingView, versionTables } from '../serving/registry';
+import { listTables } from '../warehouse/warehouse';
 import { runSoak, soakDay, SOAK_DAYS, SOAK_DRIFT_DAY, SOAK_PROMOTION_DAYS, SOAK_USE_CASE, type Soak } from './support/soak';
 import { connectToTestServer, startTimeSkippingServer } from './support/temporal';
+
+const DAY_MS = 86_400_000;
 
 type AuditRow = {
   workflow_id: string;
@@ -45,7 +53,7 @@ describe('soak: 90 simulated days of a live use case', () => {
     (await soak.warehouse.query<{ version_id: string }>(`SELECT DISTINCT version_id FROM ${soak.warehouse.dialect.table(servingView(SOAK_USE_CASE))} ORDER BY 1`)).map((r) => r.version_id);
 
   it('starts every scheduled run on its day, skips none and leaves none failed; the market grew to the last day', async () => {
-    expect(soak.figures.runs).toEqual({ marketDay: SOAK_DAYS, driftCheck: SOAK_DAYS, retrain: 13, 'retrain (drift incident)': 1 });
+    expect(soak.figures.runs).toEqual({ marketDay: SOAK_DAYS, driftCheck: SOAK_DAYS, retrain: 13, retention: SOAK_DAYS, 'retrain (drift incident)': 1 });
     expect(soak.driver.skipped).toEqual([]);
     expect(soak.driver.failed).toEqual([]);
     expect([...soak.weeklyRetrains, ...soak.incidentRetrains].filter((r) => r.error)).toEqual([]);
@@ -67,10 +75,11 @@ describe('soak: 90 simulated days of a live use case', () => {
     // Every decision of every loop run was recorded at its simulated time, inside the soak's calendar.
     const loops = audit.filter((r) => !r.workflow_id.startsWith('rollout-'));
     expect(loops.every((r) => r.recorded_at >= `${soakDay(1)}T00:00:00` && r.recorded_at < `${soakDay(SOAK_DAYS + 1)}T00:00:00`)).toBe(true);
-    // A retrain's story, in order: compared, canaried, then promoted or rolled back.
+    // A retrain's story, in order: (waited for its data,) compared, canaried, then promoted or rolled back.
     for (const [workflowId, rows] of byWorkflow) {
       const decisions = rows.map((r) => r.decision);
-      if (workflowId.startsWith('retrain-') && decisions.includes('started')) expect([['challenger-better', 'started', 'promoted'], ['challenger-better', 'started', 'rolled-back']]).toContainEqual(decisions);
+      if (!workflowId.startsWith('retrain-') || !decisions.includes('started')) continue;
+      expect([['challenger-better', 'started', 'promoted'], ['challenger-better', 'started', 'rolled-back'], ['waiting-for-data', 'challenger-better', 'started', 'promoted']]).toContainEqual(decisions);
     }
   });
 
@@ -96,21 +105,31 @@ describe('soak: 90 simulated days of a live use case', () => {
     expect(again.every((r) => r.reason === incident!.workflowId)).toBe(true);
   });
 
-  it("resolves the drift: the incident's retrain trains on the window before the drift and keeps the champion; a later weekly retrain on drifted data is promoted and the checks fall quiet", async () => {
-    const incident = soak.incidentRetrains[0]!.result!;
-    // Its labels end on the newest complete day, so its features come from before the drift began.
-    expect(incident.window!.from < soakDay(SOAK_DRIFT_DAY)).toBe(true);
-    expect(incident.outcome).toBe('kept-champion');
-    expect((await getVersion(soak.warehouse, incident.challenger!))!.status).toBe('rejected');
+  it("resolves the drift: the incident's retrain waits for the labels after the drifted window, is canaried and promoted; the Monday retrains defer to it; the checks fall quiet", async () => {
+    const [{ workflowId, result }] = soak.incidentRetrains as [{ workflowId: string; result: RetrainResult }];
+    const detected = audit.filter((r) => r.decision === 'drift-detected');
+    const [firstCheck] = detected;
+    // Its features start where the window that showed the drift ends: all of them from the drifted market.
+    expect(result.window!.from >= soakDay(SOAK_DRIFT_DAY)).toBe(true);
+    // The first check that found the drift ran at 02:00, its window ending (exclusive) on the day before: the data was complete through the day before that.
+    expect(result.window!.from).toBe(addDaysIso(String(firstCheck!.recorded_at).slice(0, 10), -1));
+    if (process.env['SOAK_DEBUG']) console.log(JSON.stringify({ result, audit: audit.filter((r) => r.workflow_id === workflowId || r.decision === 'promoted'), weekly: soak.weeklyRetrains.map((r) => [r.at, r.result?.outcome, r.result?.window?.from]) }, null, 1));
+    const waited = audit.find((r) => r.workflow_id === workflowId && r.decision === 'waiting-for-data')!;
+    expect(waited.reason).toMatch(/label window .* reaches past the data: .*; waiting up to \d+ days for it$/);
+    expect(result.outcome).toBe('promoted');
+    expect(result.canaryChecks.length).toBeGreaterThan(0);
+    expect(result.canaryChecks.every((c) => c.healthy)).toBe(true);
+    expect((await getVersion(soak.warehouse, result.challenger!))!.status).not.toMatch(/failed|rejected/);
 
-    const promoted = soak.weeklyRetrains.filter((r) => r.result?.outcome === 'promoted' && r.at > soakDay(SOAK_DRIFT_DAY));
-    expect(promoted.length).toBeGreaterThan(0);
-    const fix = promoted[0]!.result!;
-    expect(fix.window!.from >= soakDay(SOAK_DRIFT_DAY)).toBe(true);
-    expect(fix.canaryChecks.every((c) => c.healthy)).toBe(true);
-    const lastDetected = audit.filter((r) => r.decision === 'drift-detected').at(-1)!;
-    const promotedAt = audit.find((r) => r.workflow_id === promoted[0]!.workflowId && r.decision === 'promoted')!.recorded_at;
-    expect(lastDetected.recorded_at < promotedAt).toBe(true);
+    // Every Monday retrain while it was open deferred to it, and trained nothing.
+    const promotedAt = audit.find((r) => r.workflow_id === workflowId && r.decision === 'promoted')!.recorded_at;
+    const whileOpen = soak.weeklyRetrains.filter((r) => r.at > firstCheck!.recorded_at && r.at < promotedAt);
+    expect(whileOpen.length).toBeGreaterThan(0);
+    for (const r of whileOpen) expect({ at: r.at, outcome: r.result?.outcome, reason: r.result?.reason }).toEqual({ at: r.at, outcome: 'deferred', reason: expect.stringContaining(workflowId) });
+    expect(soak.weeklyRetrains.filter((r) => r.result?.outcome === 'deferred')).toHaveLength(whileOpen.length);
+
+    // No check found drift against the champion it left.
+    expect(detected.at(-1)!.recorded_at < promotedAt).toBe(true);
   });
 
   it(`fails the canary of the challenger trained inside the one-off promotion (days ${SOAK_PROMOTION_DAYS.from}–${SOAK_PROMOTION_DAYS.to - 1}); the champion serves`, async () => {
@@ -130,7 +149,7 @@ describe('soak: 90 simulated days of a live use case', () => {
     expect(await served()).toEqual([champion]);
   });
 
-  it('leaves no half-done state: one version served, every version with its scores, the tables counted', async () => {
+  it('leaves no half-done state: one version served, every version with its scores', async () => {
     const champion = (await getAlias(soak.warehouse, SOAK_USE_CASE, 'champion'))!;
     expect(await served()).toEqual([champion]);
     expect((await getVersion(soak.warehouse, champion))!.status).not.toMatch(/failed|rejected|rolled_back/);
@@ -142,8 +161,25 @@ describe('soak: 90 simulated days of a live use case', () => {
       const version = (await getVersion(soak.warehouse, v.version_id))!;
       expect({ version: v.version_id, scores: await soak.warehouse.tableExists(version.scoresTable!) }).toEqual({ version: v.version_id, scores: true });
     }
-    // Retention does not run in this soak yet, so the loops' per-run tables are all still there (test/retention.test.ts bounds them).
+  });
+
+  it(`bounds storage: the nightly retention leaves only per-run tables a version or the view refers to, or of runs from the last ${DEFAULT_MAX_AGE_DAYS} days`, async () => {
+    const referenced = new Set((await versionTables(soak.warehouse)).map((t) => t.table.name));
+    // Every version in the registry still has every table its lineage names.
+    for (const name of referenced) expect({ table: name, exists: await soak.warehouse.tableExists(tableRef(name, 'aimo')) }).toEqual({ table: name, exists: true });
+    // A run's tables carry the hash of its workflow id, whose scheduled time says how old the run is.
+    const startedAt = new Map<string, string>();
+    for (const s of soak.driver.started) startedAt.set(shortHash(s.workflowId), s.at);
+    const end = Date.parse(`${soakDay(SOAK_DAYS)}T23:59:59Z`);
+    const stale = (await listTables(soak.warehouse, 'aimo'))
+      .filter((t) => t.kind === 'table' && !referenced.has(t.name))
+      .flatMap((t) => [...t.name.matchAll(/_([0-9a-f]{8})_/g)].map((m) => ({ table: t.name, at: startedAt.get(m[1]!) })))
+      .filter((t) => t.at !== undefined && end - Date.parse(t.at) > (DEFAULT_MAX_AGE_DAYS + 2) * DAY_MS);
+    // A table is first seen the night after its run (DuckDB keeps no creation time) and dropped 14 days later.
+    expect(stale).toEqual([]);
     expect(soak.figures.aimoViews).toBe(1);
-    expect(soak.figures.aimoTables).toBeGreaterThan(600);
+    expect(soak.figures.aimoTables).toBeLessThan(200);
+    const dropped = audit.filter((r) => r.step === 'retention' && r.decision === 'dropped');
+    expect(dropped.length).toBeGreaterThan(400);
   });
 });

@@ -1,11 +1,17 @@
-import { proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { retentionInputSchema, type RetentionPlan, type RetentionResult, type RetentionSettings } from '../domain/retention';
-import { STATUS, STEP } from '../domain/rollout/definitions';
+import { retentionInputSchema, type RetentionPlan, type RetentionResult, type RetentionRun, type RetentionSettings } from '../domain/retention';
+import { STATUS, STEP, USE_CASE } from '../domain/rollout/definitions';
 import { parseInput } from './loops/support';
 
-/** Reads only: the listing, the registry, the audit log and a visibility query. */
-const { planRetention } = proxyActivities<Activities>({
+/**
+ * Runs recorded before this patch parsed their input (defaults included) in
+ * workflow code; later ones have an activity resolve it, so the history holds it.
+ */
+const RETENTION_SETTINGS_RECORDED = 'retention-settings-recorded';
+
+/** Reads only: the listing, the registry, the audit log and the open workflows. */
+const { planRetention, resolveRetentionSettings } = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
 });
@@ -25,21 +31,25 @@ const { retireRunTables } = proxyActivities<Activities>({
  * nothing left to drop. `{ "dryRun": true }` reports what would go.
  */
 export async function retention(input?: unknown): Promise<RetentionResult> {
-  const settings = parseInput(retentionInputSchema, input ?? {}, 'retention');
+  // Refused here, before anything runs; the defaults then come from the activity (runs recorded before the patch applied them here).
+  const checked = parseInput(retentionInputSchema, input ?? {}, 'retention');
+  const settings = patched(RETENTION_SETTINGS_RECORDED) ? await resolveRetentionSettings({ input }) : checked;
   const { workflowId } = workflowInfo();
-  publish('running', `Retention: per-run tables older than ${settings.maxAgeDays} days${settings.dryRun ? ' (dry run)' : ''}`);
+  const scope = settings.useCase ? { useCase: settings.useCase } : {};
+  publish('running', `Retention: ${settings.useCase ? `${settings.useCase}'s` : ''} per-run tables older than ${settings.maxAgeDays} days${settings.dryRun ? ' (dry run)' : ''}`, settings.useCase);
   try {
     // Workflow time (the SDK makes Date deterministic): ages are measured from it, and the audit rows carry it.
-    const plan = await planRetention({ workflowId, maxAgeDays: settings.maxAgeDays, at: new Date().toISOString() });
+    const run = (): RetentionRun => ({ workflowId, maxAgeDays: settings.maxAgeDays, at: new Date().toISOString(), ...scope });
+    const plan = await planRetention(run());
     if (settings.dryRun) {
-      publish('completed', `Dry run: would drop ${plan.drop.length} of ${plan.runTables} per-run tables`);
+      publish('completed', `Dry run: would drop ${plan.drop.length} of ${plan.runTables} per-run tables`, settings.useCase);
       return result(settings, plan, []);
     }
-    const { dropped } = await retireRunTables({ run: { workflowId, maxAgeDays: settings.maxAgeDays, at: new Date().toISOString() }, plan });
-    publish('completed', `Dropped ${dropped.length} of ${plan.runTables} per-run tables`);
+    const { dropped } = await retireRunTables({ run: run(), plan });
+    publish('completed', `Dropped ${dropped.length} of ${plan.runTables} per-run tables`, settings.useCase);
     return result(settings, plan, dropped);
   } catch (err) {
-    publish('failed');
+    publish('failed', undefined, settings.useCase);
     throw err;
   }
 }
@@ -47,6 +57,7 @@ export async function retention(input?: unknown): Promise<RetentionResult> {
 function result(settings: RetentionSettings, plan: RetentionPlan, dropped: string[]): RetentionResult {
   return {
     dryRun: settings.dryRun,
+    ...(settings.useCase ? { useCase: settings.useCase } : {}),
     maxAgeDays: settings.maxAgeDays,
     cutoff: plan.cutoff,
     runTablesBefore: plan.runTables,
@@ -58,9 +69,10 @@ function result(settings: RetentionSettings, plan: RetentionPlan, dropped: strin
   };
 }
 
-/** Step and status for the UI's list; retention belongs to no use case. */
-function publish(status: string, summary?: string): void {
+/** Step and status for the UI's list, and the use case when the run is one use case's. */
+function publish(status: string, summary: string | undefined, useCase: string | undefined): void {
   upsertSearchAttributes([
+    ...(useCase ? [{ key: USE_CASE, value: useCase }] : []),
     { key: STEP, value: 'retention' },
     { key: STATUS, value: status },
   ]);

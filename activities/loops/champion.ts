@@ -1,7 +1,6 @@
-import type { z } from 'zod';
 import { evaluateClassifier } from '../../analytics/evaluation';
 import { scoreExpression } from '../../analytics/logistic';
-import { driftInputSchema, parseOrProblems, resolveDrift, resolveRetrain, retrainInputSchema, type ResolvedDrift, type ResolvedRetrain } from '../../domain/loops/inputs';
+import { driftInputSchema, parseOrRefuse, resolveDrift, resolveRetrain, retrainInputSchema, type ResolvedDrift, type ResolvedRetrain } from '../../domain/loops/inputs';
 import type { ChampionInfo } from '../../domain/loops/results';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
@@ -40,12 +39,12 @@ export function createChampionActivities({ warehouse }: ActivityDependencies) {
      * history holds them and a release with other defaults replays the same.
      */
     async resolveRetrainSettings({ input, plan }: { input: unknown; plan: RolloutPlan }): Promise<ResolvedRetrain> {
-      return resolveRetrain(parsed(retrainInputSchema, input, 'retrain'), plan.automation.retrain);
+      return resolveRetrain(parseOrRefuse(retrainInputSchema, input, 'retrain'), plan.automation.retrain);
     },
 
     /** A drift check's settings with every default applied (thresholds included), recorded as the retrain's are. */
     async resolveDriftSettings({ input }: { input: unknown }): Promise<ResolvedDrift> {
-      return resolveDrift(parsed(driftInputSchema, input, 'drift check'));
+      return resolveDrift(parseOrRefuse(driftInputSchema, input, 'drift check'));
     },
 
     /** Scores a features table with a registered version into <prefix>_<name> (replaced wholesale). */
@@ -82,10 +81,4 @@ export function createChampionActivities({ warehouse }: ActivityDependencies) {
       };
     },
   };
-}
-
-function parsed<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const result = parseOrProblems(schema, input);
-  if (!result.ok) throw new NonRetryableError('InvalidInput', `The ${what} input is invalid; fix these fields:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`, result.problems);
-  return result.value;
 }

@@ -35,6 +35,11 @@ function dayOf(value: unknown): string {
 }
 
 export function createFreshnessActivities({ warehouse }: ActivityDependencies) {
+  const windowOf = async (ctx: RolloutContext, plan: RolloutPlan, loop: LoopKind, asOf: string | undefined) => {
+    const freshness = await newestCompleteDay(stepWarehouse(warehouse, ctx, plan), plan);
+    const request = { loop, featureDays: plan.windows.featureDays, labelDays: plan.windows.labelDays };
+    return { freshness, resolved: loopWindow(asOf === undefined ? request : { ...request, asOf }, freshness) };
+  };
   return {
     /**
      * The window a loop run reads, fixed once in its history: from an explicit
@@ -42,11 +47,15 @@ export function createFreshnessActivities({ warehouse }: ActivityDependencies) {
      * fill the window fails at once, naming each stale table and by how much.
      */
     async resolveLoopWindow({ ctx, plan, loop, asOf }: { ctx: RolloutContext; plan: RolloutPlan; loop: LoopKind; asOf?: string }): Promise<LoopWindow> {
-      const freshness = await newestCompleteDay(stepWarehouse(warehouse, ctx, plan), plan);
-      const request = { loop, featureDays: plan.windows.featureDays, labelDays: plan.windows.labelDays };
-      const resolved = loopWindow(asOf === undefined ? request : { ...request, asOf }, freshness);
+      const { resolved, freshness } = await windowOf(ctx, plan, loop, asOf);
       if (!resolved.ok) throw new NonRetryableError('StaleData', resolved.problem, { freshness });
       return resolved.window;
+    },
+
+    /** Whether the data fills the window yet, and if not what is missing: a loop that may wait for its data asks this. */
+    async loopWindowReady({ ctx, plan, loop, asOf }: { ctx: RolloutContext; plan: RolloutPlan; loop: LoopKind; asOf?: string }): Promise<{ ready: true } | { ready: false; problem: string }> {
+      const { resolved } = await windowOf(ctx, plan, loop, asOf);
+      return resolved.ok ? { ready: true } : { ready: false, problem: resolved.problem };
     },
 
     /**

@@ -1,6 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { NonRetryableError } from '../../domain/errors';
+import { incidentRetrainId, incidentRetrainPrefix } from '../../domain/naming';
+import { openWorkflowIds } from '../../platform/open-workflows';
 import { WORKFLOW_TYPES } from '../../domain/rollout/definitions';
 import type { ActivityDependencies } from '../dependencies';
 
@@ -11,9 +13,9 @@ export function createRetrainTriggerActivities({ temporalClient }: ActivityDepen
      * derived from the incident, a running one is reused and a finished one
      * is not run again, however often the drift is reported.
      */
-    async startRetrainOnce({ useCase, incidentKey, asOf, reason }: { useCase: string; incidentKey: string; asOf?: string; reason: string }): Promise<{ workflowId: string; started: boolean }> {
+    async startRetrainOnce({ useCase, incidentKey, asOf, waitForData, reason }: { useCase: string; incidentKey: string; asOf?: string; waitForData?: string; reason: string }): Promise<{ workflowId: string; started: boolean }> {
       if (!temporalClient) throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; cannot start a retrain');
-      const workflowId = `retrain-${useCase}-incident-${incidentKey}`;
+      const workflowId = incidentRetrainId(useCase, incidentKey);
       try {
         await temporalClient.workflow.getHandle(workflowId).describe();
         return { workflowId, started: false };
@@ -24,7 +26,7 @@ export function createRetrainTriggerActivities({ temporalClient }: ActivityDepen
         await temporalClient.workflow.start(WORKFLOW_TYPES.retrain, {
           workflowId,
           taskQueue: Context.current().info.taskQueue,
-          args: [{ useCase, reason, ...(asOf ? { asOf } : {}) }],
+          args: [{ useCase, reason, ...(asOf ? { asOf } : {}), ...(waitForData ? { waitForData } : {}) }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           memo: { summary: `Retrain of ${useCase} for incident ${incidentKey}: ${reason}` },
@@ -34,6 +36,18 @@ export function createRetrainTriggerActivities({ temporalClient }: ActivityDepen
         if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
         throw err;
       }
+    },
+
+    /**
+     * The drift incident's retrain of this use case that is still open, if
+     * any (other than the asking workflow): it owns the use case's next
+     * challenger and canary until it ends, so other retrains defer to it.
+     */
+    async openIncidentRetrain({ useCase, self }: { useCase: string; self: string }): Promise<{ workflowId?: string }> {
+      if (!temporalClient) throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; cannot see which retrains are open');
+      const prefix = incidentRetrainPrefix(useCase);
+      const open = (await openWorkflowIds(temporalClient, WORKFLOW_TYPES.retrain)).filter((id) => id.startsWith(prefix) && id !== self).sort();
+      return open[0] ? { workflowId: open[0] } : {};
     },
   };
 }

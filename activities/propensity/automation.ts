@@ -10,12 +10,15 @@ import { upsertAimoRow } from '../../store/aimo-tables';
 import type { ModelVersion } from '../../domain/propensity/results';
 
 
+/** Nightly, after the drift checks (02:00) and the weekly retrain (03:00) have written their tables. */
+export const RETENTION_EVERY = '30 4 * * *';
+
 export function createAutomationActivities({ warehouse, temporalClient }: ActivityDependencies) {
   return {
     /**
      * Step 7: the shipped model becomes champion behind the serving view, and
-     * this use case's retrain and drift schedules are created or updated
-     * (same plan, same schedules: 'unchanged').
+     * this use case's retrain, drift and retention schedules are created or
+     * updated (same plan, same schedules: 'unchanged').
      */
     async applyAutomation({ ctx, plan, model, at }: { ctx: RolloutContext; plan: RolloutPlan; model: ModelVersion; at: string }): Promise<AutomationResult> {
       if (!temporalClient) throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; schedules cannot be applied');
@@ -24,6 +27,8 @@ export function createAutomationActivities({ warehouse, temporalClient }: Activi
       const loops = [
         { kind: 'retrain', cron: plan.automation.retrainEvery },
         { kind: 'drift', cron: plan.automation.driftEvery },
+        // The loops leave per-run tables every night; retention keeps this use case's bounded.
+        { kind: 'retention', cron: RETENTION_EVERY },
       ] as const;
       const schedules: AutomationResult['schedules'] = [];
       for (const loop of loops) {

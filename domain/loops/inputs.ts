@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { NonRetryableError } from '../errors';
 import { driftThresholdsSchema, type DriftThresholds } from '../drift';
-import { canaryFields, retrainFields, retrainSettingsSchema, type RetrainSettings } from '../plan';
+import { canaryFields, durationText, retrainFields, retrainSettingsSchema, type RetrainSettings } from '../plan';
 import { loopWindowSchema } from './windows';
 
 const useCase = z.string().regex(/^[a-z][a-z0-9-]{1,48}[a-z0-9]$/, 'use the use case name of its rollout, e.g. paid-search-cac');
@@ -47,6 +48,9 @@ export const retrainInputSchema = z.object({
   useCase,
   asOf: isoDate.optional().describe("Training cut-off; default: the label window ends on the data's newest complete day"),
   reason: z.string().max(500).default('scheduled retrain'),
+  waitForData: durationText
+    .optional()
+    .describe("When the window's data has not all landed yet, wait up to this long for it (checked hourly); default: refuse at once"),
   // Unset fields come from the champion's plan (automation.retrain), then the defaults.
   promotionMargin: retrainFields.promotionMargin.optional(),
   approval: retrainFields.approval.optional(),
@@ -124,4 +128,11 @@ export function parseOrProblems<T>(schema: z.ZodType<T>, input: unknown): { ok: 
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, problems: result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`) };
+}
+
+/** Parses input in an activity: invalid input fails non-retryably, naming every field. */
+export function parseOrRefuse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const result = parseOrProblems(schema, input);
+  if (!result.ok) throw new NonRetryableError('InvalidInput', `The ${what} input is invalid; fix these fields:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`, result.problems);
+  return result.value;
 }

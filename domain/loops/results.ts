@@ -31,7 +31,8 @@ export interface DriftResult extends UseCaseDrift {
   readonly retrain?: { workflowId: string; started: boolean };
 }
 
-export type RetrainOutcome = 'promoted' | 'kept-champion' | 'rolled-back' | 'data-quality-failed' | 'rejected';
+/** `deferred`: another retrain of the use case (a drift incident's) was still open, so this one trained nothing. */
+export type RetrainOutcome = 'promoted' | 'kept-champion' | 'rolled-back' | 'data-quality-failed' | 'rejected' | 'deferred';
 
 /** A canary check that could judge: both outcomes among the canary's users in the live window. */
 export interface CanaryCheck {

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { RETENTION_EVERY } from '../../activities/propensity/automation';
 import { addDaysIso } from '../../domain/dates';
 import type { RolloutResult } from '../../domain/rollout/result';
 import type { RetrainResult } from '../../domain/loops/results';
@@ -42,9 +43,9 @@ export const soakDay = (n: number): string => addDaysIso(SOAK_DAY_1, n - 1);
  * - from day 30 (a Tuesday) browse sessions and order values shift (drift
  *   in named features) and purchases follow different drivers (concept
  *   drift): the nightly check opens one incident and starts its retrain,
- *   whose window (labels ending on the newest complete day) still has its
- *   features from before the drift; a later Monday retrain on drifted
- *   features is promoted, and the checks fall quiet against it;
+ *   which waits for the labels of the days after the window that showed
+ *   the drift, trains on them and is promoted; the Monday retrains defer
+ *   to it meanwhile, and the checks fall quiet against its champion;
  * - from day 63 to day 70 new customers buy eight times as often, a one-off
  *   promotion that ends: the Monday retrain of day 71 trains on labels from
  *   inside it, beats the champion on its own holdout and loses its canary on
@@ -154,7 +155,8 @@ async function scheduleTicks(client: Client, loopQueue: string, days: number): P
   const schedules: Array<Omit<SoakTick, 'at'> & { cron: string }> = [
     { scheduleId: market.scheduleId, cron: String(market.cron), workflowType: market.workflowType, workflowId: market.workflowId, args: market.args },
   ];
-  for (const [kind, cron] of [['drift', plan.automation.driftEvery], ['retrain', plan.automation.retrainEvery]] as const) {
+  const loops = [['drift', plan.automation.driftEvery], ['retrain', plan.automation.retrainEvery], ['retention', RETENTION_EVERY]] as const;
+  for (const [kind, cron] of loops) {
     const scheduleId = scheduleIdFor(SOAK_USE_CASE, kind);
     const { action } = await client.schedule.getHandle(scheduleId).describe();
     if (action.type !== 'startWorkflow') throw new Error(`${scheduleId} does not start a workflow`);
@@ -179,7 +181,7 @@ export async function soakBundle(): Promise<string> {
 
 export async function runSoak(servers: SoakServers, options: SoakOptions = {}): Promise<Soak> {
   const started = Date.now();
-  const users = options.users ?? 3000;
+  const users = options.users ?? 6000;
   const days = options.days ?? SOAK_DAYS;
   const { env, schedulesClient } = servers;
   const [code, warehouse] = await Promise.all([soakBundle(), DuckDbWarehouse.open(':memory:')]);

@@ -16,6 +16,15 @@ import { auditTrail, loopContext, parseInput, publish, stoppedOnStaleData, type 
  */
 const DRIFT_WINDOW_FROM_DATA = 'drift-window-from-data';
 
+/**
+ * Checks recorded before this patch started the incident's retrain on the
+ * newest window with labels, whose features mostly predate the drift.
+ */
+const RETRAIN_LEARNS_THE_DRIFT = 'drift-retrain-learns-the-drift';
+
+/** Grace beyond the incident retrain's own window for late data, before it gives up waiting. */
+const LATE_DATA_GRACE_DAYS = 7;
+
 /** What one check compares and how: fixed before the first warehouse step. */
 interface DriftRun {
   readonly window: DriftResult['window'];
@@ -59,6 +68,16 @@ function clockRun(request: DriftRequest, champion: ChampionInfo): DriftRun {
   return { window: { from: addDaysIso(asOf, -champion.plan.windows.featureDays), to: asOf }, thresholds: request.thresholds, startRetrain: request.startRetrain };
 }
 
+/**
+ * The incident's retrain learns the drifted market: its features start where
+ * the window that showed the drift ends (the days inside it are partly from
+ * before the drift), and it waits for their labels to land.
+ */
+function incidentRetrainWindow(request: DriftRequest, champion: ChampionInfo, run: DriftRun): { asOf: string; waitForData: string } {
+  const { featureDays, labelDays } = champion.plan.windows;
+  return { asOf: request.retrainAsOf ?? addDaysIso(run.window.to, featureDays), waitForData: `${featureDays + labelDays + LATE_DATA_GRACE_DAYS} days` };
+}
+
 async function assessDrift(ctx: RolloutContext, request: DriftRequest, champion: ChampionInfo, run: DriftRun, audit: AuditTrail): Promise<DriftResult> {
   const plan = { ...champion.plan, windows: { ...champion.plan.windows, asOf: run.window.to } };
   const models = await runDataPath(ctx, plan);
@@ -98,7 +117,7 @@ async function assessDrift(ctx: RolloutContext, request: DriftRequest, champion:
       useCase: request.useCase,
       incidentKey: champion.versionId,
       reason: `drift incident ${incidentId}`,
-      ...(request.retrainAsOf ? { asOf: request.retrainAsOf } : {}),
+      ...(patched(RETRAIN_LEARNS_THE_DRIFT) ? incidentRetrainWindow(request, champion, run) : request.retrainAsOf ? { asOf: request.retrainAsOf } : {}),
     });
     await audit('drift', retrain.started ? 'retrain-started' : 'retrain-already-started', retrain.workflowId);
     publish(request.useCase, 'drift', 'drift');

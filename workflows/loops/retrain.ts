@@ -25,6 +25,12 @@ const RETRAIN_WINDOW_FROM_DATA = 'retrain-window-from-data';
  */
 const ROWS_BEFORE_CARRIED_SEQUENCE = 3;
 
+/** Retrains recorded before this patch did not look for an open incident retrain to defer to. */
+const RETRAIN_DEFERS_TO_INCIDENT = 'retrain-defers-to-incident';
+
+/** How often a retrain that waits for its window's data looks again: data lands daily, so an hour late at most. */
+const DATA_POLL_MS = 60 * 60 * 1000;
+
 /** What one retrain runs with, fixed before it trains. */
 interface RetrainRun {
   readonly resolved: ResolvedRetrain;
@@ -50,14 +56,50 @@ export async function retrain(input: unknown): Promise<RetrainResult> {
   const gate = new ApprovalGate((waitingFor) => publish(request.useCase, 'retrain', waitingFor ? 'waiting-approval' : 'running'));
   setHandler(approvalUpdate, (d) => gate.decide(d), { validator: (d) => gate.validate(d) });
 
-  const champion = await quickActivities.loadChampion({ useCase: request.useCase });
+  let champion = await quickActivities.loadChampion({ useCase: request.useCase });
   if (resume) {
     // The settings travel with the watch, so a plan edited (or a default changed) mid-watch does not change this canary.
     const resolved = resume.resolved ?? (fromData ? await quickActivities.resolveRetrainSettings({ input, plan: champion.plan }) : clockRun(request, champion).resolved);
     return watchCanary(ctx, request.useCase, resolved, champion.plan, resume, audit);
   }
+  if (patched(RETRAIN_DEFERS_TO_INCIDENT)) {
+    const open = await quickActivities.openIncidentRetrain({ useCase: request.useCase, self: ctx.workflowId });
+    if (open.workflowId) return deferTo(open.workflowId, request.useCase, champion, audit);
+  }
+  if (fromData && request.waitForData) champion = await waitForData(ctx, request, request.waitForData, champion, audit);
   const run = fromData ? await resolveRun(ctx, input, request, champion, audit) : clockRun(request, champion);
   return trainAndCompare(ctx, request.useCase, champion, run, audit, gate);
+}
+
+/** Two challengers cannot share one serving view: while a drift incident's retrain is open, it trains the next one. */
+async function deferTo(incidentRetrain: string, useCase: string, champion: ChampionInfo, audit: AuditTrail): Promise<RetrainResult> {
+  const reason = `the drift incident's retrain ${incidentRetrain} is still open and trains the next challenger; this retrain trains nothing`;
+  await audit('train', 'deferred', reason);
+  publish(useCase, 'train', 'deferred');
+  return { useCase, outcome: 'deferred', champion: champion.versionId, canaryChecks: [], reason };
+}
+
+/**
+ * A retrain given a window whose labels have not all landed (a drift
+ * incident's, on the days after the drift was seen) waits for them, up to
+ * `waitForData`, instead of refusing at once. The champion is read again
+ * after a wait: it may have changed meanwhile.
+ */
+async function waitForData(ctx: RolloutContext, request: RetrainRequest, limit: string, champion: ChampionInfo, audit: AuditTrail): Promise<ChampionInfo> {
+  const limitMs = durationToMs(limit);
+  let waitedMs = 0;
+  for (;;) {
+    const window = await quickActivities.loopWindowReady({ ctx, plan: champion.plan, loop: 'retrain', ...(request.asOf ? { asOf: request.asOf } : {}) });
+    if (window.ready || waitedMs >= limitMs) break;
+    if (waitedMs === 0) {
+      await audit('train', 'waiting-for-data', `${window.problem.replace(/\. Load fresh data or pass an earlier asOf$/, '')}; waiting up to ${limit} for it`);
+      publish(request.useCase, 'train', 'waiting-for-data', `Retrain of ${request.useCase}: waiting for the data of its window (${request.reason})`);
+    }
+    const step = Math.min(DATA_POLL_MS, limitMs - waitedMs);
+    await sleep(step);
+    waitedMs += step;
+  }
+  return waitedMs > 0 ? quickActivities.loadChampion({ useCase: request.useCase }) : champion;
 }
 
 /** Settings and window resolved by activities, so the history holds them: the label window ends where the data does. */
