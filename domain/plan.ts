@@ -151,7 +151,7 @@ const experimentSchema = z.object({
   geo: z
     .object({
       regionsTable: identifier.default('user_regions').describe('Table (in sources.schema) mapping user_id to region and market'),
-      minRegions: z.number().int().min(4).max(1000).default(8).describe('Fewest regions of the market a geo test needs'),
+      minRegions: z.number().int().min(12).max(1000).default(12).describe('Fewest regions of the market a geo test needs: 6 pairs are the fewest whose randomisation test can reach 95 %'),
       permutations: z.number().int().min(200).max(100_000).default(4096).describe('Sign flips of the randomisation test (all of them when fewer)'),
     })
     .prefault({})
