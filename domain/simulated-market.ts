@@ -108,6 +108,8 @@ export interface ExperimentAnswerInput {
   readonly days: number;
   /** Schema of the source tables the orders are written to */
   readonly schema: string;
+  /** Geo tests: region-level noise, one log-normal factor of this sd per region of the table (user_id, region) */
+  readonly regionNoise?: { readonly table: TableRef; readonly sd: number };
 }
 
 export interface BanditRoundTraffic {

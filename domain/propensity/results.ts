@@ -1,5 +1,5 @@
 import type { TableRef } from '../table-ref';
-import type { ExperimentAnalysis } from '../experiment';
+import type { ExperimentAnalysis, ExperimentReadoutDetails } from '../experiment';
 import type { RolloutPlan } from '../plan';
 import type { ExpectationResult } from '../quality';
 import type { LogisticModel } from '../stats/logistic';
@@ -89,9 +89,11 @@ export interface ExperimentAssignment {
   readonly endDate: string;
   readonly control: number;
   readonly treatment: number;
+  /** Geo tests: the regions' arms and pairs; users are assigned by the region they live in */
+  readonly geo?: { readonly regionAssignmentTable: TableRef; readonly regions: number; readonly pairs: number };
 }
 
-export interface ExperimentReadout extends ExperimentAnalysis {
+export interface ExperimentReadout extends ExperimentAnalysis, ExperimentReadoutDetails {
   readonly experimentId: string;
   readonly window: { from: string; to: string };
   readonly ship: boolean;

@@ -6,15 +6,25 @@ export interface BinomialCounts {
   readonly trials: number;
 }
 
+export interface ProportionInterval {
+  readonly rate: number;
+  readonly ciLow: number;
+  readonly ciHigh: number;
+}
+
 export interface ProportionDifference {
   readonly controlRate: number;
   readonly treatmentRate: number;
   /** treatment − control */
   readonly absolute: number;
+  /** Unpooled standard error of the difference (0 when both rates are 0 or 1) */
   readonly standardError: number;
-  /** Wald interval of the absolute difference */
+  /** Newcombe's hybrid score interval of the absolute difference: valid at 0 %, 100 % and small n */
   readonly ciLow: number;
   readonly ciHigh: number;
+  /** Wald's interval, for comparison: it collapses to a point at 0 % or 100 % */
+  readonly waldCiLow: number;
+  readonly waldCiHigh: number;
   /** treatment / control − 1; null when the control rate is 0 */
   readonly relative: number | null;
   /** Interval of the relative lift from the log risk ratio (Katz); null when either rate is 0 */
@@ -34,10 +44,30 @@ function checkCounts(c: BinomialCounts, what: string): void {
 }
 
 /**
+ * Wilson's score interval of one proportion: it never leaves [0, 1] and keeps
+ * a positive width at 0 and n successes, where Wald's interval collapses.
+ */
+export function wilsonInterval(counts: BinomialCounts, confidence = 0.95): ProportionInterval {
+  checkCounts(counts, 'counts');
+  assertConfidence(confidence);
+  const z = normalQuantile(1 - (1 - confidence) / 2);
+  const n = counts.trials;
+  const p = counts.successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  // At the edges the exact bound is the edge itself; the formula reaches it only up to rounding.
+  return { rate: p, ciLow: counts.successes === 0 ? 0 : Math.max(0, centre - half), ciHigh: counts.successes === n ? 1 : Math.min(1, centre + half) };
+}
+
+/**
  * Difference of two independent proportions, e.g. conversion rates of the
- * treatment and control arms. The absolute interval is Wald's (unpooled),
- * which is what the large samples of marketing experiments call for; the test
- * uses the pooled standard error, as the null hypothesis says the rates agree.
+ * treatment and control arms. The interval is Newcombe's hybrid score
+ * interval (his method 10), built from the two Wilson intervals: at the sizes
+ * of marketing tests it equals Wald's to a few decimals, and it stays valid
+ * with no or only conversions and with a handful of users, where Wald's is
+ * [0, 0] or [1, 1]. The test uses the pooled standard error, as the null
+ * hypothesis says the rates agree.
  */
 export function differenceOfProportions(
   control: BinomialCounts,
@@ -52,6 +82,8 @@ export function differenceOfProportions(
   const pt = treatment.successes / treatment.trials;
   const absolute = pt - pc;
   const standardError = Math.sqrt((pc * (1 - pc)) / control.trials + (pt * (1 - pt)) / treatment.trials);
+  const wc = wilsonInterval(control, confidence);
+  const wt = wilsonInterval(treatment, confidence);
 
   const pooled = (control.successes + treatment.successes) / (control.trials + treatment.trials);
   const pooledSe = Math.sqrt(pooled * (1 - pooled) * (1 / control.trials + 1 / treatment.trials));
@@ -71,8 +103,10 @@ export function differenceOfProportions(
     treatmentRate: pt,
     absolute,
     standardError,
-    ciLow: absolute - z * standardError,
-    ciHigh: absolute + z * standardError,
+    ciLow: absolute - Math.sqrt((pt - wt.ciLow) ** 2 + (wc.ciHigh - pc) ** 2),
+    ciHigh: absolute + Math.sqrt((wt.ciHigh - pt) ** 2 + (pc - wc.ciLow) ** 2),
+    waldCiLow: absolute - z * standardError,
+    waldCiHigh: absolute + z * standardError,
     relative: pc > 0 ? pt / pc - 1 : null,
     relativeCiLow,
     relativeCiHigh,
