@@ -4,6 +4,7 @@ import { assertDuckDb, createContext, withWorkDatabase, type SimContext } from '
 import { simulateDays } from './days';
 import { datasetOptionsSchema, parseOptions, type DatasetOptions, type DriftFeature } from './options';
 import { buildWorkUsers, writeConsent, writeIdentities, writeUsers } from './stages/people';
+import { writeUserRegions } from './stages/regions';
 import {
   writeTruthConceptDrift,
   writeTruthDrift,
@@ -62,6 +63,7 @@ async function writePopulation(ctx: SimContext): Promise<void> {
   await writeUsers(ctx);
   await writeIdentities(ctx);
   await writeConsent(ctx);
+  await writeUserRegions(ctx);
   for (const table of DAILY_SOURCE_TABLES) await createEmptySourceTable(ctx, table);
   await writeTruthUsers(ctx);
   await writeTruthPropensity(ctx);

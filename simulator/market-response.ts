@@ -89,7 +89,12 @@ export async function simulateMarketResponse(wh: Warehouse, input: MarketRespons
     await wh.execute(`DELETE FROM ${t(table)} WHERE starts_with(${d.quote(key)}, @prefix)`, params);
   }
 
-  const windowProbability = `(1 - exp(-${exposureSql(facts, o.startDate, windowEnd)}))`;
+  // Geo tests: one log-normal factor per region and experiment (mean 1), from streams of their own.
+  const noise = o.regionNoise;
+  const regionFactor = noise ? `exp(${num(noise.sd)} * region_z - ${num((noise.sd * noise.sd) / 2)})` : null;
+  const windowProbability = regionFactor
+    ? `least(1, (1 - exp(-${exposureSql(facts, o.startDate, windowEnd)})) * ${regionFactor})`
+    : `(1 - exp(-${exposureSql(facts, o.startDate, windowEnd)}))`;
   const target = `greatest(0, least(1, ${windowProbability} + CASE WHEN arm = 'treatment' THEN ${num(uplift)} ELSE 0 END))`;
   const overlapProbability = `(1 - exp(-${exposureSql(facts, overlapFrom, overlapTo)}))`;
   const concept = facts.conceptFromDate === null ? null : t('truth_concept_drift');
@@ -116,7 +121,14 @@ export async function simulateMarketResponse(wh: Warehouse, input: MarketRespons
          LEFT JOIN history_converters hc ON hc.user_id = a.user_id
        ), hashed AS (
          SELECT *, ${r.root(stream('user'), 'user_key')} AS rh FROM known
-       ), decided AS (
+       )${
+         noise
+           ? `, regional AS (
+         SELECT h.*, ${r.normal(r.root(stream('region'), "CAST(('0x' || substr(md5(COALESCE(CAST(ur.region AS VARCHAR), '')), 1, 8)) AS UBIGINT)"), stream('region_noise'))} AS region_z
+         FROM hashed h LEFT JOIN (SELECT DISTINCT CAST(user_id AS VARCHAR) AS user_id, region FROM ${d.table(noise.table)}) ur ON ur.user_id = h.user_id
+       )`
+           : ''
+       }, decided AS (
          SELECT *, ${target} AS p_target,
                 CASE WHEN converted_in_history THEN 0
                      ELSE greatest(0, least(1, (${target} - ${overlapProbability}) / (1 - ${overlapProbability}))) END AS p_new_order,
@@ -127,7 +139,7 @@ export async function simulateMarketResponse(wh: Warehouse, input: MarketRespons
                 ${u('primary_device')} AS u_primary_device, ${u('other_device')} AS u_other_device, ${u('device_drift')} AS u_device_drift,
                 ${u('campaign')} AS u_campaign, ${r.normal('rh', stream('revenue'))} AS z_revenue,
                 ${u('margin')} AS u_margin, ${u('returned')} AS u_returned
-         FROM hashed
+         FROM ${noise ? 'regional' : 'hashed'}
        ), placed AS (
          SELECT *, window_day + ${int(offsetDays)} AS day,
                 u_convert < p_new_order AS orders_now,

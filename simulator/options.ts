@@ -204,6 +204,14 @@ export const marketResponseOptionsSchema = z
     schema: identifier.default('raw'),
     seed,
     upliftAbsolute: z.number().min(-0.5).max(0.5).optional().describe('Defaults to the dataset’s planted uplift'),
+    regionNoise: z
+      .object({
+        table: z.object({ name: identifier, schema: identifier.optional() }).describe('Table with user_id and region'),
+        sd: z.number().min(0).max(2).describe('Standard deviation of the log factor each region multiplies its conversion probability by'),
+      })
+      .strict()
+      .optional()
+      .describe('Region-level noise for geo tests: every region of the window converts higher or lower than its users alone say'),
   })
   .strict();
 
