@@ -11,8 +11,41 @@ import { runTable } from '../../domain/rollout/context';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepWarehouse } from '../../store/query-context';
+import { NonRetryableError } from '../../domain/errors';
 
 
+
+/** A standardised coefficient this large means the likelihood kept rising as it grew: the classes are (nearly) separable. */
+const SEPARATION_COEFFICIENT = 15;
+
+/**
+ * A model that did not converge must not be registered: its scores are
+ * whatever the last iteration left. Separable data (a feature that predicts
+ * the label perfectly) is the usual cause when the plan has no L2 penalty.
+ */
+export function assertConverged(model: LogisticModel, l2: number): void {
+  if (model.converged) return;
+  const [feature, coefficient] = Object.entries(model.coefficients).reduce((a, b) => (Math.abs(b[1]) > Math.abs(a[1]) ? b : a), ['(none)', 0]);
+  const separable = Math.abs(coefficient) > SEPARATION_COEFFICIENT || model.trainLogLoss < 1e-3;
+  throw new NonRetryableError(
+    'ModelNotConverged',
+    `the baseline model did not converge in ${model.iterations} iterations (model.l2 = ${l2})` +
+      (separable
+        ? `: the training data look separable — ${feature} has a standardised coefficient of ${coefficient.toPrecision(3)} and the training log loss is ${model.trainLogLoss.toPrecision(3)}, so some feature predicts the label perfectly (a leak?)`
+        : '') +
+      `; set model.l2 to a positive penalty (e.g. 1) or remove the feature that leaks the label, then start the rollout again`,
+    { iterations: model.iterations, l2, feature, coefficient, trainLogLoss: model.trainLogLoss },
+  );
+}
+
+function separationFailure(err: unknown, l2: number): unknown {
+  if (!(err instanceof NonRetryableError && err.type === 'NotPositiveDefinite')) return err;
+  // With saturated probabilities the Hessian vanishes: the same separation, seen one step later.
+  return new NonRetryableError(
+    'ModelNotConverged',
+    `the baseline model could not be fitted (model.l2 = ${l2}): ${err.message}; with l2 = 0 this usually means the training data are separable — set model.l2 to a positive penalty (e.g. 1) or remove the feature that leaks the label`,
+  );
+}
 
 /** Model versions are named after the use case and the workflow that trained them. */
 export function modelVersionId(useCase: string, workflowId: string): string {
@@ -49,7 +82,7 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
       const featureNames = [...PROPENSITY_FEATURES];
       // Training, evaluation and scoring carry the rollout's labels and the plan's byte budget.
       const wh = stepWarehouse(warehouse, ctx, plan);
-      const model = roundModel(await trainLogisticRegression(wh, {
+      const trainedModel = await trainLogisticRegression(wh, {
         table: features,
         features: featureNames,
         label: 'label',
@@ -57,7 +90,11 @@ export function createModelActivities({ warehouse }: ActivityDependencies) {
         l2: plan.model.l2,
         maxIterations: 25,
         tolerance: 1e-8,
-      }));
+      }).catch((err: unknown) => {
+        throw separationFailure(err, plan.model.l2);
+      });
+      assertConverged(trainedModel, plan.model.l2);
+      const model = roundModel(trainedModel);
       heartbeat('trained');
       const score = scoreExpression(wh.dialect, model);
       const holdout = { column: 'split', value: 'holdout' };

@@ -1,7 +1,8 @@
-import { log, sleep } from '@temporalio/workflow';
+import { log, patched, sleep } from '@temporalio/workflow';
 import { durationToMs } from '../../domain/duration';
+import { experimentSettings, type GuardrailReadout, type SequentialLookRecord } from '../../domain/experiment';
 import { checkPlan, isPropensityPlan, type RolloutPlan } from '../../domain/plan';
-import type { ModelRun, ModelVersion } from '../../domain/propensity/results';
+import type { ExperimentAssignment, ExperimentReadout, ModelRun, ModelVersion } from '../../domain/propensity/results';
 import { registerUseCase, type StepReport, type StepRun } from '../../domain/rollout/contract';
 import { formatNumber as fmt } from '../../domain/rollout/format';
 import { dataActivities, quickActivities } from '../activity-proxies';
@@ -91,8 +92,114 @@ async function guardrails(run: Run, state: PropensityState): Promise<StepReport>
   return outcome;
 }
 
-/** 6 Experiment — deterministic assignment, durable wait with interim health checks, effect with its CI. */
+/** Patch id of the designed experiment: power first, A/A, sequential looks, geo (see docs/versioning.md). */
+const EXPERIMENT_DESIGNED = 'experiment-designed-sequential-geo';
+
+/**
+ * 6 Experiment — designed before it runs (power, MDE), optionally A/A
+ * checked, assigned by user or by region, a durable wait with interim
+ * checks (and sequential looks that may stop it), then the readout with its
+ * guardrail metrics and the ship decision.
+ */
 async function experiment(run: Run, state: PropensityState): Promise<StepReport> {
+  if (!patched(EXPERIMENT_DESIGNED)) return legacyExperiment(run, state);
+  const { ctx, plan } = run;
+  const s = experimentSettings(plan);
+  const startDate = plan.experiment.startDate ?? new Date().toISOString().slice(0, 10);
+  const design = await dataActivities.designExperiment({ ctx, plan, startDate });
+  await run.audit('experiment', design.underpowered ? 'underpowered' : 'designed', design.summary);
+  const designNumbers = { power: design.power, mde: design.mdeRelative, detectable: design.detectableRelative, requiredUsers: design.requiredUsers, requiredDays: design.requiredDays };
+  if (design.underpowered && s.onUnderpowered === 'stop') {
+    return { status: 'failed', summary: `underpowered: ${design.summary}`, numbers: designNumbers, end: { state: 'failed', failure: `The experiment cannot reach ${Math.round(s.power * 100)} % power: ${design.summary}` } };
+  }
+  if (design.underpowered && s.onUnderpowered === 'approval') {
+    const decision = await run.approval('experiment-power');
+    await run.audit('experiment', decision.decision, `power gate: ${decision.reason}`, decision.by);
+    if (decision.decision === 'reject') {
+      return { status: 'failed', summary: `underpowered: ${design.summary}`, numbers: designNumbers, end: { state: 'rejected', failure: `Rejected at the power gate by ${decision.by}: ${decision.reason} (${design.summary})` } };
+    }
+  }
+  if (s.aaCheck) {
+    const aa = await dataActivities.runAaCheck({ ctx, plan, startDate, from: design.baselineWindow.from });
+    await run.audit('experiment', aa.passed ? 'aa-passed' : 'aa-failed', aa.summary);
+    if (!aa.passed) return { status: 'failed', summary: aa.summary, numbers: { aaFalsePositiveRate: aa.falsePositiveRate, aaLimit: aa.limit }, end: { state: 'failed', failure: `The A/A check failed: ${aa.summary}` } };
+  }
+  const geo = s.design === 'geo';
+  const assignment = geo
+    ? await dataActivities.assignGeoExperiment({ ctx, plan, model: trained(state), startDate, design })
+    : await dataActivities.assignExperiment({ ctx, plan, model: trained(state), startDate });
+  await run.audit('experiment', 'started', `${assignment.treatment} treated, ${assignment.control} control${assignment.geo ? ` in ${assignment.geo.regions} regions (${assignment.geo.pairs} pairs)` : ''}; activation list ${formatTable(assignment.activationTable)}`);
+  if (plan.experiment.outcomeSource === 'simulator') await dataActivities.simulateExperimentOutcomes({ ctx, plan, assignment });
+  const kpi = run.result.kpi;
+  const readout =
+    (await waitWithLooks(plan, s.analysis === 'sequential' && !geo, assignment, {
+      health: () => dataActivities.checkExperimentHealth({ ctx, plan, assignment }),
+      look: (look) => dataActivities.readExperiment({ ctx, plan, assignment, design, ...(kpi ? { kpi } : {}), look }),
+    })) ??
+    (geo
+      ? await dataActivities.readGeoExperiment({ ctx, plan, assignment, design, ...(kpi ? { kpi } : {}) })
+      : await dataActivities.readExperiment({ ctx, plan, assignment, design, ...(kpi ? { kpi } : {}) }));
+  run.result.experiment = readout;
+  await run.audit('experiment', readout.ship ? 'ship' : 'no-ship', readout.decision?.reasons.length ? `${readout.summary} — ${readout.decision.reasons.join('; ')}` : readout.summary);
+  const primary = readout.decision?.primary ?? readout.effect;
+  return {
+    status: readout.ship ? 'passed' : 'failed',
+    summary: readout.summary,
+    numbers: {
+      uplift: primary.absolute,
+      ciLow: primary.ciLow,
+      ciHigh: primary.ciHigh,
+      srmPValue: readout.srm.pValue,
+      ship: readout.ship,
+      power: design.power,
+      guardrailsFailed: (readout.guardrails ?? []).filter((g: GuardrailReadout) => g.failed).length,
+      ...(readout.sequential ? { looks: readout.sequential.looks.length, stoppedEarly: readout.sequential.stoppedEarly } : {}),
+    },
+    ...(readout.ship ? {} : { end: { state: 'completed' } }),
+  };
+}
+
+/**
+ * The designed experiment's durable wait: sleeps on the plan's cadence with
+ * an SRM check each time; a sequential test also takes a look then, over the
+ * outcome days that share of the wait stands for, and ends the wait when a
+ * boundary is crossed or the last look is in (that look is the readout).
+ */
+async function waitWithLooks(
+  plan: RolloutPlan,
+  sequential: boolean,
+  assignment: ExperimentAssignment,
+  activities: {
+    health: () => Promise<{ srmFlagged: boolean }>;
+    look: (look: { days: number; fraction: number; final: boolean; previous: SequentialLookRecord[] }) => Promise<ExperimentReadout>;
+  },
+): Promise<ExperimentReadout | undefined> {
+  const total = durationToMs(plan.experiment.duration);
+  const every = Math.min(durationToMs(plan.experiment.checkEvery), total);
+  const days = plan.experiment.measureDays;
+  let looks: SequentialLookRecord[] = [];
+  let lastDays = 0;
+  for (let waited = 0; waited < total; ) {
+    const step = Math.min(every, total - waited);
+    await sleep(step);
+    waited += step;
+    const health = await activities.health();
+    if (health.srmFlagged) log.warn('sample ratio mismatch at an interim check', { waitedMs: waited, experimentId: assignment.experimentId });
+    if (!sequential) continue;
+    const final = waited >= total;
+    const lookDays = final ? days : Math.max(1, Math.floor((days * waited) / total));
+    // Two checks inside one outcome day would read the same data twice: only a new day is a look.
+    if (!final && lookDays <= lastDays) continue;
+    lastDays = lookDays;
+    const readout = await activities.look({ days: lookDays, fraction: lookDays / days, final, previous: looks });
+    looks = readout.sequential?.looks ?? looks;
+    if (final || readout.sequential?.stop) return readout;
+  }
+  return undefined;
+}
+
+/** 6 Experiment as rollouts started before 0.3 run it: one fixed-horizon readout, SRM-only interim checks. */
+async function legacyExperiment(run: Run, state: PropensityState): Promise<StepReport> {
   const { ctx, plan } = run;
   const startDate = plan.experiment.startDate ?? new Date().toISOString().slice(0, 10);
   const assignment = await dataActivities.assignExperiment({ ctx, plan, model: trained(state), startDate });
