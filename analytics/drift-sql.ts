@@ -1,12 +1,20 @@
 import type { DriftCheck, WindowFilter } from '../domain/drift';
-import type { Dialect } from '../warehouse/dialect';
+import type { Dialect, QuantileSelect } from '../warehouse/dialect';
 import type { SqlParams, SqlValue } from '../warehouse/params';
+import { sqlNumber } from './sql';
 
 /**
  * The SQL of a drift check. Every alias is quoted: Snowflake upper-cases bare
  * aliases, and the result keys must read the same on every warehouse. Compared
  * columns travel under positional aliases (col_0, col_1, …) so that a feature
  * name never has to fit inside a longer identifier.
+ *
+ * Two passes over each window, memory bounded by bins, not rows: a profile
+ * (counts, range, spread, reference quantiles, distinct categories), then
+ * counts per bin. Each column is aggregated on its own, never unpivoted: a
+ * columnar warehouse reads one column per aggregate, and the groups are bins
+ * or categories, never raw values. Exact KS adds a third, narrow pass that
+ * groups raw values only inside the few fine bins where they can matter.
  */
 
 export type ColumnKind = 'numeric' | 'categorical' | 'prediction';
@@ -14,7 +22,7 @@ export type ColumnKind = 'numeric' | 'categorical' | 'prediction';
 export interface ComparedColumn {
   readonly name: string;
   readonly kind: ColumnKind;
-  /** Position in the windows relation: the column is `col_<index>` */
+  /** Position in the check: aliases and result rows carry it as `_<index>` */
   readonly index: number;
 }
 
@@ -24,6 +32,9 @@ export interface Query {
 }
 
 type WindowName = 'reference' | 'current';
+
+/** Equal-width bins over both windows' range: fine enough that KS is bracketed within 1/1024 of a window in most bins. */
+export const FINE_BINS = 1024;
 
 export function comparedColumns(check: DriftCheck): ComparedColumn[] {
   const named: Array<{ name: string; kind: ColumnKind }> = [
@@ -36,161 +47,209 @@ export function comparedColumns(check: DriftCheck): ComparedColumn[] {
 
 export const isNumericKind = (c: ComparedColumn): boolean => c.kind !== 'categorical';
 
-export function columnAlias(c: ComparedColumn): string {
-  return `col_${c.index}`;
-}
-
-/** Rows per window: cheap, and run first so an empty window fails before the heavy scans. */
-export function windowRowsQuery(d: Dialect, check: DriftCheck): Query {
-  const ref = windowSource(d, check, 'reference');
-  const cur = windowSource(d, check, 'current');
-  return {
-    sql:
-      `SELECT 1 AS ${d.quote('is_reference')}, COUNT(*) AS ${d.quote('row_count')} FROM ${ref.from} WHERE ${ref.where}\n` +
-      `UNION ALL\nSELECT 0, COUNT(*) FROM ${cur.from} WHERE ${cur.where}`,
-    params: { ...ref.params, ...cur.params },
-  };
-}
-
-/** One scan of the reference: minimum and the bins − 1 inner quantiles of every numeric column. */
-export function referenceQuantilesQuery(d: Dialect, check: DriftCheck, numeric: readonly ComparedColumn[]): Query {
-  const ref = windowSource(d, check, 'reference');
-  const selects = numeric.flatMap((c) => {
-    const value = d.cast(d.quote(c.name), 'float');
-    const quantiles = range(1, check.bins).map((k) => `${d.approxQuantile(value, k / check.bins)} AS ${d.quote(`q_${c.index}_${k}`)}`);
-    return [`MIN(${value}) AS ${d.quote(`min_${c.index}`)}`, ...quantiles];
-  });
-  return { sql: `SELECT ${selects.join(',\n  ')}\nFROM ${ref.from} WHERE ${ref.where}`, params: ref.params };
+export interface ProfileQuery extends Query {
+  /** The reference quantiles of each numeric column, read from the reference's row */
+  readonly quantiles: ReadonlyMap<number, QuantileSelect>;
 }
 
 /**
- * One row per window: its row count, the non-null count of every compared
- * column, and the count of every numeric bin. Bins are (−∞, e1), [e1, e2), …,
- * [ek, +∞); a NULL compares as unknown, so it falls into no bin.
+ * Pass 1, one scan of both windows: per window its row count; per numeric
+ * column its non-null count, range and standard deviation, and the reference's
+ * bins − 1 inner quantiles in one list-form aggregate; per categorical column
+ * its approximate number of distinct values.
  */
-export function histogramQuery(
-  d: Dialect,
-  check: DriftCheck,
-  columns: readonly ComparedColumn[],
-  edgesByColumn: ReadonlyMap<number, readonly number[]>,
-): Query {
-  const windows = windowsRelation(d, check, columns);
-  const params: Record<string, SqlValue> = { ...windows.params };
-  const selects = [`${d.quote('is_reference')}`, `COUNT(*) AS ${d.quote('row_count')}`];
-  for (const c of columns) {
-    const value = d.quote(columnAlias(c));
-    selects.push(`COUNT(${value}) AS ${d.quote(`values_${c.index}`)}`);
-    const edges = edgesByColumn.get(c.index);
-    if (!edges) continue;
-    const edge = (k: number): string => {
-      const name = `edge_${c.index}_${k}`;
-      params[name] = edges[k]!;
-      return d.cast(`@${name}`, 'float');
-    };
-    range(0, edges.length + 1).forEach((bin) => {
-      const above = bin === 0 ? `${value} IS NOT NULL` : `${value} >= ${edge(bin - 1)}`;
-      const below = bin === edges.length ? '' : ` AND ${value} < ${edge(bin)}`;
-      selects.push(`SUM(CASE WHEN ${above}${below} THEN 1 ELSE 0 END) AS ${d.quote(`bin_${c.index}_${bin}`)}`);
-    });
-  }
-  return {
-    sql: `WITH ${d.quote('drift_windows')} AS (\n${windows.sql}\n)\nSELECT ${selects.join(',\n  ')}\nFROM ${d.quote('drift_windows')} GROUP BY ${d.quote('is_reference')}`,
-    params,
-  };
-}
-
-/**
- * The two-sample Kolmogorov–Smirnov statistic of every numeric column,
- * exact: sup |F_ref(x) − F_cur(x)|, where both empirical CDFs only step at
- * observed values, so the supremum is a maximum over the distinct values of
- * both windows. Values are grouped first, so the window functions run over
- * distinct values, not rows; the columns are unpivoted so each table is
- * scanned once.
- */
-export function ksQuery(d: Dialect, check: DriftCheck, columns: readonly ComparedColumn[], numeric: readonly ComparedColumn[]): Query {
+export function profileQuery(d: Dialect, check: DriftCheck, columns: readonly ComparedColumn[]): ProfileQuery {
   const q = (name: string): string => d.quote(name);
+  const quantiles = new Map<number, QuantileSelect>();
+  const selects = [q('is_reference'), `COUNT(*) AS ${q('row_count')}`];
+  for (const c of columns) {
+    const v = q(`col_${c.index}`);
+    selects.push(`COUNT(${v}) AS ${q(`values_${c.index}`)}`);
+    if (isNumericKind(c)) {
+      selects.push(`MIN(${v}) AS ${q(`min_${c.index}`)}`, `MAX(${v}) AS ${q(`max_${c.index}`)}`, `STDDEV_POP(${v}) AS ${q(`std_${c.index}`)}`);
+      const qs = range(1, check.bins).map((k) => k / check.bins);
+      const select = d.approxQuantiles(`CASE WHEN ${q('is_reference')} = 1 THEN ${v} END`, qs, `q_${c.index}`);
+      quantiles.set(c.index, select);
+      selects.push(...select.selects);
+    } else {
+      selects.push(`${d.approxCountDistinct(v)} AS ${q(`distinct_${c.index}`)}`);
+    }
+  }
   const windows = windowsRelation(d, check, columns);
+  return {
+    sql: `SELECT ${selects.join(',\n  ')}\nFROM (\n${windows.sql}\n) ${q('drift_windows')}\nGROUP BY ${q('is_reference')}`,
+    params: windows.params,
+    quantiles,
+  };
+}
+
+/** How a numeric column is cut: PSI bins at the reference quantiles, fine bins of equal width over both windows' range. */
+export interface NumericBinning {
+  readonly column: ComparedColumn;
+  /** Interior PSI edges: bins (−∞, e1), [e1, e2), …, [ek, +∞) */
+  readonly edges: readonly number[];
+  /** Lowest value of either window */
+  readonly low: number;
+  /** Fine bins per unit: FINE_BINS / range; 0 for a column constant over both windows (one fine bin) */
+  readonly scale: number;
+}
+
+/**
+ * Pass 2, counts per bin, one aggregate per column (UNION ALL of one
+ * GROUP BY each, so each reads only its own column). Numeric rows:
+ * (feature_index, is_reference, fine_bin, psi_bin) with the count, sum,
+ * minimum and maximum of the values in it; NULL values form the group with
+ * fine_bin NULL. Categorical rows: (feature_index, is_reference, category).
+ */
+export function binCountsQuery(d: Dialect, check: DriftCheck, numeric: readonly NumericBinning[], categorical: readonly ComparedColumn[]): Query {
+  const q = (name: string): string => d.quote(name);
+  const params: Record<string, SqlValue> = {};
+  const nullOf = (t: 'int' | 'float' | 'string'): string => d.cast('NULL', t);
+  const branches: string[] = [];
+  for (const b of numeric) {
+    const i = b.column.index;
+    const windows = windowsRelation(d, check, [b.column]);
+    Object.assign(params, windows.params);
+    const v = q(`col_${i}`);
+    const edge = (k: number): string => {
+      params[`edge_${i}_${k}`] = b.edges[k]!;
+      return d.cast(`@edge_${i}_${k}`, 'float');
+    };
+    const psiBin = b.edges.length
+      ? `CASE WHEN ${v} IS NULL THEN -1 ${b.edges.map((_, k) => `WHEN ${v} < ${edge(k)} THEN ${k}`).join(' ')} ELSE ${b.edges.length} END`
+      : `CASE WHEN ${v} IS NULL THEN -1 ELSE 0 END`;
+    branches.push(
+      `SELECT ${i} AS ${q('feature_index')}, ${q('is_reference')}, ${q('fine_bin')}, ${q('psi_bin')}, ${nullOf('string')} AS ${q('category')},
+    COUNT(*) AS ${q('n')}, SUM(${v}) AS ${q('value_sum')}, MIN(${v}) AS ${q('value_min')}, MAX(${v}) AS ${q('value_max')}
+  FROM (SELECT ${q('is_reference')}, ${v}, ${fineBin(d, v, b)} AS ${q('fine_bin')}, ${psiBin} AS ${q('psi_bin')}
+        FROM (\n${windows.sql}\n) ${q('w')}) ${q('b')}
+  GROUP BY ${q('is_reference')}, ${q('fine_bin')}, ${q('psi_bin')}`,
+    );
+  }
+  for (const c of categorical) {
+    const windows = windowsRelation(d, check, [c]);
+    Object.assign(params, windows.params);
+    branches.push(
+      `SELECT ${c.index} AS ${q('feature_index')}, ${q('is_reference')}, ${nullOf('int')} AS ${q('fine_bin')}, ${nullOf('int')} AS ${q('psi_bin')}, ${q(`col_${c.index}`)} AS ${q('category')},
+    COUNT(*) AS ${q('n')}, ${nullOf('float')} AS ${q('value_sum')}, ${nullOf('float')} AS ${q('value_min')}, ${nullOf('float')} AS ${q('value_max')}
+  FROM (\n${windows.sql}\n) ${q('w')}
+  GROUP BY ${q('is_reference')}, ${q(`col_${c.index}`)}`,
+    );
+  }
+  return { sql: branches.join('\nUNION ALL\n'), params };
+}
+
+/** A run of fine bins to look inside, both ends included. */
+export interface BinRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface Refinement {
+  readonly binning: NumericBinning;
+  readonly ranges: readonly BinRange[];
+  readonly referenceValues: number;
+  readonly currentValues: number;
+}
+
+/**
+ * Pass 3, exact KS where the fine bins cannot settle it: inside each
+ * candidate bin, values are grouped (ties together) and walked in order, and
+ * the largest and smallest CDF difference accumulated within the bin come
+ * back; the difference at the bin's lower boundary is known from pass 2.
+ * Only rows of candidate bins are grouped, so memory follows those bins.
+ */
+export function ksRefinementQuery(d: Dialect, check: DriftCheck, refinements: readonly Refinement[]): Query {
+  const q = (name: string): string => d.quote(name);
+  const params: Record<string, SqlValue> = {};
+  const branches = refinements.map((r) => {
+    const i = r.binning.column.index;
+    const windows = windowsRelation(d, check, [r.binning.column]);
+    Object.assign(params, windows.params);
+    const v = q(`col_${i}`);
+    const inRanges = r.ranges.map((g) => `${q('fine_bin')} BETWEEN ${g.from} AND ${g.to}`).join(' OR ');
+    return `SELECT ${i} AS ${q('feature_index')}, ${q('fine_bin')}, ${q('value')},
+    SUM(${q('is_reference')}) AS ${q('reference_n')}, COUNT(*) - SUM(${q('is_reference')}) AS ${q('current_n')},
+    ${sqlNumber(d, r.referenceValues)} AS ${q('reference_total')}, ${sqlNumber(d, r.currentValues)} AS ${q('current_total')}
+  FROM (SELECT ${q('is_reference')}, ${v} AS ${q('value')}, ${fineBin(d, v, r.binning)} AS ${q('fine_bin')}
+        FROM (\n${windows.sql}\n) ${q('w')} WHERE ${v} IS NOT NULL) ${q('b')}
+  WHERE ${inRanges}
+  GROUP BY ${q('fine_bin')}, ${q('value')}`;
+  });
   const running = (column: string): string =>
-    `SUM(${q(column)}) OVER (PARTITION BY ${q('feature_index')} ORDER BY ${q('value')} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
-  const total = (column: string): string => `SUM(${q(column)}) OVER (PARTITION BY ${q('feature_index')})`;
-  const share = (count: string, of: string): string => `${d.cast(q(count), 'float')} / ${d.cast(q(of), 'float')}`;
-  const sql = `WITH ${q('drift_windows')} AS (
-${windows.sql}
-),
-${unpivot(d, numeric, 'value')},
-${q('by_value')} AS (
-  SELECT ${q('feature_index')}, ${q('value')},
-    SUM(${q('is_reference')}) AS ${q('reference_n')}, SUM(1 - ${q('is_reference')}) AS ${q('current_n')}
-  FROM ${q('observed')} WHERE ${q('value')} IS NOT NULL
-  GROUP BY ${q('feature_index')}, ${q('value')}
+    `SUM(${q(column)}) OVER (PARTITION BY ${q('feature_index')}, ${q('fine_bin')} ORDER BY ${q('value')} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const diff = `${d.cast(q('reference_cum'), 'float')} / ${q('reference_total')} - ${d.cast(q('current_cum'), 'float')} / ${q('current_total')}`;
+  const sql = `WITH ${q('by_value')} AS (
+${branches.join('\nUNION ALL\n')}
 ),
 ${q('cumulative')} AS (
-  SELECT ${q('feature_index')},
-    ${running('reference_n')} AS ${q('reference_cum')},
-    ${running('current_n')} AS ${q('current_cum')},
-    ${total('reference_n')} AS ${q('reference_total')},
-    ${total('current_n')} AS ${q('current_total')}
+  SELECT ${q('feature_index')}, ${q('fine_bin')}, ${q('reference_total')}, ${q('current_total')},
+    ${running('reference_n')} AS ${q('reference_cum')}, ${running('current_n')} AS ${q('current_cum')}
   FROM ${q('by_value')}
 )
-SELECT ${q('feature_index')}, MAX(ABS(${share('reference_cum', 'reference_total')} - ${share('current_cum', 'current_total')})) AS ${q('ks')}
-FROM ${q('cumulative')} WHERE ${q('reference_total')} > 0 AND ${q('current_total')} > 0
-GROUP BY ${q('feature_index')}`;
-  return { sql, params: windows.params };
+SELECT ${q('feature_index')}, ${q('fine_bin')}, MAX(${diff}) AS ${q('inner_max')}, MIN(${diff}) AS ${q('inner_min')}
+FROM ${q('cumulative')}
+GROUP BY ${q('feature_index')}, ${q('fine_bin')}`;
+  return { sql, params };
 }
 
 /**
- * Category counts per window of every categorical column. The
- * `maxCategories` categories with the largest share (reference share plus
- * current share, so neither window's size dominates) are kept; the rest are
- * pooled under a NULL category. Each bucket carries its rank for ordering.
+ * The fine bin of a value, the same SQL text in passes 2 and 3 so both put
+ * every value in the same bin. The range's top value is clamped into the last bin.
  */
-export function categoryQuery(
-  d: Dialect,
-  check: DriftCheck,
-  columns: readonly ComparedColumn[],
-  categorical: readonly ComparedColumn[],
-): Query {
+function fineBin(d: Dialect, v: string, b: NumericBinning): string {
+  // GREATEST/LEAST skip NULLs on DuckDB, so a NULL value is kept NULL explicitly.
+  const floor = d.cast(`FLOOR((${v} - ${sqlNumber(d, b.low)}) * ${sqlNumber(d, b.scale)})`, 'int');
+  return `CASE WHEN ${v} IS NULL THEN NULL ELSE LEAST(GREATEST(${floor}, 0), ${FINE_BINS - 1}) END`;
+}
+
+/**
+ * Category counts per window of a categorical column with many distinct
+ * values, ranked and pooled in the warehouse so only `maxCategories` + 1
+ * rows come back. The `maxCategories` categories with the largest share
+ * (reference share plus current share, so neither window's size dominates)
+ * are kept; the rest are pooled under a NULL category. Each bucket carries
+ * its rank for ordering.
+ */
+export function categoryQuery(d: Dialect, check: DriftCheck, column: ComparedColumn): Query {
   const q = (name: string): string => d.quote(name);
-  const windows = windowsRelation(d, check, columns);
+  const windows = windowsRelation(d, check, [column]);
+  const category = q(`col_${column.index}`);
   const shareOf = (count: string, total: string): string =>
     `COALESCE(${d.cast(q(count), 'float')} / NULLIF(${d.cast(q(total), 'float')}, 0), 0)`;
   // The combined share is a column of its own before ROW_NUMBER orders by it: bqemulator refuses a
   // window ordered by that expression ("ORDER BY window expressions cannot be volatile").
-  const sql = `WITH ${q('drift_windows')} AS (
-${windows.sql}
-),
-${unpivot(d, categorical, 'category')},
-${q('counts')} AS (
-  SELECT ${q('feature_index')}, ${q('category')},
+  const sql = `WITH ${q('counts')} AS (
+  SELECT ${category} AS ${q('category')},
     SUM(${q('is_reference')}) AS ${q('reference_n')}, SUM(1 - ${q('is_reference')}) AS ${q('current_n')}
-  FROM ${q('observed')} WHERE ${q('category')} IS NOT NULL
-  GROUP BY ${q('feature_index')}, ${q('category')}
+  FROM (\n${windows.sql}\n) ${q('w')} WHERE ${category} IS NOT NULL
+  GROUP BY ${category}
 ),
 ${q('totals')} AS (
-  SELECT ${q('feature_index')}, ${q('category')}, ${q('reference_n')}, ${q('current_n')},
-    SUM(${q('reference_n')}) OVER (PARTITION BY ${q('feature_index')}) AS ${q('reference_total')},
-    SUM(${q('current_n')}) OVER (PARTITION BY ${q('feature_index')}) AS ${q('current_total')}
+  SELECT ${q('category')}, ${q('reference_n')}, ${q('current_n')},
+    SUM(${q('reference_n')}) OVER () AS ${q('reference_total')},
+    SUM(${q('current_n')}) OVER () AS ${q('current_total')}
   FROM ${q('counts')}
 ),
 ${q('shares')} AS (
-  SELECT ${q('feature_index')}, ${q('category')}, ${q('reference_n')}, ${q('current_n')},
+  SELECT ${q('category')}, ${q('reference_n')}, ${q('current_n')},
     ${shareOf('reference_n', 'reference_total')} + ${shareOf('current_n', 'current_total')} AS ${q('combined_share')}
   FROM ${q('totals')}
 ),
 ${q('ranked')} AS (
-  SELECT ${q('feature_index')}, ${q('category')}, ${q('reference_n')}, ${q('current_n')},
-    ROW_NUMBER() OVER (PARTITION BY ${q('feature_index')} ORDER BY ${q('combined_share')} DESC, ${q('category')}) AS ${q('category_rank')}
+  SELECT ${q('category')}, ${q('reference_n')}, ${q('current_n')},
+    ROW_NUMBER() OVER (ORDER BY ${q('combined_share')} DESC, ${q('category')}) AS ${q('category_rank')}
   FROM ${q('shares')}
 ),
 ${q('bucketed')} AS (
-  SELECT ${q('feature_index')}, ${q('reference_n')}, ${q('current_n')}, ${q('category_rank')},
+  SELECT ${q('reference_n')}, ${q('current_n')}, ${q('category_rank')},
     CASE WHEN ${q('category_rank')} <= @max_categories THEN ${q('category')} END AS ${q('category')}
   FROM ${q('ranked')}
 )
-SELECT ${q('feature_index')}, ${q('category')}, MIN(${q('category_rank')}) AS ${q('category_rank')},
+SELECT ${q('category')}, MIN(${q('category_rank')}) AS ${q('category_rank')},
   SUM(${q('reference_n')}) AS ${q('reference_n')}, SUM(${q('current_n')}) AS ${q('current_n')}
 FROM ${q('bucketed')}
-GROUP BY ${q('feature_index')}, ${q('category')}`;
+GROUP BY ${q('category')}`;
   return { sql, params: { ...windows.params, max_categories: check.maxCategories } };
 }
 
@@ -203,7 +262,7 @@ function windowsRelation(d: Dialect, check: DriftCheck, columns: readonly Compar
   const project = (isReference: 0 | 1): string =>
     [
       `${isReference} AS ${d.quote('is_reference')}`,
-      ...columns.map((c) => `${d.cast(d.quote(c.name), isNumericKind(c) ? 'float' : 'string')} AS ${d.quote(columnAlias(c))}`),
+      ...columns.map((c) => `${d.cast(d.quote(c.name), isNumericKind(c) ? 'float' : 'string')} AS ${d.quote(`col_${c.index}`)}`),
     ].join(', ');
   const ref = windowSource(d, check, 'reference');
   const cur = windowSource(d, check, 'current');
@@ -214,18 +273,6 @@ function windowsRelation(d: Dialect, check: DriftCheck, columns: readonly Compar
       `  SELECT ${project(0)} FROM ${cur.from} WHERE ${cur.where}`,
     params: { ...ref.params, ...cur.params },
   };
-}
-
-/** `observed`: one row per window row and compared column, (feature_index, <valueAlias>, is_reference). */
-function unpivot(d: Dialect, columns: readonly ComparedColumn[], valueAlias: string): string {
-  const q = (name: string): string => d.quote(name);
-  const indexes = columns.map((c) => `SELECT ${c.index} AS ${q('feature_index')}`).join(' UNION ALL ');
-  const pick = columns.map((c) => `WHEN ${c.index} THEN w.${q(columnAlias(c))}`).join(' ');
-  return `${q('feature_indexes')} AS (${indexes}),
-${q('observed')} AS (
-  SELECT f.${q('feature_index')}, CASE f.${q('feature_index')} ${pick} END AS ${q(valueAlias)}, w.${q('is_reference')}
-  FROM ${q('drift_windows')} w CROSS JOIN ${q('feature_indexes')} f
-)`;
 }
 
 function windowSource(d: Dialect, check: DriftCheck, window: WindowName): { from: string; where: string; params: SqlParams } {

@@ -2,70 +2,91 @@ import {
   assessCategoricalFeature,
   assessNumericFeature,
   binEdgesFromQuantiles,
+  needsExactKs,
   parseDriftCheck,
   summariseDrift,
   type DriftCheck,
   type DriftCheckInput,
   type DriftReport,
   type FeatureDrift,
+  type FineBin,
 } from '../domain/drift';
+import { binnedKs, type BinnedKs } from '../domain/drift-methods';
 import { NonRetryableError } from '../domain/errors';
 import type { TableRef } from '../domain/table-ref';
 import type { QueryContext, Row, Warehouse } from '../warehouse/warehouse';
 import {
+  FINE_BINS,
+  binCountsQuery,
   categoryQuery,
   comparedColumns,
-  histogramQuery,
   isNumericKind,
-  ksQuery,
-  referenceQuantilesQuery,
-  windowRowsQuery,
+  ksRefinementQuery,
+  profileQuery,
+  type BinRange,
   type ComparedColumn,
+  type NumericBinning,
+  type Refinement,
 } from './drift-sql';
 
 export type { DriftCheckInput, DriftReport, FeatureDrift } from '../domain/drift';
 
 /**
+ * Categorical columns with more distinct values than this are ranked and
+ * pooled in the warehouse (one more query each) rather than counted per
+ * category in the bins pass, so no more than about this many rows per
+ * column ever come back.
+ */
+export const MAX_COUNTED_CATEGORIES = 10_000;
+
+/**
  * Drift of every named column between a reference window (the training data)
- * and a current window. The warehouse does the counting: reference quantiles,
- * bin counts, category counts and the exact KS statistic come back as a few
- * rows per column, never the rows themselves. Five queries at most:
- * window sizes, reference quantiles, histograms, KS, categories.
+ * and a current window. The warehouse does the counting, two passes over
+ * each window whatever their size: a profile (counts, ranges, reference
+ * quantiles), then counts per bin and category. Exact KS adds one narrow
+ * pass over the few fine bins where it is not settled yet. What comes back is
+ * a few thousand aggregate rows, never the rows themselves.
  */
 export async function computeDrift(wh: Warehouse, input: DriftCheckInput, ctx?: QueryContext): Promise<DriftReport> {
   const check = parseDriftCheck(input);
   await assertColumnsExist(wh, check);
-  const rows = await windowRows(wh, check, ctx);
-
   const columns = comparedColumns(check);
-  const numeric = columns.filter(isNumericKind);
+  const profile = await windowProfile(wh, check, columns, ctx);
+
+  const numeric = columns.filter(isNumericKind).map((c) => binningOf(check, c, profile));
   const categorical = columns.filter((c) => !isNumericKind(c));
-  const edges = await referenceBinEdges(wh, check, numeric, ctx);
-  const histograms = await windowHistograms(wh, check, columns, edges, ctx);
-  const ks = numeric.length ? await ksStatistics(wh, check, columns, numeric, ctx) : new Map<number, number>();
-  const categories = categorical.length ? await categoryCounts(wh, check, columns, categorical, ctx) : new Map<number, CategoryCounts>();
+  const counted = categorical.filter((c) => profile.distinct(c) <= MAX_COUNTED_CATEGORIES);
+  const bins = await binCounts(wh, check, numeric, counted, ctx);
+  const pooled = new Map<number, CategoryCounts>();
+  for (const c of categorical.filter((x) => !counted.includes(x))) pooled.set(c.index, await rankedCategories(wh, check, c, ctx));
+  const ks = await ksStatistics(wh, check, numeric, bins, ctx);
 
   const features: FeatureDrift[] = columns.map((c) => {
-    const nulls = { referenceNulls: rows.referenceRows - histograms.reference.values(c), currentNulls: rows.currentRows - histograms.current.values(c) };
+    const nulls = { referenceNulls: profile.reference.rows - profile.reference.values(c), currentNulls: profile.current.rows - profile.current.values(c) };
     if (c.kind === 'categorical') {
-      const counts = categories.get(c.index) ?? { categories: [], referenceCounts: [], currentCounts: [] };
+      const counts = pooled.get(c.index) ?? pooledCategories(bins.categories.get(c.index) ?? [], check.maxCategories);
       return assessCategoricalFeature({ feature: c.name, ...counts, ...nulls }, check.thresholds);
     }
-    const columnEdges = edges.get(c.index) ?? [];
+    const binning = numeric.find((b) => b.column.index === c.index)!;
+    const psiBins = binning.edges.length + 1;
+    const k = ks.get(c.index);
     return assessNumericFeature(
       {
         feature: c.name,
         kind: c.kind,
-        edges: columnEdges,
-        referenceCounts: histograms.reference.bins(c, columnEdges.length + 1),
-        currentCounts: histograms.current.bins(c, columnEdges.length + 1),
+        edges: binning.edges,
+        referenceCounts: bins.psi(c.index, 1, psiBins),
+        currentCounts: bins.psi(c.index, 0, psiBins),
         ...nulls,
-        ks: ks.get(c.index) ?? null,
+        ks: k?.value ?? null,
+        ...(k ? { ksMethod: k.method, ksUpperBound: k.upper } : {}),
+        fine: bins.fine.get(c.index) ?? [],
+        referenceStd: profile.reference.std(c),
       },
       check.thresholds,
     );
   });
-  return summariseDrift(features, check.thresholds, rows);
+  return summariseDrift(features, check.thresholds, { referenceRows: profile.reference.rows, currentRows: profile.current.rows });
 }
 
 /** A typo in a feature name should name the feature and the table, not surface as a SQL binder error. */
@@ -87,13 +108,45 @@ async function assertColumnsExist(wh: Warehouse, check: DriftCheck): Promise<voi
   }
 }
 
-async function windowRows(wh: Warehouse, check: DriftCheck, ctx?: QueryContext): Promise<{ referenceRows: number; currentRows: number }> {
-  const { sql, params } = windowRowsQuery(wh.dialect, check);
-  const result = await wh.query(sql, params, ctx);
-  const count = (isReference: number): number => countOf(result.find((r) => countOf(r['is_reference']) === isReference)?.['row_count']);
-  const rows = { referenceRows: count(1), currentRows: count(0) };
+interface WindowProfile {
+  readonly rows: number;
+  values(c: ComparedColumn): number;
+  min(c: ComparedColumn): number | null;
+  max(c: ComparedColumn): number | null;
+  std(c: ComparedColumn): number;
+}
+
+interface Profile {
+  readonly reference: WindowProfile;
+  readonly current: WindowProfile;
+  /** Reference quantiles of a numeric column */
+  quantiles(c: ComparedColumn): Array<number | null>;
+  /** Approximate distinct values of a categorical column over both windows (at least the larger window's) */
+  distinct(c: ComparedColumn): number;
+}
+
+/** Pass 1. An empty window fails here, before any binning. */
+async function windowProfile(wh: Warehouse, check: DriftCheck, columns: readonly ComparedColumn[], ctx?: QueryContext): Promise<Profile> {
+  const query = profileQuery(wh.dialect, check, columns);
+  const result = await wh.query(query.sql, query.params, ctx);
+  const rowOf = (isReference: number): Row => result.find((r) => countOf(r['is_reference']) === isReference) ?? {};
+  const window = (row: Row): WindowProfile => ({
+    rows: countOf(row['row_count']),
+    values: (c) => countOf(row[`values_${c.index}`]),
+    min: (c) => nullableNumber(row[`min_${c.index}`]),
+    max: (c) => nullableNumber(row[`max_${c.index}`]),
+    std: (c) => nullableNumber(row[`std_${c.index}`]) ?? 0,
+  });
+  const referenceRow = rowOf(1);
+  const currentRow = rowOf(0);
+  const profile: Profile = {
+    reference: window(referenceRow),
+    current: window(currentRow),
+    quantiles: (c) => query.quantiles.get(c.index)?.read(referenceRow) ?? [],
+    distinct: (c) => Math.max(countOf(referenceRow[`distinct_${c.index}`]), countOf(currentRow[`distinct_${c.index}`])),
+  };
   for (const window of ['reference', 'current'] as const) {
-    if (rows[`${window}Rows`] === 0) {
+    if (profile[window].rows === 0) {
       const filters = check[window].filter?.length ? ' matching its filter' : '';
       throw new NonRetryableError(
         'EmptyDriftWindow',
@@ -102,55 +155,169 @@ async function windowRows(wh: Warehouse, check: DriftCheck, ctx?: QueryContext):
       );
     }
   }
-  return rows;
+  return profile;
 }
 
-async function referenceBinEdges(wh: Warehouse, check: DriftCheck, numeric: readonly ComparedColumn[], ctx?: QueryContext): Promise<Map<number, number[]>> {
-  const edges = new Map<number, number[]>();
-  if (numeric.length === 0) return edges;
-  const { sql, params } = referenceQuantilesQuery(wh.dialect, check, numeric);
-  const [row = {}] = await wh.query(sql, params, ctx);
-  for (const c of numeric) {
-    const quantiles = Array.from({ length: check.bins - 1 }, (_, k) => nullableNumber(row[`q_${c.index}_${k + 1}`]));
-    edges.set(c.index, binEdgesFromQuantiles(quantiles, nullableNumber(row[`min_${c.index}`])));
-  }
-  return edges;
+function binningOf(check: DriftCheck, c: ComparedColumn, profile: Profile): NumericBinning {
+  const low = minOf(profile.reference.min(c), profile.current.min(c));
+  const high = maxOf(profile.reference.max(c), profile.current.max(c));
+  const scale = low !== null && high !== null && high > low ? FINE_BINS / (high - low) : 0;
+  return {
+    column: c,
+    edges: binEdgesFromQuantiles(profile.quantiles(c), profile.reference.min(c)),
+    low: low ?? 0,
+    scale: Number.isFinite(scale) ? scale : 0,
+  };
 }
 
-interface WindowHistogram {
-  values(c: ComparedColumn): number;
-  bins(c: ComparedColumn, count: number): number[];
+interface BinCounts {
+  /** PSI bin counts of a numeric column in one window */
+  psi(index: number, isReference: number, bins: number): number[];
+  /** Occupied fine bins of each numeric column, in order, with their bin numbers */
+  readonly fine: ReadonlyMap<number, FineBin[]>;
+  readonly fineNumbers: ReadonlyMap<number, number[]>;
+  /** Category counts of each counted categorical column */
+  readonly categories: ReadonlyMap<number, Array<{ category: string; reference: number; current: number }>>;
 }
 
-async function windowHistograms(
+/** Pass 2. */
+async function binCounts(
   wh: Warehouse,
   check: DriftCheck,
-  columns: readonly ComparedColumn[],
-  edges: ReadonlyMap<number, readonly number[]>,
+  numeric: readonly NumericBinning[],
+  categorical: readonly ComparedColumn[],
   ctx?: QueryContext,
-): Promise<{ reference: WindowHistogram; current: WindowHistogram }> {
-  const { sql, params } = histogramQuery(wh.dialect, check, columns, edges);
-  const result = await wh.query(sql, params, ctx);
-  const histogram = (isReference: number): WindowHistogram => {
-    const row: Row = result.find((r) => countOf(r['is_reference']) === isReference) ?? {};
-    return {
-      values: (c) => countOf(row[`values_${c.index}`]),
-      bins: (c, count) => Array.from({ length: count }, (_, k) => countOf(row[`bin_${c.index}_${k}`])),
-    };
+): Promise<BinCounts> {
+  const psi = new Map<string, number>();
+  const fineBins = new Map<number, Map<number, { r: number; c: number; rs: number; cs: number; min: number; max: number }>>();
+  const categories = new Map<number, Map<string, { reference: number; current: number }>>();
+  if (numeric.length + categorical.length > 0) {
+    const { sql, params } = binCountsQuery(wh.dialect, check, numeric, categorical);
+    for (const r of await wh.query(sql, params, ctx)) {
+      const index = countOf(r['feature_index']);
+      const isReference = countOf(r['is_reference']);
+      const n = countOf(r['n']);
+      if (numeric.some((b) => b.column.index === index)) {
+        if (r['fine_bin'] === null || r['fine_bin'] === undefined) continue; // the NULL values
+        const psiKey = `${index}:${isReference}:${countOf(r['psi_bin'])}`;
+        psi.set(psiKey, (psi.get(psiKey) ?? 0) + n);
+        const bins = fineBins.get(index) ?? new Map();
+        fineBins.set(index, bins);
+        const fine = countOf(r['fine_bin']);
+        const bin = bins.get(fine) ?? { r: 0, c: 0, rs: 0, cs: 0, min: Infinity, max: -Infinity };
+        const sum = Number(r['value_sum']);
+        if (isReference === 1) {
+          bin.r += n;
+          bin.rs += sum;
+        } else {
+          bin.c += n;
+          bin.cs += sum;
+        }
+        bin.min = Math.min(bin.min, Number(r['value_min']));
+        bin.max = Math.max(bin.max, Number(r['value_max']));
+        bins.set(fine, bin);
+      } else {
+        if (r['category'] === null || r['category'] === undefined) continue;
+        const counts = categories.get(index) ?? new Map();
+        categories.set(index, counts);
+        const category = String(r['category']);
+        const entry = counts.get(category) ?? { reference: 0, current: 0 };
+        if (isReference === 1) entry.reference += n;
+        else entry.current += n;
+        counts.set(category, entry);
+      }
+    }
+  }
+  const fine = new Map<number, FineBin[]>();
+  const fineNumbers = new Map<number, number[]>();
+  for (const [index, bins] of fineBins) {
+    const numbers = [...bins.keys()].sort((a, b) => a - b);
+    fineNumbers.set(index, numbers);
+    fine.set(
+      index,
+      numbers.map((k) => {
+        const b = bins.get(k)!;
+        return { referenceCount: b.r, currentCount: b.c, referenceSum: b.rs, currentSum: b.cs, min: b.min, max: b.max };
+      }),
+    );
+  }
+  return {
+    psi: (index, isReference, bins) => Array.from({ length: bins }, (_, k) => psi.get(`${index}:${isReference}:${k}`) ?? 0),
+    fine,
+    fineNumbers,
+    categories: new Map([...categories].map(([index, counts]) => [index, [...counts].map(([category, c]) => ({ category, ...c }))])),
   };
-  return { reference: histogram(1), current: histogram(0) };
 }
 
+interface KsResult {
+  readonly value: number;
+  readonly method: 'exact' | 'binned';
+  readonly upper: number;
+}
+
+/**
+ * KS of every numeric column: bracketed from the fine bins, then, where the
+ * check wants it exact and the bracket is open, settled by pass 3 over the
+ * candidate bins only.
+ */
 async function ksStatistics(
   wh: Warehouse,
   check: DriftCheck,
-  columns: readonly ComparedColumn[],
-  numeric: readonly ComparedColumn[],
+  numeric: readonly NumericBinning[],
+  bins: BinCounts,
   ctx?: QueryContext,
-): Promise<Map<number, number>> {
-  const { sql, params } = ksQuery(wh.dialect, check, columns, numeric);
-  const result = await wh.query(sql, params, ctx);
-  return new Map(result.map((r) => [countOf(r['feature_index']), Number(r['ks'])]));
+): Promise<Map<number, KsResult>> {
+  const results = new Map<number, KsResult>();
+  const open: Array<{ binning: NumericBinning; bracket: BinnedKs; numbers: number[]; totals: [number, number] }> = [];
+  for (const binning of numeric) {
+    const index = binning.column.index;
+    const fine = bins.fine.get(index) ?? [];
+    const totals: [number, number] = [fine.reduce((s, b) => s + b.referenceCount, 0), fine.reduce((s, b) => s + b.currentCount, 0)];
+    if (totals[0] === 0 || totals[1] === 0) continue;
+    const bracket = binnedKs(fine, totals[0], totals[1]);
+    const exact = needsExactKs(binning.column.name, totals[0], check.thresholds);
+    if (bracket.candidates.length === 0 || !exact) {
+      results.set(index, { value: bracket.lower, method: exact ? 'exact' : 'binned', upper: bracket.upper });
+      continue;
+    }
+    open.push({ binning, bracket, numbers: bins.fineNumbers.get(index) ?? [], totals });
+  }
+  if (open.length === 0) return results;
+
+  const refinements: Refinement[] = open.map((o) => ({
+    binning: o.binning,
+    ranges: runs(o.bracket.candidates.map((i) => o.numbers[i]!)),
+    referenceValues: o.totals[0],
+    currentValues: o.totals[1],
+  }));
+  const { sql, params } = ksRefinementQuery(wh.dialect, check, refinements);
+  const inner = new Map<string, { max: number; min: number }>();
+  for (const r of await wh.query(sql, params, ctx)) {
+    inner.set(`${countOf(r['feature_index'])}:${countOf(r['fine_bin'])}`, { max: Number(r['inner_max']), min: Number(r['inner_min']) });
+  }
+  for (const o of open) {
+    const index = o.binning.column.index;
+    let ks = o.bracket.lower;
+    for (const candidate of o.bracket.candidates) {
+      const found = inner.get(`${index}:${o.numbers[candidate]!}`);
+      if (!found) continue;
+      const below = o.bracket.below[candidate]!;
+      ks = Math.max(ks, Math.abs(below + found.max), Math.abs(below + found.min));
+    }
+    results.set(index, { value: ks, method: 'exact', upper: ks });
+  }
+  return results;
+}
+
+/** Sorted bin numbers as runs of consecutive ones, so the refinement filter stays short. */
+function runs(numbers: readonly number[]): BinRange[] {
+  const out: BinRange[] = [];
+  for (const n of [...numbers].sort((a, b) => a - b)) {
+    const last = out.at(-1);
+    if (last && n === last.to + 1) out[out.length - 1] = { from: last.from, to: n };
+    else out.push({ from: n, to: n });
+  }
+  return out;
 }
 
 interface CategoryCounts {
@@ -159,30 +326,51 @@ interface CategoryCounts {
   currentCounts: number[];
 }
 
-async function categoryCounts(
-  wh: Warehouse,
-  check: DriftCheck,
-  columns: readonly ComparedColumn[],
-  categorical: readonly ComparedColumn[],
-  ctx?: QueryContext,
-): Promise<Map<number, CategoryCounts>> {
-  const { sql, params } = categoryQuery(wh.dialect, check, columns, categorical);
+/**
+ * The `maxCategories` categories with the largest combined share (reference
+ * share plus current share) one by one, by that share and then by name;
+ * the rest pooled into one NULL bucket, last.
+ */
+function pooledCategories(counts: ReadonlyArray<{ category: string; reference: number; current: number }>, maxCategories: number): CategoryCounts {
+  const r = counts.reduce((s, c) => s + c.reference, 0);
+  const c = counts.reduce((s, x) => s + x.current, 0);
+  const share = (x: { reference: number; current: number }) => (r > 0 ? x.reference / r : 0) + (c > 0 ? x.current / c : 0);
+  const ranked = [...counts].sort((a, b) => share(b) - share(a) || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0));
+  const kept = ranked.slice(0, maxCategories);
+  const rest = ranked.slice(maxCategories);
+  const out: CategoryCounts = { categories: kept.map((k) => k.category), referenceCounts: kept.map((k) => k.reference), currentCounts: kept.map((k) => k.current) };
+  if (rest.length) {
+    out.categories.push(null);
+    out.referenceCounts.push(rest.reduce((s, x) => s + x.reference, 0));
+    out.currentCounts.push(rest.reduce((s, x) => s + x.current, 0));
+  }
+  return out;
+}
+
+/** A categorical column with very many distinct values: ranked and pooled in the warehouse. */
+async function rankedCategories(wh: Warehouse, check: DriftCheck, column: ComparedColumn, ctx?: QueryContext): Promise<CategoryCounts> {
+  const { sql, params } = categoryQuery(wh.dialect, check, column);
   const result = await wh.query(sql, params, ctx);
-  const byColumn = new Map<number, CategoryCounts>();
+  const counts: CategoryCounts = { categories: [], referenceCounts: [], currentCounts: [] };
   // The pooled bucket (NULL category) goes last, the kept categories by rank.
   const ordered = [...result].sort((a, b) => {
     const pooled = Number(a['category'] === null) - Number(b['category'] === null);
     return pooled || countOf(a['category_rank']) - countOf(b['category_rank']);
   });
   for (const r of ordered) {
-    const index = countOf(r['feature_index']);
-    const counts = byColumn.get(index) ?? { categories: [], referenceCounts: [], currentCounts: [] };
     counts.categories.push(r['category'] === null ? null : String(r['category']));
     counts.referenceCounts.push(countOf(r['reference_n']));
     counts.currentCounts.push(countOf(r['current_n']));
-    byColumn.set(index, counts);
   }
-  return byColumn;
+  return counts;
+}
+
+function minOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+function maxOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
 }
 
 function fieldOf(c: ComparedColumn): string {

@@ -1,5 +1,22 @@
 import { z } from 'zod';
+import {
+  CATEGORICAL_METHODS,
+  DEFAULT_METHOD_THRESHOLDS,
+  DEFAULT_MIN_ROWS,
+  DISCRETE_VALUES,
+  DRIFT_METHODS,
+  NUMERIC_METHODS,
+  autoMethod,
+  chiSquareHomogeneity,
+  isSingleValue,
+  isTest,
+  normedWasserstein,
+  type DriftMethod,
+  type FineBin,
+} from './drift-methods';
 import { NonRetryableError } from './errors';
+
+export { DRIFT_METHODS, type DriftMethod, type FineBin } from './drift-methods';
 
 /**
  * Drift between a reference window (the training data) and a current window,
@@ -37,22 +54,73 @@ const knownFields = (fields: string) => ({
     issue.code === 'unrecognized_keys' ? `unknown field ${(issue.keys ?? []).map((k) => `"${k}"`).join(', ')}: the fields are ${fields}` : undefined,
 });
 
+const driftMethod = z.enum(DRIFT_METHODS, { error: `must be one of ${DRIFT_METHODS.join(', ')}` });
+
+const featureOverrideSchema = z.strictObject(
+  {
+    method: driftMethod.optional().describe('The test or distance that judges this feature'),
+    threshold: z
+      .number({ error: 'must be a positive number: a p-value for ks/chisquare, a distance for the others' })
+      .positive('must be above 0: a p-value for ks/chisquare, a distance for the others')
+      .optional()
+      .describe('Its threshold: drift when p < threshold (ks, chisquare) or distance ≥ threshold'),
+  },
+  knownFields('method, threshold'),
+);
+
+const THRESHOLD_FIELDS = 'psi, jsDistance, ksStatistic, driftedShare, wasserstein, pValue, numericMethod, categoricalMethod, features, minRows, exactKs';
+
 export const driftThresholdsSchema = z.strictObject({
   psi: z
     .number({ error: 'must be a positive number such as 0.1 (0.1 = moderate shift, 0.25 = major shift)' })
     .positive('must be above 0, e.g. 0.1 (0.1 = moderate shift, 0.25 = major shift)')
     .default(0.1)
-    .describe('A numeric feature or the prediction drifts when its PSI reaches this'),
-  jsDistance: share('the Jensen–Shannon distance (base 2) at which a categorical feature drifts, e.g. 0.1')
+    .describe('A feature judged by PSI drifts when its PSI reaches this'),
+  jsDistance: share('the Jensen–Shannon distance (base 2) at which a feature judged by it drifts, e.g. 0.1')
     .default(0.1)
-    .describe('A categorical feature drifts when its Jensen–Shannon distance (base 2) reaches this'),
+    .describe('A feature judged by Jensen–Shannon drifts when its distance (base 2) reaches this'),
   ksStatistic: share('the Kolmogorov–Smirnov statistic at which a numeric feature also drifts, e.g. 0.1')
     .optional()
     .describe('When set, a numeric feature also drifts when its KS statistic reaches this'),
   driftedShare: share('the share of features that must drift for the dataset to drift, e.g. 0.5')
     .default(0.5)
-    .describe('The dataset drifts when at least this share of its features drift'),
-}, knownFields('psi, jsDistance, ksStatistic, driftedShare'));
+    .describe('The dataset drifts when at least this share of its judged features drift'),
+  wasserstein: z
+    .number({ error: 'must be a positive number, e.g. 0.1 (a tenth of a reference standard deviation)' })
+    .positive('must be above 0, e.g. 0.1')
+    .optional()
+    .describe('A feature judged by Wasserstein drifts when its distance, in reference standard deviations, reaches this (default 0.1)'),
+  pValue: share('the p-value below which a ks or chisquare test finds drift, e.g. 0.05')
+    .optional()
+    .describe('A feature judged by a test (ks, chisquare) drifts when its p-value is below this (default 0.05)'),
+  numericMethod: driftMethod.optional().describe('How every numeric feature and the prediction are judged; default: chosen per feature from its sample size'),
+  categoricalMethod: driftMethod.optional().describe('How every categorical feature is judged; default: chosen per feature from its sample size'),
+  features: z.record(identifier, featureOverrideSchema).optional().describe('Per feature: its method and threshold, over the settings above'),
+  minRows: z
+    .number({ error: 'must be a whole number of rows, e.g. 30' })
+    .int('must be a whole number of rows, e.g. 30')
+    .min(1, 'must be at least 1')
+    .optional()
+    .describe(`Fewer non-null values than this in either window and the feature gets no verdict (default ${DEFAULT_MIN_ROWS})`),
+  exactKs: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .describe('true: KS exact on the raw values (one more pass over the numeric columns); false: bracketed from fine bins. Default: exact'),
+}, knownFields(THRESHOLD_FIELDS))
+  .superRefine((t, ctx) => {
+    const misfit = (method: DriftMethod | undefined, allowed: readonly DriftMethod[], path: (string | number)[], what: string) => {
+      if (method !== undefined && !allowed.includes(method)) {
+        ctx.addIssue({ code: 'custom', path, message: `"${method}" does not apply to ${what}: use ${allowed.join(', ')}` });
+      }
+    };
+    misfit(t.numericMethod, NUMERIC_METHODS, ['numericMethod'], 'numeric features');
+    misfit(t.categoricalMethod, CATEGORICAL_METHODS, ['categoricalMethod'], 'categorical features');
+    for (const [feature, override] of Object.entries(t.features ?? {})) {
+      if (override.method !== undefined && isTest(override.method) && override.threshold !== undefined && override.threshold > 1) {
+        ctx.addIssue({ code: 'custom', path: ['features', feature, 'threshold'], message: `is a p-value for ${override.method}: give a number in (0, 1], e.g. 0.05` });
+      }
+    }
+  });
 
 export type DriftThresholds = z.output<typeof driftThresholdsSchema>;
 export type DriftThresholdsInput = z.input<typeof driftThresholdsSchema>;
@@ -197,6 +265,14 @@ interface FeatureDriftBase {
   readonly jsDistance?: number;
   readonly drifted: boolean;
   readonly reason: string;
+  /** The test or distance that gave the verdict (absent when a window has no values) */
+  readonly method?: DriftMethod;
+  /** What the verdict compared with: a p-value for ks and chisquare, a distance for the others */
+  readonly threshold?: number;
+  /** The value compared with it: the p-value of a test, the distance otherwise */
+  readonly statistic?: number;
+  /** Set when either window has fewer non-null values than the check's minimum: no verdict was given */
+  readonly notEnoughRows?: boolean;
   /** Non-null values compared */
   readonly referenceCount: number;
   readonly currentCount: number;
@@ -206,15 +282,22 @@ interface FeatureDriftBase {
 
 export interface NumericFeatureDrift extends FeatureDriftBase {
   readonly kind: 'numeric' | 'prediction';
-  /** Two-sample Kolmogorov–Smirnov statistic, exact on the raw values */
+  /** Two-sample Kolmogorov–Smirnov statistic: exact on the raw values unless `ksMethod` says binned */
   readonly ks?: number;
-  /** Its asymptotic p-value; with large windows tiny shifts are "significant", so the verdict uses the statistic */
+  /** 'binned': `ks` is the largest CDF difference at the fine-bin boundaries, within `ksUpperBound` of the exact one */
+  readonly ksMethod?: 'exact' | 'binned';
+  readonly ksUpperBound?: number;
+  /** Its asymptotic p-value; with large windows tiny shifts are "significant", so large windows are judged by a distance */
   readonly ksPValue?: number;
+  /** Wasserstein-1 distance divided by the reference's standard deviation */
+  readonly wasserstein?: number;
   readonly bins: NumericBin[];
 }
 
 export interface CategoricalFeatureDrift extends FeatureDriftBase {
   readonly kind: 'categorical';
+  readonly chiSquare?: number;
+  readonly chiSquarePValue?: number;
   readonly bins: CategoryBin[];
 }
 
@@ -222,7 +305,7 @@ export type FeatureDrift = NumericFeatureDrift | CategoricalFeatureDrift;
 
 export interface DriftReport {
   readonly features: FeatureDrift[];
-  /** Share of input features (not the prediction) that drifted */
+  /** Share of the judged input features (not the prediction, not those without enough rows) that drifted */
   readonly driftedShare: number;
   readonly datasetDrift: boolean;
   readonly thresholds: DriftThresholds;
@@ -315,6 +398,13 @@ export interface NumericAggregates {
   readonly currentNulls: number;
   /** null when either window has no values */
   readonly ks: number | null;
+  /** How `ks` was found; exact unless said otherwise */
+  readonly ksMethod?: 'exact' | 'binned';
+  readonly ksUpperBound?: number;
+  /** Fine equal-width bins over both windows' range, in order: Wasserstein and the discrete-values check come from them */
+  readonly fine?: readonly FineBin[];
+  /** Population standard deviation of the reference */
+  readonly referenceStd?: number;
 }
 
 export interface CategoricalAggregates {
@@ -324,6 +414,80 @@ export interface CategoricalAggregates {
   readonly currentCounts: readonly number[];
   readonly referenceNulls: number;
   readonly currentNulls: number;
+}
+
+/** The method and threshold that judge a feature: its own override, else its kind's, else aimo's choice from the sample size. */
+export function methodFor(
+  feature: string,
+  kind: 'numeric' | 'categorical',
+  referenceValues: number,
+  discrete: boolean,
+  t: DriftThresholds,
+): { method: DriftMethod; threshold: number } {
+  const override = t.features?.[feature];
+  const method = override?.method ?? (kind === 'numeric' ? t.numericMethod : t.categoricalMethod) ?? autoMethod(kind, referenceValues, discrete);
+  const allowed = kind === 'numeric' ? NUMERIC_METHODS : CATEGORICAL_METHODS;
+  if (!allowed.includes(method)) {
+    throw new NonRetryableError(
+      'InvalidDriftThresholds',
+      `thresholds.features.${feature}.method: "${method}" does not apply to a ${kind} feature: use ${allowed.join(', ')}`,
+    );
+  }
+  return { method, threshold: override?.threshold ?? thresholdOf(method, t) };
+}
+
+function thresholdOf(method: DriftMethod, t: DriftThresholds): number {
+  switch (method) {
+    case 'psi':
+      return t.psi;
+    case 'jensenshannon':
+      return t.jsDistance;
+    case 'wasserstein':
+      return t.wasserstein ?? DEFAULT_METHOD_THRESHOLDS.wasserstein;
+    case 'ks':
+    case 'chisquare':
+      return t.pValue ?? DEFAULT_METHOD_THRESHOLDS[method];
+  }
+}
+
+/** The number of non-null values each window needs before a feature gets a verdict. */
+export function minRowsOf(t: DriftThresholds): number {
+  return t.minRows ?? DEFAULT_MIN_ROWS;
+}
+
+/** Whether KS must be exact for this feature: it is asked for, or a KS test or bar decides the verdict. */
+export function needsExactKs(feature: string, referenceValues: number, t: DriftThresholds): boolean {
+  return t.exactKs !== false || wantsKsTest(feature, referenceValues, t);
+}
+
+/** A KS test needs the exact statistic whatever exactKs says: its p-value is only as good as the statistic. */
+export function wantsKsTest(feature: string, referenceValues: number, t: DriftThresholds): boolean {
+  const method = t.features?.[feature]?.method ?? t.numericMethod ?? autoMethod('numeric', referenceValues, false);
+  return method === 'ks';
+}
+
+const METHOD_LABEL: Record<DriftMethod, string> = {
+  ks: 'KS p-value',
+  chisquare: 'chi-square p-value',
+  wasserstein: 'Wasserstein distance (normed)',
+  jensenshannon: 'JS distance',
+  psi: 'PSI',
+};
+
+/** "JS distance 0.2 ≥ 0.1" or "KS p-value 0.003 < 0.05": the verdict in words. */
+function judged(method: DriftMethod, statistic: number, threshold: number): { drifted: boolean; text: string } {
+  const drifted = isTest(method) ? statistic < threshold : statistic >= threshold;
+  const op = isTest(method) ? (drifted ? '<' : '≥') : drifted ? '≥' : '<';
+  return { drifted, text: `${METHOD_LABEL[method]} ${fmt(statistic)} ${op} ${fmt(threshold)}` };
+}
+
+function notEnoughRows(referenceCount: number, currentCount: number, minimum: number): { drifted: false; notEnoughRows: true; reason: string } | undefined {
+  if (referenceCount >= minimum && currentCount >= minimum) return undefined;
+  return {
+    drifted: false,
+    notEnoughRows: true,
+    reason: `not enough rows: ${referenceCount} reference and ${currentCount} current values, a verdict needs at least ${minimum} in each window (thresholds.minRows)`,
+  };
 }
 
 export function assessNumericFeature(a: NumericAggregates, t: DriftThresholds): NumericFeatureDrift {
@@ -341,20 +505,68 @@ export function assessNumericFeature(a: NumericAggregates, t: DriftThresholds): 
   const psi = populationStabilityIndex(a.referenceCounts, a.currentCounts);
   const jsDistance = jensenShannonDistance(a.referenceCounts, a.currentCounts);
   const ks = a.ks ?? undefined;
-  const metrics = { psi, jsDistance, ...(ks === undefined ? {} : { ks, ksPValue: ksPValue(ks, counts.referenceCount, counts.currentCount) }) };
+  const occupied = a.fine?.filter((b) => b.referenceCount > 0) ?? [];
+  const discrete = a.fine !== undefined && occupied.length <= DISCRETE_VALUES && occupied.every(isSingleValue);
+  const wasserstein =
+    a.fine && a.referenceStd !== undefined ? normedWasserstein(a.fine, counts.referenceCount, counts.currentCount, a.referenceStd) : undefined;
+  const metrics = {
+    psi,
+    jsDistance,
+    ...(ks === undefined
+      ? {}
+      : {
+          ks,
+          ksPValue: ksPValue(ks, counts.referenceCount, counts.currentCount),
+          ...(a.ksMethod === 'binned' ? { ksMethod: 'binned' as const, ksUpperBound: a.ksUpperBound ?? ks } : { ksMethod: 'exact' as const }),
+        }),
+    ...(wasserstein === undefined ? {} : { wasserstein }),
+  };
+  const { method, threshold } = methodFor(a.feature, 'numeric', counts.referenceCount, discrete, t);
+  const chosen = { ...base, ...metrics, method, threshold };
+  const few = notEnoughRows(counts.referenceCount, counts.currentCount, minRowsOf(t));
+  if (few) return { ...chosen, ...few };
   const ksText = ks === undefined ? '' : `, KS ${fmt(ks)}`;
 
-  if (a.edges.length === 0) {
-    const bar = t.ksStatistic ?? CONSTANT_REFERENCE_KS;
-    const drifted = ks !== undefined && ks >= bar;
-    const reason = `the reference is constant (one bin, PSI 0 by construction): KS ${ks === undefined ? 'n/a' : fmt(ks)} ${drifted ? '≥' : '<'} ${fmt(bar)}`;
-    return { ...base, ...metrics, drifted, reason };
+  if (method === 'psi') {
+    if (a.edges.length === 0) {
+      const bar = t.ksStatistic ?? CONSTANT_REFERENCE_KS;
+      const drifted = ks !== undefined && ks >= bar;
+      const reason = `the reference is constant (one bin, PSI 0 by construction): KS ${ks === undefined ? 'n/a' : fmt(ks)} ${drifted ? '≥' : '<'} ${fmt(bar)}`;
+      return { ...chosen, statistic: ks ?? 0, drifted, reason };
+    }
+    if (psi >= threshold) return { ...chosen, statistic: psi, drifted: true, reason: `PSI ${fmt(psi)} ≥ ${fmt(threshold)}${ksText}` };
+    if (t.ksStatistic !== undefined && ks !== undefined && ks >= t.ksStatistic) {
+      return { ...chosen, statistic: psi, drifted: true, reason: `KS ${fmt(ks)} ≥ ${fmt(t.ksStatistic)} (PSI ${fmt(psi)} < ${fmt(threshold)})` };
+    }
+    return { ...chosen, statistic: psi, drifted: false, reason: `PSI ${fmt(psi)} < ${fmt(threshold)}${ksText}` };
   }
-  if (psi >= t.psi) return { ...base, ...metrics, drifted: true, reason: `PSI ${fmt(psi)} ≥ ${fmt(t.psi)}${ksText}` };
-  if (t.ksStatistic !== undefined && ks !== undefined && ks >= t.ksStatistic) {
-    return { ...base, ...metrics, drifted: true, reason: `KS ${fmt(ks)} ≥ ${fmt(t.ksStatistic)} (PSI ${fmt(psi)} < ${fmt(t.psi)})` };
+
+  const statistic = numericStatistic(method, { ks, psi, wasserstein, fine: a.fine, jsDistance, n: counts.referenceCount, m: counts.currentCount });
+  const verdict = judged(method, statistic, threshold);
+  const constant = a.edges.length === 0 ? 'the reference is constant: ' : '';
+  const extra = method === 'ks' ? ` (KS ${fmt(ks ?? 0)})` : `${ksText}, PSI ${fmt(psi)}`;
+  if (!verdict.drifted && t.ksStatistic !== undefined && ks !== undefined && ks >= t.ksStatistic) {
+    return { ...chosen, statistic, drifted: true, reason: `KS ${fmt(ks)} ≥ ${fmt(t.ksStatistic)} (${verdict.text})` };
   }
-  return { ...base, ...metrics, drifted: false, reason: `PSI ${fmt(psi)} < ${fmt(t.psi)}${ksText}` };
+  return { ...chosen, statistic, drifted: verdict.drifted, reason: `${constant}${verdict.text}${extra}` };
+}
+
+function numericStatistic(
+  method: DriftMethod,
+  s: { ks: number | undefined; psi: number; wasserstein: number | undefined; fine: readonly FineBin[] | undefined; jsDistance: number; n: number; m: number },
+): number {
+  switch (method) {
+    case 'ks':
+      return ksPValue(s.ks ?? 0, s.n, s.m);
+    case 'wasserstein':
+      if (s.wasserstein === undefined) throw new Error('Wasserstein needs the fine bins and the reference standard deviation');
+      return s.wasserstein;
+    case 'jensenshannon':
+      // Over the fine bins: for a discrete column each holds one value, so this is the distance between the value distributions.
+      return s.fine ? jensenShannonDistance(s.fine.map((b) => b.referenceCount), s.fine.map((b) => b.currentCount)) : s.jsDistance;
+    default:
+      return s.psi;
+  }
 }
 
 export function assessCategoricalFeature(a: CategoricalAggregates, t: DriftThresholds): CategoricalFeatureDrift {
@@ -366,9 +578,15 @@ export function assessCategoricalFeature(a: CategoricalAggregates, t: DriftThres
 
   const psi = populationStabilityIndex(a.referenceCounts, a.currentCounts);
   const jsDistance = jensenShannonDistance(a.referenceCounts, a.currentCounts);
-  const drifted = jsDistance >= t.jsDistance;
-  const reason = `JS distance ${fmt(jsDistance)} ${drifted ? '≥' : '<'} ${fmt(t.jsDistance)} (PSI ${fmt(psi)})`;
-  return { ...base, psi, jsDistance, drifted, reason };
+  const chi = chiSquareHomogeneity(a.referenceCounts, a.currentCounts);
+  const { method, threshold } = methodFor(a.feature, 'categorical', counts.referenceCount, false, t);
+  const chosen = { ...base, psi, jsDistance, chiSquare: chi.statistic, chiSquarePValue: chi.pValue, method, threshold };
+  const few = notEnoughRows(counts.referenceCount, counts.currentCount, minRowsOf(t));
+  if (few) return { ...chosen, ...few };
+  const statistic = method === 'chisquare' ? chi.pValue : method === 'psi' ? psi : jsDistance;
+  const verdict = judged(method, statistic, threshold);
+  const extra = method === 'jensenshannon' ? ` (PSI ${fmt(psi)})` : `, JS distance ${fmt(jsDistance)}`;
+  return { ...chosen, statistic, drifted: verdict.drifted, reason: `${verdict.text}${extra}` };
 }
 
 /**
@@ -382,7 +600,7 @@ export function summariseDrift(
   rows: { referenceRows: number; currentRows: number },
 ): DriftReport {
   const inputs = features.filter((f) => f.kind !== 'prediction');
-  const judged = inputs.length > 0 ? inputs : features;
+  const judged = (inputs.length > 0 ? inputs : features).filter((f) => !f.notEnoughRows);
   const driftedShare = judged.length ? judged.filter((f) => f.drifted).length / judged.length : 0;
   return {
     features,

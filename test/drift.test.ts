@@ -1,5 +1,5 @@
 import { computeDrift } from '../analytics/drift';
-import { categoryQuery, comparedColumns, histogramQuery, ksQuery, referenceQuantilesQuery } from '../analytics/drift-sql';
+import { binCountsQuery, categoryQuery, comparedColumns, ksRefinementQuery, profileQuery, type NumericBinning } from '../analytics/drift-sql';
 import {
   binEdgesFromQuantiles,
   ksPValue,
@@ -172,7 +172,8 @@ describe('computeDrift against an exact computation', () => {
     expect(f.bins.at(-1)!.upper).toBeNull();
     expect(Math.abs(f.psi! - exactPsi(referenceCounts, currentCounts))).toBeLessThan(TOLERANCE);
     expect(Math.abs(f.jsDistance! - exactJsDistance(referenceCounts, currentCounts))).toBeLessThan(TOLERANCE);
-    expect(Math.abs(f.ks! - exactKs(ref, cur))).toBeLessThan(TOLERANCE);
+    expect(Math.abs(f.ks! - exactKs(ref, cur))).toBeLessThan(1e-12);
+    expect(f.ksMethod).toBe('exact');
     expect(f.ksPValue).toBeGreaterThanOrEqual(0);
     expect(f.ksPValue).toBeLessThanOrEqual(1);
   });
@@ -259,6 +260,7 @@ describe('computeDrift verdicts on planted shifts', () => {
     expect(report.driftedShare).toBeCloseTo(2 / 6, 12);
     expect(report.datasetDrift).toBe(false);
     for (const f of report.features) expect(f.psi! >= 0.1).toBe(f.drifted);
+    for (const f of report.features) expect(f.method).toBe('wasserstein');
 
     const stricter = await check('planted_shifted', { driftedShare: 0.3 });
     expect(stricter.datasetDrift).toBe(true);
@@ -273,14 +275,108 @@ describe('computeDrift verdicts on planted shifts', () => {
     for (const f of report.features) expect(f.psi!).toBeLessThan(0.03);
   });
 
-  it('can also judge by the KS statistic', async () => {
-    // A small shift PSI lets through, which a KS bar catches.
+  it('judges large windows by the Wasserstein distance, which catches a fifth of a standard deviation that PSI lets through', async () => {
     await gaussianTable('planted_nudged', 4000, { ...base, a: { mean: 0.2, sd: 1 } });
-    const psiOnly = await check('planted_nudged');
+    const byDefault = await check('planted_nudged');
+    const a = feature(byDefault, 'a', 'numeric');
+    expect(byDefault.features.filter((f) => f.drifted).map((f) => f.feature)).toEqual(['a']);
+    expect(a).toMatchObject({ method: 'wasserstein', threshold: 0.1 });
+    expect(a.wasserstein!).toBeGreaterThan(0.15);
+    expect(a.reason).toMatch(/^Wasserstein distance \(normed\) 0\.\d+ ≥ 0\.1/);
+    for (const f of byDefault.features.filter((x) => x.feature !== 'a')) expect((f as NumericFeatureDrift).wasserstein!).toBeLessThan(0.1);
+  });
+
+  it('can judge by PSI alone, and also by the KS statistic', async () => {
+    // A small shift PSI lets through, which a KS bar catches.
+    const psiOnly = await check('planted_nudged', { numericMethod: 'psi' });
     expect(feature(psiOnly, 'a', 'numeric').drifted).toBe(false);
-    const withKs = await check('planted_nudged', { ksStatistic: 0.05 });
+    expect(feature(psiOnly, 'a', 'numeric').method).toBe('psi');
+    const withKs = await check('planted_nudged', { numericMethod: 'psi', ksStatistic: 0.05 });
     expect(withKs.features.filter((f) => f.drifted).map((f) => f.feature)).toEqual(['a']);
     expect(feature(withKs, 'a', 'numeric').reason).toMatch(/^KS .* ≥ 0\.05/);
+  });
+});
+
+/** ∫ |F_a − F_b| dx over the merged sorted samples, divided by the population SD of a: Evidently's normed Wasserstein. */
+function exactNormedWasserstein(a: number[], b: number[]): number {
+  const points = [...a.map((x) => ({ x, w: 1 / a.length })), ...b.map((x) => ({ x, w: -1 / b.length }))].sort((p, q) => p.x - q.x);
+  let cdf = 0;
+  let w = 0;
+  for (let i = 0; i < points.length - 1; i++) {
+    cdf += points[i]!.w;
+    w += Math.abs(cdf) * (points[i + 1]!.x - points[i]!.x);
+  }
+  const mean = a.reduce((s, x) => s + x, 0) / a.length;
+  const sd = Math.sqrt(a.reduce((s, x) => s + (x - mean) ** 2, 0) / a.length);
+  return w / sd;
+}
+
+describe('computeDrift at every sample size', () => {
+  const base = { a: { mean: 0, sd: 1 }, b: { mean: 10, sd: 2 }, c: { mean: -3, sd: 0.5 } };
+
+  beforeAll(async () => {
+    for (const [name, rows] of [['tiny_ref', 20], ['tiny_cur', 20], ['small_ref', 300], ['small_same', 300]] as const) await gaussianTable(name, rows, base);
+    await gaussianTable('small_shifted', 300, { ...base, b: { mean: 12, sd: 2 } });
+  });
+
+  const check = (reference: string, current: string, thresholds = {}) =>
+    computeDrift(wh, { reference: { table: { name: reference } }, current: { table: { name: current } }, numericFeatures: Object.keys(base), thresholds });
+
+  it('gives no verdict on 20 rows per window: not enough rows, said so, and the dataset is not called drifted', async () => {
+    const report = await check('tiny_ref', 'tiny_cur');
+    for (const f of report.features) {
+      expect(f).toMatchObject({ drifted: false, notEnoughRows: true, method: 'ks' });
+      expect(f.reason).toBe('not enough rows: 20 reference and 20 current values, a verdict needs at least 30 in each window (thresholds.minRows)');
+    }
+    expect(report.driftedShare).toBe(0);
+    expect(report.datasetDrift).toBe(false);
+    const lowered = await check('tiny_ref', 'tiny_cur', { minRows: 10 });
+    expect(lowered.features.every((f) => !f.notEnoughRows && f.method === 'ks')).toBe(true);
+  });
+
+  it('judges small windows by the KS test: the same distribution passes, a shift of one standard deviation does not', async () => {
+    const same = await check('small_ref', 'small_same');
+    expect(same.features.filter((f) => f.drifted)).toEqual([]);
+    const shifted = await check('small_ref', 'small_shifted');
+    expect(shifted.features.filter((f) => f.drifted).map((f) => f.feature)).toEqual(['b']);
+    const b = feature(shifted, 'b', 'numeric');
+    expect(b).toMatchObject({ method: 'ks', threshold: 0.05, ksMethod: 'exact' });
+    expect(b.statistic).toBe(b.ksPValue);
+    expect(b.reason).toMatch(/^KS p-value [0-9.e-]+ < 0\.05 \(KS 0\.\d+\)$/);
+  });
+
+  it('takes the method and threshold per feature from the thresholds, and refuses a method that does not fit the kind', async () => {
+    const report = await check('small_ref', 'small_shifted', { numericMethod: 'wasserstein', features: { b: { method: 'psi', threshold: 5 }, c: { threshold: 0.9 } } });
+    expect(feature(report, 'a', 'numeric')).toMatchObject({ method: 'wasserstein', threshold: 0.1 });
+    expect(feature(report, 'b', 'numeric')).toMatchObject({ method: 'psi', threshold: 5, drifted: false });
+    expect(feature(report, 'c', 'numeric')).toMatchObject({ method: 'wasserstein', threshold: 0.9 });
+    await expect(check('small_ref', 'small_shifted', { features: { a: { method: 'chisquare' } } })).rejects.toMatchObject({
+      type: 'InvalidDriftThresholds',
+      message: 'thresholds.features.a.method: "chisquare" does not apply to a numeric feature: use ks, wasserstein, jensenshannon, psi',
+    });
+    expect(() => parseDriftThresholds({ categoricalMethod: 'ks' })).toThrow('categoricalMethod: "ks" does not apply to categorical features: use chisquare, jensenshannon, psi');
+  });
+
+  it('measures the normed Wasserstein distance like an exact computation on the raw values', async () => {
+    const report = await check('small_ref', 'small_shifted', { numericMethod: 'wasserstein' });
+    for (const name of Object.keys(base)) {
+      const ref = nonNull(await numbers(`SELECT ${name} AS v FROM small_ref`));
+      const cur = nonNull(await numbers(`SELECT ${name} AS v FROM small_shifted`));
+      const exact = exactNormedWasserstein(ref, cur);
+      // Each fine bin's values sit at their mean: off by well under a bin width (range / 1024).
+      expect(Math.abs(feature(report, name, 'numeric').wasserstein! - exact)).toBeLessThan(0.01 * Math.max(exact, 0.05));
+    }
+  });
+
+  it('brackets KS from the fine bins when exact KS is not asked for', async () => {
+    const report = await check('small_ref', 'small_shifted', { numericMethod: 'wasserstein', exactKs: false });
+    for (const name of Object.keys(base)) {
+      const f = feature(report, name, 'numeric');
+      const exact = exactKs(nonNull(await numbers(`SELECT ${name} AS v FROM small_ref`)), nonNull(await numbers(`SELECT ${name} AS v FROM small_shifted`)));
+      expect(f.ksMethod).toBe('binned');
+      expect(f.ks!).toBeLessThanOrEqual(exact + 1e-12);
+      expect(f.ksUpperBound!).toBeGreaterThanOrEqual(exact - 1e-12);
+    }
   });
 });
 
@@ -311,6 +407,20 @@ describe('computeDrift on categorical mixes', () => {
     expect(device.jsDistance!).toBeLessThan(0.05);
     expect(report.driftedShare).toBe(0.5);
     expect(report.datasetDrift).toBe(true);
+  });
+
+  it('judges small windows by the chi-square test, with the p-value of a two-proportion z-test on two categories', async () => {
+    await wh.execute(`CREATE OR REPLACE TABLE coin_ref AS SELECT i AS id, CASE WHEN i < 120 THEN 'yes' ELSE 'no' END AS answer FROM range(400) t(i)`);
+    await wh.execute(`CREATE OR REPLACE TABLE coin_cur AS SELECT i AS id, CASE WHEN i < 150 THEN 'yes' ELSE 'no' END AS answer FROM range(400) t(i)`);
+    const report = await computeDrift(wh, { reference: { table: { name: 'coin_ref' } }, current: { table: { name: 'coin_cur' } }, categoricalFeatures: ['answer'] });
+    const answer = feature(report, 'answer', 'categorical');
+    // z = (p1 − p2) / sqrt(p(1 − p)(1/n1 + 1/n2)), two-sided p = erfc(|z| / √2)
+    const pooled = 270 / 800;
+    const z = (150 / 400 - 120 / 400) / Math.sqrt(pooled * (1 - pooled) * (2 / 400));
+    expect(answer.chiSquare!).toBeCloseTo(z * z, 9);
+    expect(answer).toMatchObject({ method: 'chisquare', threshold: 0.05, drifted: true });
+    expect(z).toBeCloseTo(2.2431, 4);
+    expect(answer.chiSquarePValue!).toBeCloseTo(0.02489, 5); // 2·(1 − Φ(2.2431))
   });
 });
 
@@ -402,7 +512,7 @@ describe('drift check and thresholds validation', () => {
         type: 'InvalidDriftThresholds',
         details: {
           problems: expect.arrayContaining([
-            'thresholds: unknown field "psiThreshold": the fields are psi, jsDistance, ksStatistic, driftedShare',
+            'thresholds: unknown field "psiThreshold": the fields are psi, jsDistance, ksStatistic, driftedShare, wasserstein, pValue, numericMethod, categoricalMethod, features, minRows, exactKs',
             expect.stringMatching(/^thresholds\.psi: must be above 0/),
             expect.stringMatching(/^thresholds\.driftedShare: must be at most 1/),
           ]),
@@ -463,17 +573,20 @@ describe('drift SQL on the other warehouses', () => {
   const columns = comparedColumns(check);
 
   it.each([
-    ['bigquery', new BigQueryDialect('my-project', 'aimo'), 'APPROX_QUANTILES(CAST(`spend` AS FLOAT64), 1000)[OFFSET(250)]'],
-    ['snowflake', new SnowflakeDialect('ANALYTICS', 'AIMO'), 'APPROX_PERCENTILE(CAST("spend" AS DOUBLE), 0.25)'],
-  ] as const)('%s: quantiles, histograms, KS and categories compile from the dialect', (_, dialect, quantile) => {
-    expect(referenceQuantilesQuery(dialect, check, [columns[0]!]).sql).toContain(quantile);
-    const histogram = histogramQuery(dialect, check, columns, new Map([[0, [1, 2, 3]]]));
-    expect(Object.keys(histogram.params).sort()).toEqual(
+    ['bigquery', new BigQueryDialect('my-project', 'aimo'), 'APPROX_QUANTILES(CASE WHEN `is_reference` = 1 THEN `col_0` END, 1000)'],
+    ['snowflake', new SnowflakeDialect('ANALYTICS', 'AIMO'), 'APPROX_PERCENTILE(CASE WHEN "is_reference" = 1 THEN "col_0" END, 0.25)'],
+  ] as const)('%s: profile, bins, KS refinement and categories compile from the dialect', (_, dialect, quantile) => {
+    expect(profileQuery(dialect, check, columns).sql).toContain(quantile);
+    const binning: NumericBinning = { column: columns[0]!, edges: [1, 2, 3], low: 0, scale: 10 };
+    const bins = binCountsQuery(dialect, check, [binning], [columns[1]!]);
+    expect(Object.keys(bins.params).sort()).toEqual(
       ['current_filter_0_from', 'edge_0_0', 'edge_0_1', 'edge_0_2', 'reference_filter_0_from', 'reference_filter_0_to'].sort(),
     );
-    for (const query of [histogram, ksQuery(dialect, check, columns, [columns[0]!]), categoryQuery(dialect, check, columns, [columns[1]!])]) {
+    const refinement = ksRefinementQuery(dialect, check, [{ binning, ranges: [{ from: 3, to: 5 }], referenceValues: 10, currentValues: 12 }]);
+    for (const query of [bins, refinement, categoryQuery(dialect, check, columns[1]!)]) {
       expect(query.sql).toContain(dialect.table({ name: 'features' }));
       expect(query.sql).not.toMatch(/ AS [a-z_]+\b(?![`"])/); // every alias quoted, so Snowflake keeps its case
+      expect(query.sql).not.toContain('CROSS JOIN'); // no unpivot: every column aggregated on its own
     }
   });
 });

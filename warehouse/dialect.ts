@@ -23,6 +23,15 @@ export interface Dialect {
   /** A stable pseudo-uniform number in [0, 1) derived from a string expression */
   unitHash(expr: string): string;
   approxQuantile(expr: string, q: number): string;
+  /**
+   * Several approximate quantiles of one expression in as few aggregates as
+   * the warehouse allows (one list-form aggregate on DuckDB and BigQuery):
+   * the select items, aliased from `alias`, and how to read the quantiles,
+   * in the order asked, back from a result row.
+   */
+  approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect;
+  /** Approximate number of distinct non-null values (HyperLogLog) */
+  approxCountDistinct(expr: string): string;
   addDays(expr: string, days: string | number): string;
   dateDiffDays(later: string, earlier: string): string;
   currentTimestamp(): string;
@@ -42,6 +51,11 @@ export interface Dialect {
   regexpContains(expr: string, patternParam: string): string;
   /** Upsert the rows of `source` (a SELECT) into `target`, matching on `keys` */
   merge(target: TableRef, source: string, keys: readonly string[], columns: readonly string[]): string;
+}
+
+export interface QuantileSelect {
+  readonly selects: string[];
+  read(row: Readonly<Record<string, unknown>>): Array<number | null>;
 }
 
 abstract class BaseDialect implements Dialect {
@@ -73,6 +87,12 @@ abstract class BaseDialect implements Dialect {
 
   abstract unitHash(expr: string): string;
   abstract approxQuantile(expr: string, q: number): string;
+  abstract approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect;
+
+  approxCountDistinct(expr: string): string {
+    return `APPROX_COUNT_DISTINCT(${expr})`;
+  }
+
   abstract addDays(expr: string, days: string | number): string;
   abstract dateDiffDays(later: string, earlier: string): string;
 
@@ -184,6 +204,14 @@ export class DuckDbDialect extends BaseDialect {
     return `approx_quantile(${expr}, ${this.checkQuantile(q)})`;
   }
 
+  approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect {
+    const list = qs.map((q) => String(this.checkQuantile(q))).join(', ');
+    return {
+      selects: [`approx_quantile(${expr}, [${list}]) AS ${this.quote(alias)}`],
+      read: (row) => numberList(row[alias], qs.length),
+    };
+  }
+
   addDays(expr: string, days: string | number): string {
     return `(${expr} + to_days(CAST(${this.days(days)} AS INTEGER)))`;
   }
@@ -241,6 +269,18 @@ export class BigQueryDialect extends BaseDialect {
 
   approxQuantile(expr: string, q: number): string {
     return `APPROX_QUANTILES(${expr}, 1000)[OFFSET(${Math.round(this.checkQuantile(q) * 1000)})]`;
+  }
+
+  /** One APPROX_QUANTILES of 1000 intervals, read at the offsets approxQuantile would pick: the same numbers in one aggregate. */
+  approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect {
+    const offsets = qs.map((q) => Math.round(this.checkQuantile(q) * 1000));
+    return {
+      selects: [`APPROX_QUANTILES(${expr}, 1000) AS ${this.quote(alias)}`],
+      read: (row) => {
+        const all = numberList(row[alias], 1001);
+        return offsets.map((o) => all[o] ?? null);
+      },
+    };
   }
 
   addDays(expr: string, days: string | number): string {
@@ -311,6 +351,15 @@ export class SnowflakeDialect extends BaseDialect {
     return `APPROX_PERCENTILE(${expr}, ${this.checkQuantile(q)})`;
   }
 
+  /** Snowflake has no list form: one APPROX_PERCENTILE per quantile, in the same scan. */
+  approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect {
+    const aliases = qs.map((_, i) => `${alias}_${i}`);
+    return {
+      selects: qs.map((q, i) => `${this.approxQuantile(expr, q)} AS ${this.quote(aliases[i]!)}`),
+      read: (row) => aliases.map((a) => nullableNumber(row[a])),
+    };
+  }
+
   addDays(expr: string, days: string | number): string {
     return `DATEADD(day, ${this.days(days)}, ${expr})`;
   }
@@ -341,4 +390,17 @@ export class SnowflakeDialect extends BaseDialect {
   protected override inSchema(alias: string): string {
     return `UPPER(${alias}.table_schema) = UPPER(@schema)`;
   }
+}
+
+/** A list-valued result as numbers: clients return arrays (or, some, JSON text); an empty aggregate returns NULL. */
+function numberList(value: unknown, length: number): Array<number | null> {
+  const list = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(list)) return Array.from({ length }, () => null);
+  return Array.from({ length }, (_, i) => nullableNumber(list[i]));
+}
+
+function nullableNumber(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
 }
