@@ -143,10 +143,12 @@ describe('difference of two proportions', () => {
   // control 480/10000, treatment 560/10000; Wald CI, pooled z, Katz log-ratio CI computed with scipy.stats.norm.
   const d = differenceOfProportions({ successes: 480, trials: 10000 }, { successes: 560, trials: 10000 });
 
-  it('gives the absolute effect with its Wald interval', () => {
+  it('gives the absolute effect with its Wald interval for comparison, and Newcombe\'s as the interval (statsmodels, method newcomb)', () => {
     expect(d.absolute).toBeCloseTo(0.008, 15);
-    expectRelative(d.ciLow, 0.0018468367373552248, 1e-12);
-    expectRelative(d.ciHigh, 0.014153163262644776, 1e-12);
+    expectRelative(d.waldCiLow, 0.0018468367373552248, 1e-12);
+    expectRelative(d.waldCiHigh, 0.014153163262644776, 1e-12);
+    expectRelative(d.ciLow, 0.0018450668953932294, 1e-10);
+    expectRelative(d.ciHigh, 0.014168252122184238, 1e-10);
   });
 
   it('gives the relative lift with its log-ratio interval, and the pooled test', () => {
