@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NonRetryableError } from '../errors';
-import { driftThresholdsSchema, type DriftThresholds } from '../drift';
+import { parseDriftThresholds, type DriftThresholds } from '../drift';
 import { canaryFields, durationText, retrainFields, retrainSettingsSchema, type RetrainSettings } from '../plan';
 import { loopWindowSchema } from './windows';
 
@@ -97,6 +97,14 @@ export const driftInputSchema = z.object({
       jsDistance: z.number().positive().optional(),
       ksStatistic: z.number().positive().optional(),
       driftedShare: z.number().min(0).max(1).optional(),
+      // How each feature is judged (see domain/drift.ts); checked in full when the settings are resolved.
+      wasserstein: z.number().positive().optional(),
+      pValue: z.number().positive().max(1).optional(),
+      numericMethod: z.string().optional(),
+      categoricalMethod: z.string().optional(),
+      features: z.record(z.string(), z.object({ method: z.string().optional(), threshold: z.number().positive().optional() })).optional(),
+      minRows: z.number().int().min(1).optional(),
+      exactKs: z.boolean().optional(),
     })
     .default({}),
   startRetrain: z.boolean().default(true),
@@ -111,8 +119,15 @@ export interface ResolvedDrift {
   readonly startRetrain: boolean;
 }
 
+/**
+ * The drift loop judges numeric features by PSI and categorical ones by Jensen–Shannon unless its input
+ * names a method ('auto' picks one per feature from the sample size): a use case's incidents keep meaning
+ * what they meant when its checks were scheduled.
+ */
+export const LOOP_DRIFT_METHODS = { numericMethod: 'psi', categoricalMethod: 'jensenshannon' } as const;
+
 export function resolveDrift(request: DriftRequest): ResolvedDrift {
-  return { thresholds: driftThresholdsSchema.parse(request.thresholds), startRetrain: request.startRetrain };
+  return { thresholds: parseDriftThresholds({ ...LOOP_DRIFT_METHODS, ...request.thresholds }), startRetrain: request.startRetrain };
 }
 
 export const rollbackInputSchema = z.object({
