@@ -55,6 +55,8 @@ const knownFields = (fields: string) => ({
 });
 
 const driftMethod = z.enum(DRIFT_METHODS, { error: `must be one of ${DRIFT_METHODS.join(', ')}` });
+/** 'auto' (the default): a test on small windows, a distance on large ones; see SMALL_SAMPLE_ROWS. */
+const kindMethod = z.enum([...DRIFT_METHODS, 'auto'], { error: `must be auto or one of ${DRIFT_METHODS.join(', ')}` });
 
 const featureOverrideSchema = z.strictObject(
   {
@@ -93,8 +95,8 @@ export const driftThresholdsSchema = z.strictObject({
   pValue: share('the p-value below which a ks or chisquare test finds drift, e.g. 0.05')
     .optional()
     .describe('A feature judged by a test (ks, chisquare) drifts when its p-value is below this (default 0.05)'),
-  numericMethod: driftMethod.optional().describe('How every numeric feature and the prediction are judged; default: chosen per feature from its sample size'),
-  categoricalMethod: driftMethod.optional().describe('How every categorical feature is judged; default: chosen per feature from its sample size'),
+  numericMethod: kindMethod.optional().describe('How every numeric feature and the prediction are judged; default auto: chosen per feature from its sample size'),
+  categoricalMethod: kindMethod.optional().describe('How every categorical feature is judged; default auto: chosen per feature from its sample size'),
   features: z.record(identifier, featureOverrideSchema).optional().describe('Per feature: its method and threshold, over the settings above'),
   minRows: z
     .number({ error: 'must be a whole number of rows, e.g. 30' })
@@ -108,8 +110,8 @@ export const driftThresholdsSchema = z.strictObject({
     .describe('true: KS exact on the raw values (one more pass over the numeric columns); false: bracketed from fine bins. Default: exact'),
 }, knownFields(THRESHOLD_FIELDS))
   .superRefine((t, ctx) => {
-    const misfit = (method: DriftMethod | undefined, allowed: readonly DriftMethod[], path: (string | number)[], what: string) => {
-      if (method !== undefined && !allowed.includes(method)) {
+    const misfit = (method: DriftMethod | 'auto' | undefined, allowed: readonly DriftMethod[], path: (string | number)[], what: string) => {
+      if (method !== undefined && method !== 'auto' && !allowed.includes(method)) {
         ctx.addIssue({ code: 'custom', path, message: `"${method}" does not apply to ${what}: use ${allowed.join(', ')}` });
       }
     };
@@ -425,7 +427,8 @@ export function methodFor(
   t: DriftThresholds,
 ): { method: DriftMethod; threshold: number } {
   const override = t.features?.[feature];
-  const method = override?.method ?? (kind === 'numeric' ? t.numericMethod : t.categoricalMethod) ?? autoMethod(kind, referenceValues, discrete);
+  const chosen = override?.method ?? (kind === 'numeric' ? t.numericMethod : t.categoricalMethod) ?? 'auto';
+  const method = chosen === 'auto' ? autoMethod(kind, referenceValues, discrete) : chosen;
   const allowed = kind === 'numeric' ? NUMERIC_METHODS : CATEGORICAL_METHODS;
   if (!allowed.includes(method)) {
     throw new NonRetryableError(
@@ -462,8 +465,8 @@ export function needsExactKs(feature: string, referenceValues: number, t: DriftT
 
 /** A KS test needs the exact statistic whatever exactKs says: its p-value is only as good as the statistic. */
 export function wantsKsTest(feature: string, referenceValues: number, t: DriftThresholds): boolean {
-  const method = t.features?.[feature]?.method ?? t.numericMethod ?? autoMethod('numeric', referenceValues, false);
-  return method === 'ks';
+  const method = t.features?.[feature]?.method ?? t.numericMethod ?? 'auto';
+  return method === 'ks' || (method === 'auto' && autoMethod('numeric', referenceValues, false) === 'ks');
 }
 
 const METHOD_LABEL: Record<DriftMethod, string> = {
