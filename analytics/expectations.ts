@@ -2,7 +2,7 @@ import { expectationsSchema, type Expectation, type ExpectationResult } from '..
 import { NonRetryableError } from '../domain/errors';
 import type { Dialect } from '../warehouse/dialect';
 import type { TableRef } from '../domain/table-ref';
-import type { SqlParams, SqlValue } from '../warehouse/params';
+import type { SqlValue } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
 import { toNumber } from './sql';
 
@@ -31,11 +31,14 @@ export interface RunExpectationsOptions {
 }
 
 /**
- * Runs data-quality expectations against a table, each compiled to an
- * aggregate query (plus one small query for the sample when something
- * failed). Values in the specs are bound parameters. The specs are validated
- * again at run time (they often arrive as JSON); a malformed one is a
- * non-retryable error naming the field.
+ * Runs data-quality expectations against a table. Every row-level
+ * expectation (not_null, in_set, between, row_count, freshness) is one
+ * aggregate of a single scan, grouped also by each in_set/between check's
+ * offending value so its sample comes from that same grouped result. Each
+ * unique expectation groups the table by its key once, its duplicated keys
+ * sampled from those groups. Values in the specs are bound parameters. The
+ * specs are validated again at run time (they often arrive as JSON); a
+ * malformed one is a non-retryable error naming the field.
  */
 export async function runExpectations(
   wh: Warehouse,
@@ -49,10 +52,12 @@ export async function runExpectations(
     throw new NonRetryableError('InvalidArgument', `sampleSize must be an integer from 0 to 1000, got ${sampleSize}`);
   }
   const names = uniqueNames(specs);
+  const context: CheckContext = { wh, d: wh.dialect, from: wh.dialect.table(table), sampleSize, now: options.now };
+  const scan = await scanTable(context, specs);
   const results: ExpectationResult[] = [];
   for (const [i, spec] of specs.entries()) {
-    const context: CheckContext = { wh, d: wh.dialect, from: wh.dialect.table(table), sampleSize, now: options.now };
-    results.push({ name: names[i]!, kind: spec.kind, ...(await check(context, spec)) });
+    const outcome = spec.kind === 'unique' ? await checkUnique(context, spec.columns, scan.elementCount) : scan.outcome(i, spec);
+    results.push({ name: names[i]!, kind: spec.kind, ...outcome });
   }
   return results;
 }
@@ -89,128 +94,182 @@ interface CheckContext {
 }
 
 type Outcome = Omit<ExpectationResult, 'name' | 'kind'>;
-
-function check(c: CheckContext, e: Expectation): Promise<Outcome> {
-  switch (e.kind) {
-    case 'not_null':
-      return checkNotNull(c, e.column);
-    case 'unique':
-      return checkUnique(c, e.columns);
-    case 'in_set': {
-      const params: Record<string, SqlValue> = {};
-      e.values.forEach((v, i) => (params[`aimo_v${i}`] = v));
-      const col = c.d.quote(e.column);
-      return checkRowCondition(c, e.column, `NOT (${col} IN (${e.values.map((_, i) => `@aimo_v${i}`).join(', ')}))`, params);
-    }
-    case 'between': {
-      const col = c.d.quote(e.column);
-      const outside = [e.min !== undefined ? `${col} < @aimo_min` : null, e.max !== undefined ? `${col} > @aimo_max` : null].filter(Boolean);
-      const params: Record<string, SqlValue> = {};
-      if (e.min !== undefined) params['aimo_min'] = e.min;
-      if (e.max !== undefined) params['aimo_max'] = e.max;
-      return checkRowCondition(c, e.column, `(${outside.join(' OR ')})`, params, true);
-    }
-    case 'row_count':
-      return checkRowCount(c, e.min, e.max);
-    case 'freshness':
-      return checkFreshness(c, e.column, e.maxAgeHours, e.now === undefined ? c.now : new Date(e.now));
-  }
-}
+type RowSpec = Exclude<Expectation, { kind: 'unique' }>;
 
 const percent = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : 0);
 
-async function checkNotNull(c: CheckContext, columnName: string): Promise<Outcome> {
-  const q = (s: string) => c.d.quote(s);
-  const [row] = await c.wh.query(
-    `SELECT COUNT(*) AS ${q('element_count')}, SUM(CASE WHEN ${q(columnName)} IS NULL THEN 1 ELSE 0 END) AS ${q('unexpected')} FROM ${c.from}`,
-  );
-  const elementCount = toNumber(row?.['element_count']);
-  const unexpected = toNumber(row?.['unexpected']);
-  return { success: unexpected === 0, unexpectedCount: unexpected, unexpectedPercent: percent(unexpected, elementCount), elementCount, sample: [] };
+interface TableScan {
+  readonly elementCount: number;
+  outcome(index: number, spec: RowSpec): Outcome;
 }
 
-/** in_set and between: rows whose non-NULL value meets `violation`. */
-async function checkRowCondition(c: CheckContext, columnName: string, violation: string, params: SqlParams, withRange = false): Promise<Outcome> {
-  const q = (s: string) => c.d.quote(s);
-  const col = q(columnName);
-  const range = withRange ? `, MIN(${col}) AS ${q('observed_min')}, MAX(${col}) AS ${q('observed_max')}` : '';
-  const [row] = await c.wh.query(
-    `SELECT COUNT(*) AS ${q('element_count')},
-            SUM(CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END) AS ${q('missing')},
-            SUM(CASE WHEN ${col} IS NOT NULL AND ${violation} THEN 1 ELSE 0 END) AS ${q('unexpected')}${range}
-     FROM ${c.from}`,
-    params,
-  );
-  const elementCount = toNumber(row?.['element_count']);
-  const missing = toNumber(row?.['missing']);
-  const unexpected = toNumber(row?.['unexpected']);
-  const sample =
-    unexpected > 0 && c.sampleSize > 0
-      ? (
-          await c.wh.query(
-            `SELECT ${col} AS ${q('value')}, COUNT(*) AS ${q('n')} FROM ${c.from}
-             WHERE ${col} IS NOT NULL AND ${violation}
-             GROUP BY ${col} ORDER BY COUNT(*) DESC, ${col} LIMIT ${c.sampleSize}`,
-            params,
-          )
-        ).map((r) => r['value'])
-      : [];
-  const observed: Record<string, number | string | null> = { missingCount: missing };
-  if (withRange) {
-    observed['min'] = observedValue(row?.['observed_min']);
-    observed['max'] = observedValue(row?.['observed_max']);
+/** The SQL condition under which a non-NULL value breaks an in_set or between check, its values bound under @aimo_<i>_… */
+function violation(c: CheckContext, i: number, spec: Extract<Expectation, { kind: 'in_set' | 'between' }>, params: Record<string, SqlValue>): string {
+  const col = c.d.quote(spec.column);
+  if (spec.kind === 'in_set') {
+    spec.values.forEach((v, j) => (params[`aimo_${i}_v${j}`] = v));
+    return `NOT (${col} IN (${spec.values.map((_, j) => `@aimo_${i}_v${j}`).join(', ')}))`;
   }
+  const outside: string[] = [];
+  if (spec.min !== undefined) {
+    params[`aimo_${i}_min`] = spec.min;
+    outside.push(`${col} < @aimo_${i}_min`);
+  }
+  if (spec.max !== undefined) {
+    params[`aimo_${i}_max`] = spec.max;
+    outside.push(`${col} > @aimo_${i}_max`);
+  }
+  return `(${outside.join(' OR ')})`;
+}
+
+/**
+ * One scan for every row-level expectation. GROUPING SETS give the totals
+ * (the empty set) and, per in_set/between check, the rows grouped by their
+ * offending value (the rest collapse into one NULL group); the most frequent
+ * offending values are ranked in the same statement, so at most sampleSize
+ * rows per check come back.
+ */
+async function scanTable(c: CheckContext, specs: readonly Expectation[]): Promise<TableScan> {
+  const q = (s: string) => c.d.quote(s);
+  const params: Record<string, SqlValue> = {};
+  const inner: string[] = ['1 AS aimo_one'];
+  const aggregates: string[] = [`COUNT(*) AS ${q('element_count')}`];
+  const sampled: number[] = [];
+  specs.forEach((spec, i) => {
+    switch (spec.kind) {
+      case 'not_null':
+        inner.push(`CASE WHEN ${q(spec.column)} IS NULL THEN 1 ELSE 0 END AS aimo_null_${i}`);
+        aggregates.push(`SUM(aimo_null_${i}) AS ${q(`unexpected_${i}`)}`);
+        break;
+      case 'in_set':
+      case 'between': {
+        const col = q(spec.column);
+        const broken = `${col} IS NOT NULL AND ${violation(c, i, spec, params)}`;
+        inner.push(`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END AS aimo_null_${i}`, `CASE WHEN ${broken} THEN 1 ELSE 0 END AS aimo_bad_${i}`);
+        aggregates.push(`SUM(aimo_null_${i}) AS ${q(`missing_${i}`)}`, `SUM(aimo_bad_${i}) AS ${q(`unexpected_${i}`)}`);
+        if (spec.kind === 'between') {
+          inner.push(`${col} AS aimo_value_${i}`);
+          aggregates.push(`MIN(aimo_value_${i}) AS ${q(`observed_min_${i}`)}`, `MAX(aimo_value_${i}) AS ${q(`observed_max_${i}`)}`);
+        }
+        if (c.sampleSize > 0) {
+          inner.push(`${i} AS aimo_set_${i}`, `CASE WHEN ${broken} THEN ${col} END AS aimo_key_${i}`);
+          sampled.push(i);
+        }
+        break;
+      }
+      case 'freshness':
+        inner.push(`${q(spec.column)} AS aimo_latest_${i}`);
+        aggregates.push(`MAX(aimo_latest_${i}) AS ${q(`latest_${i}`)}`);
+        break;
+      default:
+        break;
+    }
+  });
+  aggregates.push(`MAX(${c.d.currentTimestamp()}) AS ${q('warehouse_now')}`);
+  const keys = sampled.flatMap((i) => [`aimo_set_${i}`, `aimo_key_${i}`]);
+  const groupBy = sampled.length ? `GROUP BY GROUPING SETS ((), ${sampled.map((i) => `(aimo_set_${i}, aimo_key_${i})`).join(', ')})` : '';
+  const grouped = `SELECT ${[...keys.map((k) => `${k} AS ${q(k)}`), ...aggregates].join(',\n  ')}
+FROM (SELECT ${inner.join(', ')} FROM ${c.from}) aimo_rows
+${groupBy}`;
+  let sql = grouped;
+  if (sampled.length) {
+    // The totals row has every set marker NULL; a sample row its own set's marker and a non-NULL key.
+    const totals = sampled.map((i) => `${q(`aimo_set_${i}`)} IS NULL`).join(' AND ');
+    const ranks = sampled.map(
+      (i) =>
+        `CASE WHEN ${q(`aimo_set_${i}`)} IS NOT NULL AND ${q(`aimo_key_${i}`)} IS NOT NULL THEN ROW_NUMBER() OVER (PARTITION BY ${q(`aimo_set_${i}`)}, CASE WHEN ${q(`aimo_key_${i}`)} IS NULL THEN 1 ELSE 0 END ORDER BY ${q('element_count')} DESC, ${q(`aimo_key_${i}`)}) END AS ${q(`aimo_rank_${i}`)}`,
+    );
+    const keep = sampled.map((i) => `${q(`aimo_rank_${i}`)} <= ${c.sampleSize}`).join(' OR ');
+    sql = `SELECT * FROM (SELECT aimo_g.*, ${ranks.join(', ')} FROM (${grouped}) aimo_g) aimo_r WHERE (${totals}) OR ${keep}`;
+  }
+  const rows = await c.wh.query(sql, params);
+  const isTotals = (r: Record<string, unknown>) => sampled.every((i) => r[`aimo_set_${i}`] === null || r[`aimo_set_${i}`] === undefined);
+  const totalsRow = rows.find(isTotals) ?? {};
+  const samples = new Map<number, Array<{ value: unknown; rank: number }>>();
+  for (const r of rows) {
+    for (const i of sampled) {
+      const rank = r[`aimo_rank_${i}`];
+      if (rank !== null && rank !== undefined) samples.set(i, [...(samples.get(i) ?? []), { value: r[`aimo_key_${i}`], rank: toNumber(rank) }]);
+    }
+  }
+  const elementCount = toNumber(totalsRow['element_count']);
+  const at = (name: string) => totalsRow[name];
   return {
-    success: unexpected === 0,
-    unexpectedCount: unexpected,
-    unexpectedPercent: percent(unexpected, elementCount - missing),
     elementCount,
-    sample,
-    observed,
+    outcome: (i, spec) => {
+      switch (spec.kind) {
+        case 'not_null': {
+          const unexpected = toNumber(at(`unexpected_${i}`));
+          return { success: unexpected === 0, unexpectedCount: unexpected, unexpectedPercent: percent(unexpected, elementCount), elementCount, sample: [] };
+        }
+        case 'in_set':
+        case 'between': {
+          const missing = toNumber(at(`missing_${i}`));
+          const unexpected = toNumber(at(`unexpected_${i}`));
+          const observed: Record<string, number | string | null> = { missingCount: missing };
+          if (spec.kind === 'between') {
+            observed['min'] = observedValue(at(`observed_min_${i}`));
+            observed['max'] = observedValue(at(`observed_max_${i}`));
+          }
+          const sample = (samples.get(i) ?? []).sort((a, b) => a.rank - b.rank).map((s) => s.value);
+          return {
+            success: unexpected === 0,
+            unexpectedCount: unexpected,
+            unexpectedPercent: percent(unexpected, elementCount - missing),
+            elementCount,
+            sample: unexpected > 0 ? sample : [],
+            observed,
+          };
+        }
+        case 'row_count':
+          return rowCountOutcome(elementCount, spec.min, spec.max);
+        case 'freshness':
+          return freshnessOutcome(elementCount, at(`latest_${i}`), at('warehouse_now'), spec.maxAgeHours, spec.now === undefined ? c.now : new Date(spec.now));
+      }
+    },
   };
 }
 
-async function checkUnique(c: CheckContext, columns: readonly string[]): Promise<Outcome> {
+/** One GROUP BY of the key: the totals and the most repeated keys both come from those groups. */
+async function checkUnique(c: CheckContext, columns: readonly string[], elementCount: number): Promise<Outcome> {
   const q = (s: string) => c.d.quote(s);
   const cols = columns.map(q);
   const keyAliases = columns.map((_, i) => q(`k${i}`));
   const keyed = cols.map((col) => `${col} IS NOT NULL`).join(' AND ');
-  const groups = `SELECT ${cols.map((col, i) => `${col} AS ${keyAliases[i]}`).join(', ')}, COUNT(*) AS aimo_n
-                  FROM ${c.from} WHERE ${keyed} GROUP BY ${cols.join(', ')}`;
-  const [row] = await c.wh.query(
-    `SELECT aimo_t.aimo_rows AS ${q('element_count')}, aimo_g.aimo_keyed AS ${q('keyed')},
-            aimo_g.aimo_unexpected AS ${q('unexpected')}, aimo_g.aimo_duplicate_keys AS ${q('duplicate_keys')}
-     FROM (SELECT COUNT(*) AS aimo_rows FROM ${c.from}) aimo_t
-     CROSS JOIN (SELECT SUM(aimo_n) AS aimo_keyed,
-                        SUM(CASE WHEN aimo_n > 1 THEN aimo_n ELSE 0 END) AS aimo_unexpected,
-                        SUM(CASE WHEN aimo_n > 1 THEN 1 ELSE 0 END) AS aimo_duplicate_keys
-                 FROM (${groups}) aimo_k) aimo_g`,
-  );
-  const elementCount = toNumber(row?.['element_count']);
-  const keyedRows = toNumber(row?.['keyed']);
-  const unexpected = toNumber(row?.['unexpected']);
-  let sample: unknown[] = [];
-  if (unexpected > 0 && c.sampleSize > 0) {
-    const keys = await c.wh.query(
-      `SELECT * FROM (${groups}) aimo_k WHERE aimo_n > 1 ORDER BY aimo_n DESC, ${keyAliases.join(', ')} LIMIT ${c.sampleSize}`,
-    );
-    sample = keys.map((k) =>
-      columns.length === 1 ? (k['k0'] ?? null) : Object.fromEntries(columns.map((name, i) => [name, k[`k${i}`] ?? null])),
-    );
-  }
+  const sql = `WITH aimo_k AS (
+  SELECT ${cols.map((col, i) => `${col} AS ${keyAliases[i]}`).join(', ')}, COUNT(*) AS aimo_n
+  FROM ${c.from} WHERE ${keyed} GROUP BY ${cols.join(', ')}
+)
+SELECT 0 AS ${q('is_sample')}, SUM(aimo_n) AS ${q('keyed')},
+       SUM(CASE WHEN aimo_n > 1 THEN aimo_n ELSE 0 END) AS ${q('unexpected')},
+       SUM(CASE WHEN aimo_n > 1 THEN 1 ELSE 0 END) AS ${q('duplicate_keys')},
+       ${keyAliases.map((k, i) => `MIN(CASE WHEN 1 = 0 THEN ${k} END) AS ${q(`k${i}`)}`).join(', ')}, ${c.d.cast('0', 'int')} AS ${q('sample_rank')}
+FROM aimo_k
+UNION ALL
+SELECT * FROM (
+  SELECT 1, ${c.d.cast('NULL', 'int')}, ${c.d.cast('NULL', 'int')}, ${c.d.cast('NULL', 'int')}, ${keyAliases.join(', ')},
+         ROW_NUMBER() OVER (ORDER BY aimo_n DESC, ${keyAliases.join(', ')}) AS aimo_rank
+  FROM aimo_k WHERE aimo_n > 1
+) aimo_top WHERE aimo_rank <= ${c.sampleSize}`;
+  const rows = await c.wh.query(sql);
+  const row = rows.find((r) => toNumber(r['is_sample']) === 0) ?? {};
+  const keyedRows = toNumber(row['keyed']);
+  const unexpected = toNumber(row['unexpected']);
+  const sample = rows
+    .filter((r) => toNumber(r['is_sample']) === 1)
+    .sort((a, b) => toNumber(a['sample_rank']) - toNumber(b['sample_rank']))
+    .map((k) => (columns.length === 1 ? (k['k0'] ?? null) : Object.fromEntries(columns.map((name, i) => [name, k[`k${i}`] ?? null]))));
   return {
     success: unexpected === 0,
     unexpectedCount: unexpected,
     unexpectedPercent: percent(unexpected, keyedRows),
     elementCount,
-    sample,
-    observed: { duplicateKeys: toNumber(row?.['duplicate_keys']), missingCount: elementCount - keyedRows },
+    sample: c.sampleSize > 0 ? sample : [],
+    observed: { duplicateKeys: toNumber(row['duplicate_keys']), missingCount: elementCount - keyedRows },
   };
 }
 
-async function checkRowCount(c: CheckContext, min: number | undefined, max: number | undefined): Promise<Outcome> {
-  const [row] = await c.wh.query(`SELECT COUNT(*) AS ${c.d.quote('n')} FROM ${c.from}`);
-  const n = toNumber(row?.['n']);
+function rowCountOutcome(n: number, min: number | undefined, max: number | undefined): Outcome {
   const short = min !== undefined && n < min ? min - n : 0;
   const over = max !== undefined && n > max ? n - max : 0;
   const missBound = short > 0 ? min! : max ?? 0;
@@ -225,14 +284,9 @@ async function checkRowCount(c: CheckContext, min: number | undefined, max: numb
   };
 }
 
-async function checkFreshness(c: CheckContext, columnName: string, maxAgeHours: number, now: Date | undefined): Promise<Outcome> {
-  const q = (s: string) => c.d.quote(s);
-  const [row] = await c.wh.query(
-    `SELECT COUNT(*) AS ${q('element_count')}, MAX(${q(columnName)}) AS ${q('latest')}, ${c.d.currentTimestamp()} AS ${q('warehouse_now')} FROM ${c.from}`,
-  );
-  const elementCount = toNumber(row?.['element_count']);
-  const latest = toDate(row?.['latest']);
-  const reference = now ?? toDate(row?.['warehouse_now']);
+function freshnessOutcome(elementCount: number, latestValue: unknown, warehouseNow: unknown, maxAgeHours: number, now: Date | undefined): Outcome {
+  const latest = toDate(latestValue);
+  const reference = now ?? toDate(warehouseNow);
   const ageHours = latest && reference ? (reference.getTime() - latest.getTime()) / 3_600_000 : null;
   const fresh = ageHours !== null && ageHours <= maxAgeHours;
   return {

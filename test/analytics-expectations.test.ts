@@ -118,6 +118,28 @@ describe('runExpectations', () => {
     expect(byWarehouse!.observed!['ageHours']).toBeLessThan(2.1);
   });
 
+  it('checks every row-level expectation in one scan, and each unique key in one grouping', async () => {
+    const queries: string[] = [];
+    const recording = Object.create(wh, { query: { value: (sql: string, params?: Record<string, unknown>) => (queries.push(sql), wh.query(sql, params as never)) } }) as DuckDbWarehouse;
+    const results = await runExpectations(recording, table, [
+      { kind: 'row_count', min: 1 },
+      { kind: 'not_null', column: 'user_id' },
+      { kind: 'in_set', column: 'status', values: ['paid', 'shipped'] },
+      { kind: 'between', column: 'revenue', min: 0, max: 1000 },
+      { kind: 'freshness', column: 'order_ts', maxAgeHours: 24 },
+      { kind: 'unique', columns: ['order_id'] },
+    ], { sampleSize: 5, now: new Date('2024-05-01T16:00:00Z') });
+    expect(queries).toHaveLength(2);
+    expect(results.map((r) => [r.name, r.unexpectedCount, r.sample])).toEqual([
+      ['row_count', 0, []],
+      ['not_null(user_id)', 13, []],
+      ['in_set(status)', 5, ['refund', 'REFUND']],
+      ['between(revenue)', 3, [-5, 2000]],
+      ['freshness(order_ts)', 0, []],
+      ['unique(order_id)', 5, [5, 7]],
+    ]);
+  });
+
   it('limits the sample to sampleSize', async () => {
     const [r] = await runExpectations(wh, table, [{ kind: 'in_set', column: 'status', values: ['paid'] }], { sampleSize: 1 });
     expect(r!.sample).toEqual(['shipped']);
