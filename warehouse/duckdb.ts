@@ -3,7 +3,25 @@ import { NonRetryableError } from '../domain/errors';
 import { DuckDbDialect } from './dialect';
 import type { TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
+import { ConcurrencyLimit } from './limiter';
 import { DialectWarehouse, type ColumnInfo, type Row } from './warehouse';
+
+export interface DuckDbOptions {
+  readonly threads?: number;
+  /** DuckDB's memory_limit, e.g. '4GB'; DuckDB's own default is 80 % of the machine */
+  readonly memoryLimit?: string;
+  /** Where DuckDB spills past the memory limit; default: beside the database file (in memory: none) */
+  readonly tempDirectory?: string;
+  /** Queries run at once; more wait their turn in order */
+  readonly maxConcurrentQueries?: number;
+}
+
+/**
+ * Every query keeps DuckDB's threads busy, so more than a few at once only
+ * share the same cores and add memory; the rest wait in the adapter, not in
+ * Temporal's activity slots.
+ */
+export const DEFAULT_CONCURRENT_QUERIES = 4;
 
 /**
  * DuckDB, embedded: a file in the data folder, or `:memory:` in tests. One
@@ -13,15 +31,22 @@ import { DialectWarehouse, type ColumnInfo, type Row } from './warehouse';
 export class DuckDbWarehouse extends DialectWarehouse {
   readonly dialect = new DuckDbDialect();
 
-  private constructor(private readonly instance: DuckDBInstance) {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly limit: ConcurrencyLimit,
+  ) {
     super();
   }
 
-  static async open(path: string, options: { threads?: number } = {}): Promise<DuckDbWarehouse> {
+  static async open(path: string, options: DuckDbOptions = {}): Promise<DuckDbWarehouse> {
     const config: Record<string, string> = {};
     if (options.threads) config['threads'] = String(options.threads);
+    // DuckDB spills sorts, joins and aggregates past its memory limit to temp_directory, so a scan of
+    // any size finishes within the limit instead of failing or taking the machine's memory.
+    if (options.memoryLimit) config['memory_limit'] = assertSize(options.memoryLimit);
+    if (options.tempDirectory) config['temp_directory'] = options.tempDirectory;
     const instance = await DuckDBInstance.create(path, config);
-    return new DuckDbWarehouse(instance);
+    return new DuckDbWarehouse(instance, new ConcurrencyLimit(options.maxConcurrentQueries ?? DEFAULT_CONCURRENT_QUERIES));
   }
 
   async query<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T[]> {
@@ -62,13 +87,22 @@ export class DuckDbWarehouse extends DialectWarehouse {
   }
 
   private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const conn = await this.instance.connect();
-    try {
-      return await fn(conn);
-    } finally {
-      conn.closeSync();
-    }
+    return this.limit.run(async () => {
+      const conn = await this.instance.connect();
+      try {
+        return await fn(conn);
+      } finally {
+        conn.closeSync();
+      }
+    });
   }
+}
+
+function assertSize(size: string): string {
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(size)) {
+    throw new NonRetryableError('InvalidArgument', `DuckDB memory limit ${JSON.stringify(size)} is not a size such as 4GB or 512MiB`);
+  }
+  return size;
 }
 
 export function missingTable(table: TableRef): NonRetryableError {
