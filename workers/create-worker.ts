@@ -20,8 +20,9 @@ export function createAimoWorker(options: AimoWorkerOptions): Promise<Worker> {
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     ...(options.identity ? { identity: options.identity } : {}),
-    // Warehouse work is I/O bound but DuckDB shares two cores with everything else.
-    maxConcurrentActivityTaskExecutions: 8,
+    // No activity slot cap: a cap adds schedule-to-start to every activity once the slots are busy
+    // (short activities wait behind long warehouse queries). The warehouse adapters bound their own
+    // concurrency instead (DuckDbWarehouse's maxConcurrentQueries), where the contention is.
     shutdownGraceTime: '20s',
   });
 }
