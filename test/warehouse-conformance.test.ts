@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { NonRetryableError } from '../domain/errors';
 import type { Dialect } from '../warehouse/dialect';
 import { listTables, type Warehouse } from '../warehouse/warehouse';
+import { computeDrift } from '../analytics/drift';
+import { runExpectations } from '../analytics/expectations';
+import type { NumericFeatureDrift } from '../domain/drift';
 import { openBigQueryEmulator, openDuckDb, openSnowflakeEmulator, type OpenedWarehouse } from './support/emulators/targets';
 
 /**
@@ -248,5 +251,57 @@ describe.each(targets)('$name', (target) => {
     await wh.execute(d.dropTableIfExists({ name: 'run_b', schema }));
     await wh.execute(d.dropTableIfExists({ name: 'run_b', schema }));
     expect((await listTables(wh, schema)).map((t) => t.name)).toEqual(['run_a', 'served']);
+  });
+
+  it('drift: two passes and the exact KS of a third agree with a computation on the raw values', async () => {
+    const digits = Array.from({ length: 10 }, (_, i) => `SELECT ${i} AS ${q('d')}`).join(' UNION ALL ');
+    const x = `(a.${q('d')} * 100 + b.${q('d')} * 10 + c.${q('d')})`;
+    await wh.createOrReplaceTableAs(
+      { name: 'drift_rows' },
+      `SELECT ${x} AS ${q('i')}, ${d.cast(`MOD(${x} * 7919, 1000)`, 'float')} / 10.0 AS ${q('a')}, MOD(${x}, 13) AS ${q('b')},
+              CASE WHEN MOD(${x}, 5) = 0 THEN 'p' WHEN MOD(${x}, 3) = 0 THEN 'q' ELSE 'r' END AS ${q('c')}
+       FROM (${digits}) a CROSS JOIN (${digits}) b CROSS JOIN (${digits}) c`,
+    );
+    const report = await computeDrift(wh, {
+      reference: { table: { name: 'drift_rows' }, filter: { column: 'i', to: 600 } },
+      current: { table: { name: 'drift_rows' }, filter: { column: 'i', from: 400 } },
+      numericFeatures: ['a', 'b'],
+      categoricalFeatures: ['c'],
+    });
+    const ids = Array.from({ length: 1000 }, (_, i) => i);
+    const a = (i: number) => ((i * 7919) % 1000) / 10;
+    const ks = (f: (i: number) => number) => {
+      const ref = ids.filter((i) => i < 600).map(f).sort((p, r) => p - r);
+      const cur = ids.filter((i) => i >= 400).map(f).sort((p, r) => p - r);
+      let [i, j, best] = [0, 0, 0];
+      while (i < ref.length && j < cur.length) {
+        const v = Math.min(ref[i]!, cur[j]!);
+        while (i < ref.length && ref[i] === v) i++;
+        while (j < cur.length && cur[j] === v) j++;
+        best = Math.max(best, Math.abs(i / ref.length - j / cur.length));
+      }
+      return best;
+    };
+    const [fa, fb, fc] = report.features;
+    expect([report.referenceRows, report.currentRows]).toEqual([600, 600]);
+    expect(Math.abs((fa as NumericFeatureDrift).ks! - ks(a))).toBeLessThan(1e-12);
+    expect(Math.abs((fb as NumericFeatureDrift).ks! - ks((i) => i % 13))).toBeLessThan(1e-12);
+    expect(fa).toMatchObject({ method: 'ks', ksMethod: 'exact', referenceCount: 600, currentCount: 600 });
+    expect(fc).toMatchObject({ method: 'chisquare', kind: 'categorical' });
+    const cat = (i: number) => (i % 5 === 0 ? 'p' : i % 3 === 0 ? 'q' : 'r');
+    for (const bin of (fc as { bins: Array<{ category: string | null; referenceCount: number; currentCount: number }> }).bins) {
+      expect(bin.referenceCount).toBe(ids.filter((i) => i < 600 && cat(i) === bin.category).length);
+      expect(bin.currentCount).toBe(ids.filter((i) => i >= 400 && cat(i) === bin.category).length);
+    }
+
+    const checks = await runExpectations(wh, { name: 'drift_rows' }, [
+      { kind: 'row_count', min: 1000 },
+      { kind: 'in_set', column: 'c', values: ['p', 'q'] },
+      { kind: 'between', column: 'b', min: 1, max: 11 },
+      { kind: 'unique', columns: ['b', 'c'] },
+    ]);
+    expect(checks.map((r) => r.unexpectedCount)).toEqual([0, ids.filter((i) => cat(i) === 'r').length, ids.filter((i) => i % 13 === 0 || i % 13 === 12).length, 1000]);
+    expect(checks[1]!.sample).toEqual(['r']);
+    expect(checks[2]!.sample.sort()).toEqual([0, 12]);
   });
 });
