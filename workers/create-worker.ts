@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities';
 
@@ -9,6 +10,8 @@ export interface AimoWorkerOptions {
   /** A prebuilt bundle (tests build one per run); otherwise the worker bundles workflows/ itself */
   readonly workflowBundle?: WorkflowBundleOption;
   readonly identity?: string;
+  /** Payload encryption (platform/temporal-connection.ts payloadDataConverter); a prebuilt bundle must be built with its failureConverterPath */
+  readonly dataConverter?: DataConverter;
 }
 
 /** The one way aimo builds a worker: the product, the demo and the tests all come through here. */
@@ -36,6 +39,7 @@ export interface AimoLlmWorkerOptions {
   /** The provider's request rate: calls per second across every worker of this queue */
   readonly requestsPerSecond: number;
   readonly identity?: string;
+  readonly dataConverter?: DataConverter;
 }
 
 /**
@@ -53,6 +57,7 @@ export function createLlmWorker(options: AimoLlmWorkerOptions): Promise<Worker> 
     maxActivitiesPerSecond: options.requestsPerSecond,
     maxConcurrentActivityTaskExecutions: Math.max(1, Math.ceil(options.requestsPerSecond)),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     shutdownGraceTime: '20s',
   });
 }
