@@ -23,6 +23,7 @@ export function createAimoWorker(options: AimoWorkerOptions): Promise<Worker> {
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // No activity slot cap: a cap adds schedule-to-start to every activity once the slots are busy
     // (short activities wait behind long warehouse queries). The warehouse adapters bound their own
     // concurrency instead (DuckDbWarehouse's maxConcurrentQueries), where the contention is.
