@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePayloadKeys } from '../platform/payload-codec';
 
 /**
  * Every setting aimo reads comes from the environment (optionally a .env
@@ -37,6 +38,16 @@ const envSchema = z
     AIMO_PYTHON: z.string().min(1).optional(),
     AIMO_WEBHOOK_PORT: port.default(8787),
     AIMO_METRICS_PORT: port.default(9464),
+    /** Secret: "keyId:key,..." (the first encrypts, all decrypt); parsed in crossFieldProblems so no key reaches a message */
+    AIMO_PAYLOAD_KEYS: z.string().optional(),
+    AIMO_CODEC_HOST: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'expected a host or IP, e.g. 127.0.0.1').default('127.0.0.1'),
+    AIMO_CODEC_PORT: port.default(8234),
+    /** Secret: bearer token the codec server asks for */
+    AIMO_CODEC_TOKEN: z.string().min(32, 'expected at least 32 characters, e.g. openssl rand -hex 32').optional(),
+    AIMO_CODEC_CORS_ORIGINS: z
+      .string()
+      .regex(/^\s*https?:\/\/[A-Za-z0-9.:[\]-]+(\s*,\s*https?:\/\/[A-Za-z0-9.:[\]-]+)*\s*$/, 'expected comma-separated origins without paths, e.g. http://localhost:8233,https://temporal-ui.example.com')
+      .optional(),
     AIMO_DATA_DIR: z.string().min(1).default('data'),
     AIMO_WAREHOUSE: z
       .enum(['duckdb', 'bigquery', 'snowflake'], { message: 'expected duckdb, bigquery or snowflake' })
@@ -79,6 +90,11 @@ function crossFieldProblems(raw: Record<string, string>): string[] {
   if (raw['AIMO_LLM_BASE_URL'] && !raw['AIMO_LLM_API_KEY']) {
     problems.push('AIMO_LLM_API_KEY: required when AIMO_LLM_BASE_URL is set (unset both to use the local stand-in)');
   }
+  if (raw['AIMO_PAYLOAD_KEYS'] !== undefined) problems.push(...parsePayloadKeys(raw['AIMO_PAYLOAD_KEYS']).problems);
+  const codecHost = raw['AIMO_CODEC_HOST'] ?? '127.0.0.1';
+  if (raw['AIMO_PAYLOAD_KEYS'] && !isLoopback(codecHost) && !raw['AIMO_CODEC_TOKEN']) {
+    problems.push(`AIMO_CODEC_TOKEN: required when AIMO_CODEC_HOST (${codecHost}) is not a loopback address: the codec server decrypts for anyone who reaches it (e.g. AIMO_CODEC_TOKEN=$(openssl rand -hex 32))`);
+  }
   if (raw['AIMO_WAREHOUSE'] === 'bigquery') {
     need(['BIGQUERY_PROJECT', 'BIGQUERY_DATASET', 'AIMO_HASH_SALT'], 'when AIMO_WAREHOUSE=bigquery');
   }
@@ -92,6 +108,10 @@ function crossFieldProblems(raw: Record<string, string>): string[] {
     }
   }
   return problems;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export type Env = z.infer<typeof envSchema>;

@@ -15,6 +15,8 @@ export interface DevServerOptions {
   readonly uiPort: number;
   /** Where the server keeps its history (temporal.sqlite) */
   readonly dataDir: string;
+  /** The codec server the UI decodes payloads through (--ui-codec-endpoint), when payloads are encrypted */
+  readonly uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -58,6 +60,7 @@ export async function ensureDevServer(options: DevServerOptions, binary: () => R
       dbFilename: join(options.dataDir, 'temporal.sqlite'),
       searchAttributes: [...AIMO_SEARCH_ATTRIBUTES],
       log: { format: 'json', level: 'warn' },
+      ...(options.uiCodecEndpoint ? { extraArgs: ['--ui-codec-endpoint', options.uiCodecEndpoint] } : {}),
     },
   });
   return { address: options.address, uiUrl, startedHere: true, stop: () => env.teardown() };

@@ -22,7 +22,8 @@ import { ensureDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger, type Logger } from '../platform/logger';
 import { ensureSearchAttributes } from '../platform/search-attributes';
 import { resolveTemporalBinary } from '../platform/temporal-binaries';
-import { connectClient, connectWorker } from '../platform/temporal-connection';
+import { connectClient, connectWorker, payloadDataConverter } from '../platform/temporal-connection';
+import { startPayloadCodecServer } from './codec-server';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 
 export interface StackOptions {
@@ -37,6 +38,8 @@ export interface Stack {
   readonly warehouse: Warehouse;
   readonly server: DevServer;
   readonly webhookUrl?: string;
+  /** The codec server the UI and CLI decrypt payloads through, when payload encryption is on */
+  readonly codecUrl?: string;
   /** Where content use cases send their prompts; `local` means the stand-in, not a model */
   readonly llm: { readonly baseURL: string; readonly local: boolean };
   shutdown(reason: string): Promise<void>;
@@ -84,6 +87,10 @@ export async function startStack(): Promise<Stack> {
   mkdirSync(config.dataDir, { recursive: true });
   const parts = new StartedParts(logger);
   try {
+    // Before the dev server: its UI is started pointing at the codec server.
+    const codec = await startPayloadCodecServer(config, logger);
+    if (codec) parts.add('codec server', () => codec.close());
+    const codecUrl = codec?.url;
     const { server, client } = await startTemporal(config, logger, parts);
     const warehouse = await openWarehouse(config.warehouse);
     parts.add('warehouse', () => warehouse.close());
@@ -110,6 +117,7 @@ export async function startStack(): Promise<Stack> {
       server,
       llm,
       ...(webhookUrl ? { webhookUrl } : {}),
+      ...(codecUrl ? { codecUrl } : {}),
       shutdown(reason: string) {
         stopping ??= (async () => {
           logger.info({ reason }, 'shutting down: draining the worker, then stopping the server');
@@ -144,6 +152,12 @@ async function startTemporal(config: AimoConfig, logger: Logger, parts: StartedP
   );
   parts.add('temporal dev server', () => server.stop());
   logger.info({ address: server.address, startedHere: server.startedHere }, server.startedHere ? 'Temporal dev server started' : 'using the running Temporal server');
+  if (config.temporal.codecServer && !server.startedHere) {
+    logger.warn(
+      { codecEndpoint: config.temporal.codecServer.endpoint },
+      'payloads are encrypted: point the UI of this Temporal server at the codec endpoint (its --ui-codec-endpoint flag, or the UI\'s codec server setting) to read them',
+    );
+  }
 
   const { client, connection } = await connectClient(config.temporal, server.address);
   parts.add('temporal client', () => connection.close());
@@ -173,8 +187,10 @@ async function startLlmEndpoint(config: AimoConfig, logger: Logger, parts: Start
 async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedParts, address: string, activities: Activities): Promise<void> {
   const connection = await connectWorker(config.temporal, address);
   parts.add('worker connection', () => connection.close());
+  const dataConverter = payloadDataConverter(config.temporal);
   const worker = await createAimoWorker({
     connection,
+    ...(dataConverter ? { dataConverter } : {}),
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues.main,
     activities,
@@ -183,6 +199,7 @@ async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedPa
   logger.info({ taskQueue: config.taskQueues.main }, 'worker running');
   const llmWorker = await createLlmWorker({
     connection,
+    ...(dataConverter ? { dataConverter } : {}),
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues.llm,
     activities,
@@ -283,7 +300,7 @@ export async function runStack(options: StackOptions): Promise<void> {
   await finishDemos(stack, demos);
 }
 
-function printSummary({ config, server, webhookUrl, llm }: Stack): void {
+function printSummary({ config, server, webhookUrl, codecUrl, llm }: Stack): void {
   const { warehouse } = config;
   const lines = [
     '',
@@ -294,6 +311,7 @@ function printSummary({ config, server, webhookUrl, llm }: Stack): void {
     `  Warehouse:     ${warehouse.kind}${warehouse.kind === 'duckdb' ? ` (${warehouse.path})` : ''}`,
     `  Metrics:       http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
     `  Webhooks:      ${webhookUrl ? `${webhookUrl} (OpenAPI at /openapi.json)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
+    `  Payloads:      ${codecUrl ? `encrypted (key "${config.temporal.payloadKeys![0]!.id}"); the UI and \`temporal workflow show --codec-endpoint ${codecUrl}\` read them through the codec server` : 'plain JSON in Temporal history (set AIMO_PAYLOAD_KEYS to encrypt them; docs/security.md)'}`,
     `  LLM:           ${llm.local ? `local stand-in at ${llm.baseURL}: templated ads, not a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY)` : llm.baseURL}; queue "${config.taskQueues.llm}", ${config.llmRequestsPerSecond} request(s)/s`,
     '',
   ];
