@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -9,7 +9,7 @@ import { loadConfig } from '../config';
 import { driftInputSchema, retrainInputSchema, rollbackInputSchema } from '../domain/loops/inputs';
 import { createLogger } from '../platform/logger';
 import { postSigned, startWebhookServer, type WebhookServer } from '../webhooks';
-import { computeSignature, ReplayGuard, verifySignature } from '../webhooks/signature';
+import { computeSignature, verifySignature } from '../webhooks/signature';
 import { STATUS, STEP, USE_CASE } from '../domain/rollout/definitions';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
 
@@ -152,11 +152,12 @@ describe('webhook server', () => {
   describe('refuses and starts nothing', () => {
     const cases: Array<[string, number, (uc: string, deliveryId: string) => Promise<{ status: number; body: unknown }>]> = [
       ['a bad signature', 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, secret: 'not-the-secret'.padEnd(40, 'z') })],
-      ['a body changed after signing', 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, headers: { 'x-aimo-signature': computeSignature(SECRET, Math.floor(Date.now() / 1000), JSON.stringify(plan(`${uc}x`))) } })],
+      ['a body changed after signing', 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, headers: { 'x-aimo-signature': computeSignature(SECRET, Math.floor(Date.now() / 1000), d, JSON.stringify(plan(`${uc}x`))) } })],
       ['a stale timestamp', 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, timestamp: Math.floor(Date.now() / 1000) - 301 })],
       ['a timestamp from the future', 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, timestamp: Math.floor(Date.now() / 1000) + 400 })],
       ['an unknown source', 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, source: 'stranger' })],
       ["another source's secret", 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, source: 'ci', secret: MONITOR_SECRET })],
+      ['a signature for another delivery id', 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, headers: { 'x-aimo-signature': computeSignature(SECRET, Math.floor(Date.now() / 1000), `${d}-other`, JSON.stringify(plan(uc))) } })],
       ['no signature header', 401, (uc, d) => post('/v1/rollouts', plan(uc), { deliveryId: d, headers: { 'x-aimo-signature': undefined } })],
       ['an oversized body', 413, (uc, d) => post('/v1/rollouts', plan(uc, { owner: 'x'.repeat(17 * 1024) }), { deliveryId: d })],
       ['malformed JSON', 400, (uc, d) => post('/v1/rollouts', `{"useCase": "${uc}", "kpi": `, { deliveryId: d })],
@@ -178,17 +179,28 @@ describe('webhook server', () => {
       expect(unknown.body).toEqual(badSig.body);
     });
 
-    it('a captured request replayed with a new delivery id', async () => {
+    it('a captured request replayed with a new delivery id (the delivery id is signed)', async () => {
       const uc = useCase();
       const body = JSON.stringify(plan(uc));
       const timestamp = Math.floor(Date.now() / 1000);
       const first = await post('/v1/rollouts', body, { deliveryId: 'orig-1', timestamp });
       expect(first.status).toBe(202);
       started.add(`rollout-${uc}-orig-1`);
-      const replay = await post('/v1/rollouts', body, { deliveryId: 'forged-2', timestamp });
-      expect(replay.status).toBe(409);
-      expect((replay.body as { error: string }).error).toMatch(/already accepted under another x-aimo-delivery/);
+      const captured = computeSignature(SECRET, timestamp, 'orig-1', body);
+      const replay = await post('/v1/rollouts', body, { deliveryId: 'forged-2', timestamp, headers: { 'x-aimo-signature': captured } });
+      expect(replay.status).toBe(401);
       expect(await exists(`rollout-${uc}-forged-2`)).toBe(false);
+    });
+
+    it('tells a sender still signing without the delivery id what changed', async () => {
+      const uc = useCase();
+      const body = JSON.stringify(plan(uc));
+      const timestamp = Math.floor(Date.now() / 1000);
+      const legacy = `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.`).update(body).digest('hex')}`;
+      const res = await post('/v1/rollouts', body, { deliveryId: 'legacy-1', timestamp, headers: { 'x-aimo-signature': legacy } });
+      expect(res.status).toBe(401);
+      expect((res.body as { error: string }).error).toMatch(/must now cover "<timestamp>\.<delivery id>\.<body>"/);
+      expect(await exists(`rollout-${uc}-legacy-1`)).toBe(false);
     });
   });
 
@@ -379,10 +391,10 @@ describe('webhook signature and config', () => {
   it('verifies the documented scheme and bounds the replay window', () => {
     const body = Buffer.from('{"a":1}');
     const now = 1_800_000_000;
-    const signature = computeSignature(SECRET, now, body);
+    const signature = computeSignature(SECRET, now, 'd1', body);
     expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
     const check = (over: Partial<Parameters<typeof verifySignature>[0]>) =>
-      verifySignature({ secrets: { ci: SECRET }, source: 'ci', timestamp: String(now), signature, rawBody: body, toleranceSeconds: 300, nowSeconds: now, ...over });
+      verifySignature({ secrets: { ci: SECRET }, source: 'ci', timestamp: String(now), signature, deliveryId: 'd1', rawBody: body, toleranceSeconds: 300, nowSeconds: now, ...over });
     expect(check({}).ok).toBe(true);
     expect(check({ nowSeconds: now + 300 }).ok).toBe(true);
     expect(check({ nowSeconds: now + 301 })).toEqual({ ok: false, reason: expect.stringMatching(/more than 300 s/) });
@@ -390,11 +402,9 @@ describe('webhook signature and config', () => {
     expect(check({ signature: signature.toUpperCase().replace('SHA256', 'sha256') }).ok).toBe(true);
     expect(check({ signature: 'sha1=abc' }).ok).toBe(false);
     expect(check({ source: 'toString' }).ok).toBe(false);
-
-    const guard = new ReplayGuard(300);
-    expect(guard.check('sig', 'd1', now)).toBe(true);
-    expect(guard.check('sig', 'd1', now + 10)).toBe(true);
-    expect(guard.check('sig', 'd2', now + 10)).toBe(false);
+    // The delivery id is signed: the same signature under another id does not verify.
+    expect(check({ deliveryId: 'd2' })).toEqual({ ok: false, reason: 'signature does not match the body' });
+    expect(computeSignature(SECRET, now, 'd1', body)).toBe(`sha256=${createHmac('sha256', SECRET).update(`${now}.d1.{"a":1}`).digest('hex')}`);
   });
 
   it('reads secrets and the alert policy from the environment, naming every problem', () => {

@@ -36,7 +36,7 @@ const RESPONSES: Record<string, { description: string; schema: object }> = {
   '400': { description: 'Malformed JSON, an invalid body (problems by field path) or a missing delivery id', schema: { $ref: '#/components/schemas/Problem' } },
   '401': { description: 'Not authenticated: missing or bad signature, unknown source, timestamp outside the window', schema: { $ref: '#/components/schemas/Problem' } },
   '404': { description: 'No such workflow', schema: { $ref: '#/components/schemas/Problem' } },
-  '409': { description: 'Approvals: the workflow is not waiting or refused the decision. Any endpoint: this exact signed request was already accepted under another delivery id', schema: { $ref: '#/components/schemas/Problem' } },
+  '409': { description: 'Approvals: the workflow is not waiting or refused the decision', schema: { $ref: '#/components/schemas/Problem' } },
   '413': { description: 'Body too large', schema: { $ref: '#/components/schemas/Problem' } },
   '504': { description: 'The workflow did not take the decision in time', schema: { $ref: '#/components/schemas/Problem' } },
 };
@@ -73,7 +73,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[], limits: { maxB
         ],
         requestBody: { required: true, content: { 'application/json': { schema: bodySchema(route.body) } } },
         responses: Object.fromEntries(
-          [...new Set([...route.responses, '409'])].sort().map((code) => [code, { description: RESPONSES[code]!.description, content: { 'application/json': { schema: RESPONSES[code]!.schema } } }]),
+          [...route.responses].sort().map((code) => [code, { description: RESPONSES[code]!.description, content: { 'application/json': { schema: RESPONSES[code]!.schema } } }]),
         ),
       },
     };
@@ -87,9 +87,9 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[], limits: { maxB
       title: 'aimo webhooks',
       version: '1',
       description:
-        `Start aimo's workflows from other systems. Every POST is signed: ${HEADERS.signature} = "sha256=" + hex(HMAC-SHA256(secret of ${HEADERS.source}, ${HEADERS.timestamp} + "." + raw body)), ` +
+        `Start aimo's workflows from other systems. Every POST is signed: ${HEADERS.signature} = "sha256=" + hex(HMAC-SHA256(secret of ${HEADERS.source}, ${HEADERS.timestamp} + "." + ${HEADERS.delivery} + "." + raw body)), ` +
         `${HEADERS.timestamp} within ${limits.toleranceSeconds} s of the server's clock. ${HEADERS.delivery} is the sender's unique id of the delivery: ` +
-        `retries with the same id never start a second workflow. Bodies up to ${limits.maxBodyBytes} bytes.`,
+        `retries with the same id (and replays of a captured request) never start a second workflow. Bodies up to ${limits.maxBodyBytes} bytes.`,
     },
     paths,
     components: {
@@ -98,14 +98,14 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[], limits: { maxB
           type: 'apiKey',
           in: 'header',
           name: HEADERS.signature,
-          description: `HMAC-SHA256 over "<${HEADERS.timestamp}>.<raw body>" with the source's secret, as sha256=<hex>; see docs/triggers.md`,
+          description: `HMAC-SHA256 over "<${HEADERS.timestamp}>.<${HEADERS.delivery}>.<raw body>" with the source's secret, as sha256=<hex>; see docs/triggers.md`,
         },
       },
       parameters: {
         Source: header(HEADERS.source, 'Which sender (its secret is configured in AIMO_WEBHOOK_SECRETS)', '^[a-z0-9][a-z0-9._-]{0,63}$'),
         Timestamp: header(HEADERS.timestamp, 'Unix seconds when the request was signed', '^\\d{1,12}$'),
         Signature: header(HEADERS.signature, 'sha256=<hex HMAC>', '^sha256=[0-9a-fA-F]{64}$'),
-        Delivery: header(HEADERS.delivery, "The sender's unique id of this delivery; part of the workflow id", '^[A-Za-z0-9._-]{1,128}$'),
+        Delivery: header(HEADERS.delivery, "The sender's unique id of this delivery; signed, and part of the workflow id", '^[A-Za-z0-9._-]{1,128}$'),
       },
       schemas: { Started: started, Problem: problem },
     },

@@ -2,9 +2,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * aimo's webhook signature: HMAC-SHA256 with the sender's secret over
- * `${timestamp}.${rawBody}`, sent as `x-aimo-signature: sha256=<hex>` next to
- * `x-aimo-timestamp` (unix seconds) and `x-aimo-source`. Senders sign the
- * exact bytes they send; the timestamp bounds replays.
+ * `${timestamp}.${deliveryId}.${rawBody}`, sent as `x-aimo-signature:
+ * sha256=<hex>` next to `x-aimo-timestamp` (unix seconds), `x-aimo-delivery`
+ * and `x-aimo-source`. Senders sign the exact bytes they send; the timestamp
+ * bounds replays to the tolerance window.
+ *
+ * The delivery id is signed because it is what makes a workflow id (and an
+ * approval's Update id): a captured request can be replayed only under its
+ * own delivery id, and Temporal's workflow-id uniqueness then answers with
+ * the run it already started, on every replica and after every restart. No
+ * replay state is kept in the server.
  */
 export const HEADERS = {
   source: 'x-aimo-source',
@@ -13,11 +20,16 @@ export const HEADERS = {
   delivery: 'x-aimo-delivery',
 } as const;
 
-export function computeSignature(secret: string, timestamp: number | string, rawBody: Buffer | string): string {
+export function computeSignature(secret: string, timestamp: number | string, deliveryId: string, rawBody: Buffer | string): string {
   const hmac = createHmac('sha256', secret);
-  hmac.update(`${timestamp}.`);
+  hmac.update(`${timestamp}.${deliveryId}.`);
   hmac.update(rawBody);
   return `sha256=${hmac.digest('hex')}`;
+}
+
+/** The scheme of releases up to 0.2, without the delivery id: recognised only to tell such a sender what changed. */
+function legacySignature(secret: string, timestamp: string, rawBody: Buffer): Buffer {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
 }
 
 export interface SignedHeaders {
@@ -41,7 +53,7 @@ export function signedHeaders(options: {
     'content-type': 'application/json',
     'x-aimo-source': options.source,
     'x-aimo-timestamp': String(timestamp),
-    'x-aimo-signature': computeSignature(options.secret, timestamp, options.body),
+    'x-aimo-signature': computeSignature(options.secret, timestamp, options.deliveryId, options.body),
     'x-aimo-delivery': options.deliveryId,
   };
 }
@@ -58,6 +70,8 @@ export function verifySignature(options: {
   source: string | undefined;
   timestamp: string | undefined;
   signature: string | undefined;
+  /** Checked for shape by the caller: it is part of what is signed */
+  deliveryId: string;
   rawBody: Buffer;
   toleranceSeconds: number;
   nowSeconds?: number;
@@ -75,42 +89,16 @@ export function verifySignature(options: {
   const match = /^sha256=([0-9a-f]{64})$/i.exec(signature);
   if (!match) return { ok: false, reason: `${HEADERS.signature} must be sha256=<64 hex digits>` };
   const secret = Object.prototype.hasOwnProperty.call(options.secrets, source) ? options.secrets[source] : undefined;
-  const expected = Buffer.from(computeSignature(secret ?? DUMMY_SECRET, timestamp, options.rawBody).slice(7), 'hex');
+  const expected = Buffer.from(computeSignature(secret ?? DUMMY_SECRET, timestamp, options.deliveryId, options.rawBody).slice(7), 'hex');
   const given = Buffer.from(match[1]!, 'hex');
   const equal = given.length === expected.length && timingSafeEqual(given, expected);
   if (!secret) return { ok: false, reason: `unknown source "${source.slice(0, 64)}"` };
-  if (!equal) return { ok: false, reason: 'signature does not match the body' };
-  return { ok: true, source, timestamp: ts, signature: match[1]!.toLowerCase() };
-}
-
-/**
- * Signatures seen within the replay window and the delivery id they came
- * with. A captured request replayed with a new delivery id inside the window
- * would otherwise start a second workflow; retries of the same delivery
- * (same signature, same id) pass. Per process and bounded in size.
- */
-export class ReplayGuard {
-  private readonly seen = new Map<string, { deliveryId: string; at: number }>();
-
-  constructor(
-    private readonly windowSeconds: number,
-    private readonly maxEntries = 50_000,
-  ) {}
-
-  /** false when this signature was already used with another delivery id */
-  check(signature: string, deliveryId: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
-    const previous = this.seen.get(signature);
-    if (previous && nowSeconds - previous.at <= 2 * this.windowSeconds) return previous.deliveryId === deliveryId;
-    this.seen.set(signature, { deliveryId, at: nowSeconds });
-    this.evict(nowSeconds);
-    return true;
-  }
-
-  private evict(nowSeconds: number): void {
-    // Map keeps insertion order: the oldest entries come first.
-    for (const [key, entry] of this.seen) {
-      if (this.seen.size <= this.maxEntries && nowSeconds - entry.at <= 2 * this.windowSeconds) break;
-      this.seen.delete(key);
+  if (!equal) {
+    // Only a holder of the secret can produce the old scheme's HMAC, so saying so tells an attacker nothing.
+    if (timingSafeEqual(given, legacySignature(secret, timestamp, options.rawBody))) {
+      return { ok: false, reason: `legacy signature: ${HEADERS.signature} must now cover "<timestamp>.<delivery id>.<body>" (the delivery id was added)` };
     }
+    return { ok: false, reason: 'signature does not match the body' };
   }
+  return { ok: true, source, timestamp: ts, signature: match[1]!.toLowerCase() };
 }
