@@ -79,10 +79,11 @@ export function pairRegions(regions: readonly RegionOutcome[], experimentId: str
 }
 
 /**
- * The geo effect: per pair, the treated region's change in conversion from
- * the pre-period to the test window minus the control region's
- * (difference-in-differences on matched pairs), averaged over pairs, with
- * the randomisation interval of the pair design.
+ * The geo effect: per pair, the treated region's conversion minus the
+ * control region's in the test window, less the same difference in the
+ * pre-period (difference-in-differences on pairs matched by their
+ * pre-period), averaged over pairs, with the randomisation interval of the
+ * pair design.
  */
 export function analyseGeo(
   regions: readonly RegionOutcome[],
@@ -90,18 +91,21 @@ export function analyseGeo(
   options: { confidence: number; permutations: number; preWindow: { from: string; to: string } },
 ): GeoReadout {
   const byName = new Map(regions.map((r) => [r.region, r]));
-  const change = (name: string) => {
+  const region = (name: string) => {
     const r = byName.get(name);
     if (!r || r.users === 0) throw new NonRetryableError('MissingRegion', `region ${name} of the geo assignment has no users in the regions table`);
-    return (r.converters - r.preConverters) / r.users;
+    return { post: r.converters / r.users, pre: r.preConverters / r.users };
   };
-  const rows = pairs.map((p) => ({ treatment: p.treatment, control: p.control, difference: change(p.treatment) - change(p.control) }));
+  const rows = pairs.map((p) => {
+    const [t, c] = [region(p.treatment), region(p.control)];
+    return { treatment: p.treatment, control: p.control, difference: t.post - c.post, preDifference: t.pre - c.pre };
+  });
   const users = (names: string[]) => names.reduce((s, n) => s + (byName.get(n)?.users ?? 0), 0);
   return {
     method: 'matched-pairs difference-in-differences, randomisation interval',
     regions: pairs.length * 2,
     pairs: rows,
-    effect: pairedRandomizationInterval(rows.map((r) => r.difference), options.confidence, options.permutations),
+    effect: pairedRandomizationInterval(rows.map((r) => r.difference - r.preDifference), options.confidence, options.permutations),
     preWindow: options.preWindow,
     users: { control: users(pairs.map((p) => p.control)), treatment: users(pairs.map((p) => p.treatment)) },
   };

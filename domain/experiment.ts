@@ -158,8 +158,9 @@ export interface SequentialReadout {
 export interface GeoReadout {
   readonly method: 'matched-pairs difference-in-differences, randomisation interval';
   readonly regions: number;
-  readonly pairs: ReadonlyArray<{ readonly treatment: string; readonly control: string; readonly difference: number }>;
-  /** Effect on the per-user conversion rate of a region, post minus pre, treated minus control */
+  /** Per pair: treated − control conversion in the window, and in the pre-period */
+  readonly pairs: ReadonlyArray<{ readonly treatment: string; readonly control: string; readonly difference: number; readonly preDifference: number }>;
+  /** Effect on the per-user conversion rate of a region: (treated − control in the window) − (treated − control in the pre-period) */
   readonly effect: PairedRandomizationInterval;
   readonly preWindow: { readonly from: string; readonly to: string };
   readonly users: { readonly control: number; readonly treatment: number };

@@ -21,6 +21,12 @@ describe('replay of recorded histories', () => {
     expect(namesOf(CURRENT_RELEASE)).toEqual(expect.arrayContaining([...LOOPS_AND_ROLLOUTS, 'drift-check-fresh-window', 'retrain-fresh-window', 'retrain-continued-as-new']));
   });
 
+  it('has this release\'s designed experiments: a guardrail no-ship, a geo test, an underpowered plan stopped and gated, a sequential early stop', () => {
+    expect(namesOf(CURRENT_RELEASE)).toEqual(
+      expect.arrayContaining(['rollout-guardrail-no-ship', 'rollout-geo', 'rollout-underpowered-stopped', 'rollout-underpowered-gated', 'rollout-sequential-early-stop']),
+    );
+  });
+
   it.each(histories.map((h) => [`${h.release}/${h.name}`, h] as const))('%s replays deterministically', async (_name, { workflowId, history }) => {
     const codePath = process.env['AIMO_TEST_WORKFLOW_BUNDLE'];
     await Worker.runReplayHistory(codePath ? { workflowBundle: { codePath } } : { workflowsPath: require.resolve('../workflows') }, history, workflowId);

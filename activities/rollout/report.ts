@@ -2,6 +2,7 @@ import type { RolloutResult } from '../../domain/rollout/result';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContentReadout } from '../../domain/content/results';
+import type { ExperimentReadout } from '../../domain/propensity/results';
 import type { ActivityDependencies } from '../dependencies';
 import { formatTable } from '../../domain/table-ref';
 
@@ -59,6 +60,7 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
     lines.push(`- Users: ${e.arms.control.users} control, ${e.arms.treatment.users} treatment; SRM p = ${num(e.srm.pValue, 3)}${e.srm.flagged ? ' (**flagged**)' : ''}`);
     lines.push(`- Conversion: control ${num(e.arms.control.conversionRate)}, treatment ${num(e.arms.treatment.conversionRate)}; uplift ${num(e.effect.absolute)} (95 % CI ${num(e.effect.ciLow)} to ${num(e.effect.ciHigh)})`);
     lines.push(`- Cost per incremental conversion: ${num(e.costPerIncrementalConversion)}`, `- Decision: **${e.ship ? 'ship' : 'no ship'}**`);
+    lines.push(...renderExperimentDetails(e));
   }
   if (r.content) lines.push(...renderContentMarkdown(r.content));
   if (r.automation) {
@@ -71,6 +73,45 @@ export function renderRolloutMarkdown(r: RolloutResult): string {
     for (const c of r.scale) lines.push(`| ${c.channel} / ${c.market} | \`${c.workflowId}\` | ${c.status} |`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Design, primary effect, CUPED, sequential looks, geo pairs and guardrail metrics of a readout from this release on. */
+function renderExperimentDetails(e: ExperimentReadout): string[] {
+  const lines: string[] = [];
+  const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${(v * 100).toFixed(1)} %`);
+  if (e.design) {
+    const d = e.design;
+    lines.push('', '### Design', '', `${d.design === 'geo' ? 'Geo' : 'A/B'} test, ${d.analysis} analysis at alpha ${d.alpha}: ${d.summary}.`);
+    lines.push('', '| outcome days | baseline conversion | power at the MDE |', '|---|---|---|');
+    for (const b of d.byDays) lines.push(`| ${b.days} | ${pct(b.baselineRate)} | ${pct(b.power)} |`);
+    if (d.expectedVarianceReduction !== null) lines.push('', `CUPED on the pre-period removed ${pct(d.expectedVarianceReduction)} of the variance one window earlier.`);
+  }
+  if (e.decision) {
+    const p = e.decision.primary;
+    lines.push('', '### Decision', '', `Primary effect (${p.method}): ${num(p.absolute)} (${Math.round(p.confidence * 100)} % CI ${num(p.ciLow)} to ${num(p.ciHigh)}).`, `Rule: ${e.decision.rule}.`);
+    if (e.decision.reasons.length) lines.push('', ...e.decision.reasons.map((r) => `- ${r.replace(/\|/g, '/')}`));
+  }
+  if (e.adjusted) {
+    const a = e.adjusted;
+    lines.push('', `CUPED: conversion interval ${pct(1 - Math.sqrt(1 - a.conversion.varianceReduction))} narrower (variance −${pct(a.conversion.varianceReduction)}), revenue per user variance −${pct(a.revenuePerUser.varianceReduction)}.`);
+  }
+  if (e.sequential) {
+    lines.push('', '### Sequential looks', '', '| look | days | boundary | z | interval | stop |', '|---|---|---|---|---|---|');
+    for (const l of e.sequential.looks) lines.push(`| ${l.look} | ${l.days} | ${num(l.boundary, 3)} | ${num(l.zScore, 3)} | ${num(l.ciLow)} to ${num(l.ciHigh)} | ${l.stop ?? '—'} |`);
+  }
+  if (e.geo) {
+    const g = e.geo;
+    lines.push('', '### Geo', '', `${g.method}: ${num(g.effect.estimate)} (CI ${num(g.effect.ciLow)} to ${num(g.effect.ciHigh)}, randomisation p = ${num(g.effect.pValue, 3)} over ${g.effect.flips} sign patterns); ${g.regions} regions, pre-period ${g.preWindow.from} – ${g.preWindow.to}.`);
+    lines.push('', '| treated | control | difference | pre-period difference |', '|---|---|---|---|');
+    for (const p of g.pairs) lines.push(`| ${p.treatment} | ${p.control} | ${num(p.difference)} | ${num(p.preDifference)} |`);
+  }
+  if (e.guardrails?.length) {
+    lines.push('', '### Guardrail metrics', '', '| metric | measure | effect | interval | tolerated | result |', '|---|---|---|---|---|---|');
+    for (const g of e.guardrails) {
+      lines.push(`| ${g.metric} | ${g.measure} | ${num(g.absolute)} | ${num(g.ciLow)} to ${num(g.ciHigh)} | ${num(g.threshold)} | ${g.measurable ? (g.failed ? 'FAIL' : 'pass') : `not measurable: ${g.detail}`} |`);
+    }
+  }
+  return lines;
 }
 
 function renderContentMarkdown(c: ContentReadout): string[] {

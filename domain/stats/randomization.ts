@@ -65,7 +65,11 @@ export function pairedRandomizationInterval(differences: readonly number[], conf
   const bound = (direction: 1 | -1) => {
     let inside = estimate;
     let outside = estimate + direction * spread;
-    while (pValue(outside) > alpha) outside += direction * spread;
+    // The smallest attainable p-value is at most alpha (checked above), so a far enough τ is rejected.
+    for (let k = 0; pValue(outside) > alpha; k++) {
+      if (k >= 60) return direction * Infinity;
+      outside = estimate + direction * spread * 2 ** (k + 1);
+    }
     for (let i = 0; i < 100 && Math.abs(outside - inside) > 1e-12 * spread; i++) {
       const mid = (inside + outside) / 2;
       if (pValue(mid) > alpha) inside = mid;
