@@ -167,13 +167,19 @@ export function ksRefinementQuery(d: Dialect, check: DriftCheck, refinements: re
     const windows = windowsRelation(d, check, [r.binning.column]);
     Object.assign(params, windows.params);
     const v = q(`col_${i}`);
-    const inRanges = r.ranges.map((g) => `${q('fine_bin')} BETWEEN ${g.from} AND ${g.to}`).join(' OR ');
+    // The ranges as value bounds, half a bin wider on each side: a comparison on the raw column is cheap
+    // and lets the scan skip rows, where the fine-bin expression would be computed for every range. Values
+    // of a neighbouring bin that slip in are grouped under their own bin and ignored.
+    const width = r.binning.scale > 0 ? 1 / r.binning.scale : 0;
+    const bound = (bin: number) => sqlNumber(d, r.binning.low + bin * width);
+    const inRanges = mergedRanges(r.ranges)
+      .map((g) => `(${v} >= ${bound(g.from - 0.5)} AND ${v} < ${bound(g.to + 1.5)})`)
+      .join(' OR ');
     return `SELECT ${i} AS ${q('feature_index')}, ${q('fine_bin')}, ${q('value')},
     SUM(${q('is_reference')}) AS ${q('reference_n')}, COUNT(*) - SUM(${q('is_reference')}) AS ${q('current_n')},
     ${sqlNumber(d, r.referenceValues)} AS ${q('reference_total')}, ${sqlNumber(d, r.currentValues)} AS ${q('current_total')}
   FROM (SELECT ${q('is_reference')}, ${v} AS ${q('value')}, ${fineBin(d, v, r.binning)} AS ${q('fine_bin')}
-        FROM (\n${windows.sql}\n) ${q('w')} WHERE ${v} IS NOT NULL) ${q('b')}
-  WHERE ${inRanges}
+        FROM (\n${windows.sql}\n) ${q('w')} WHERE ${v} IS NOT NULL AND (${inRanges})) ${q('b')}
   GROUP BY ${q('fine_bin')}, ${q('value')}`;
   });
   const running = (column: string): string =>
@@ -191,6 +197,22 @@ SELECT ${q('feature_index')}, ${q('fine_bin')}, MAX(${diff}) AS ${q('inner_max')
 FROM ${q('cumulative')}
 GROUP BY ${q('feature_index')}, ${q('fine_bin')}`;
   return { sql, params };
+}
+
+/** Runs a few bins apart are read as one (the bins between cost little), and never more than 32 runs. */
+function mergedRanges(ranges: readonly BinRange[]): BinRange[] {
+  const out: BinRange[] = [];
+  for (const g of [...ranges].sort((a, b) => a.from - b.from)) {
+    const last = out.at(-1);
+    if (last && g.from - last.to <= 8) out[out.length - 1] = { from: last.from, to: Math.max(last.to, g.to) };
+    else out.push({ ...g });
+  }
+  while (out.length > 32) {
+    let closest = 1;
+    for (let i = 2; i < out.length; i++) if (out[i]!.from - out[i - 1]!.to < out[closest]!.from - out[closest - 1]!.to) closest = i;
+    out.splice(closest - 1, 2, { from: out[closest - 1]!.from, to: out[closest]!.to });
+  }
+  return out;
 }
 
 /**

@@ -275,7 +275,7 @@ async function ksStatistics(
     const totals: [number, number] = [fine.reduce((s, b) => s + b.referenceCount, 0), fine.reduce((s, b) => s + b.currentCount, 0)];
     if (totals[0] === 0 || totals[1] === 0) continue;
     const bracket = binnedKs(fine, totals[0], totals[1]);
-    const exact = needsExactKs(binning.column.name, totals[0], check.thresholds);
+    const exact = needsExactKs(binning.column.name, totals[0], totals[1], check.thresholds);
     if (bracket.candidates.length === 0 || !exact) {
       results.set(index, { value: bracket.lower, method: exact ? 'exact' : 'binned', upper: bracket.upper });
       continue;

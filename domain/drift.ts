@@ -107,7 +107,7 @@ export const driftThresholdsSchema = z.strictObject({
   exactKs: z
     .boolean({ error: 'must be true or false' })
     .optional()
-    .describe('true: KS exact on the raw values (one more pass over the numeric columns); false: bracketed from fine bins. Default: exact'),
+    .describe('true: KS exact on the raw values (one more pass over the numeric columns); false: bracketed from fine bins. Default: exact up to 100 000 values per window'),
 }, knownFields(THRESHOLD_FIELDS))
   .superRefine((t, ctx) => {
     const misfit = (method: DriftMethod | 'auto' | undefined, allowed: readonly DriftMethod[], path: (string | number)[], what: string) => {
@@ -458,9 +458,20 @@ export function minRowsOf(t: DriftThresholds): number {
   return t.minRows ?? DEFAULT_MIN_ROWS;
 }
 
-/** Whether KS must be exact for this feature: it is asked for, or a KS test or bar decides the verdict. */
-export function needsExactKs(feature: string, referenceValues: number, t: DriftThresholds): boolean {
-  return t.exactKs !== false || wantsKsTest(feature, referenceValues, t);
+/**
+ * Up to this many non-null values in each window KS is exact by default: the
+ * narrow pass that settles it stays small. Beyond it the fine bins' share
+ * (about 1/1000 of a window) is as large as KS's own sampling noise, so the
+ * bracket stays open over most bins and the exact pass would group nearly
+ * every value; the bracketed statistic (within `ksUpperBound`) is reported
+ * instead, exact when `exactKs: true` asks for it.
+ */
+export const EXACT_KS_MAX_VALUES = 100_000;
+
+/** Whether KS must be exact for this feature: it is asked for, the windows are small, or a KS test decides the verdict. */
+export function needsExactKs(feature: string, referenceValues: number, currentValues: number, t: DriftThresholds): boolean {
+  if (wantsKsTest(feature, referenceValues, t) || t.exactKs === true) return true;
+  return t.exactKs === undefined && Math.max(referenceValues, currentValues) <= EXACT_KS_MAX_VALUES;
 }
 
 /** A KS test needs the exact statistic whatever exactKs says: its p-value is only as good as the statistic. */
