@@ -13,6 +13,11 @@ export interface TableSpec {
 
 /** Source tables: what a marketing team's warehouse would hold */
 export const SOURCE_TABLES = {
+  /** Where each user lives: what geo tests randomise */
+  user_regions: {
+    key: ['user_id'],
+    columns: { user_id: 'VARCHAR', market: 'VARCHAR', region: 'VARCHAR' },
+  },
   users: {
     key: ['user_id'],
     columns: {

@@ -71,7 +71,8 @@ describe('experiment rollouts', () => {
     expect(e.decision!.reasons.join(' ')).toMatch(/guardrail contribution_margin failed/);
     expect(result.steps.find((s) => s.step === 'experiment')!.summary).toMatch(/guardrail failed: contribution_margin/);
     const audit = await warehouse.query<{ decision: string; reason: string }>(`SELECT decision, reason FROM aimo.audit_log WHERE workflow_id = 'rollout-rt-exp-guard-1' AND step = 'experiment' ORDER BY seq`);
-    expect(audit.map((a) => a.decision).slice(1)).toEqual(['started', 'no-ship']);
+    expect(audit.map((a) => a.decision)).toEqual(['started', 'no-ship']);
+    expect(audit[0]!.reason).toMatch(/^power \d+\.\d % to detect/);
     expect(audit.at(-1)!.reason).toMatch(/contribution_margin/);
     const report = readFileSync(result.reportPath!, 'utf8');
     expect(report).toMatch(/\| contribution_margin \|.*\| FAIL \|/);

@@ -107,14 +107,14 @@ async function experiment(run: Run, state: PropensityState): Promise<StepReport>
   const s = experimentSettings(plan);
   const startDate = plan.experiment.startDate ?? new Date().toISOString().slice(0, 10);
   const design = await dataActivities.designExperiment({ ctx, plan, startDate });
-  await run.audit('experiment', design.underpowered ? 'underpowered' : 'designed', design.summary);
   const designNumbers = { power: design.power, mde: design.mdeRelative, detectable: design.detectableRelative, requiredUsers: design.requiredUsers, requiredDays: design.requiredDays };
   if (design.underpowered && s.onUnderpowered === 'stop') {
+    await run.audit('experiment', 'underpowered', design.summary);
     return { status: 'failed', summary: `underpowered: ${design.summary}`, numbers: designNumbers, end: { state: 'failed', failure: `The experiment cannot reach ${Math.round(s.power * 100)} % power: ${design.summary}` } };
   }
   if (design.underpowered && s.onUnderpowered === 'approval') {
     const decision = await run.approval('experiment-power');
-    await run.audit('experiment', decision.decision, `power gate: ${decision.reason}`, decision.by);
+    await run.audit('experiment', decision.decision, `power gate (${design.summary}): ${decision.reason}`, decision.by);
     if (decision.decision === 'reject') {
       return { status: 'failed', summary: `underpowered: ${design.summary}`, numbers: designNumbers, end: { state: 'rejected', failure: `Rejected at the power gate by ${decision.by}: ${decision.reason} (${design.summary})` } };
     }
@@ -128,7 +128,8 @@ async function experiment(run: Run, state: PropensityState): Promise<StepReport>
   const assignment = geo
     ? await dataActivities.assignGeoExperiment({ ctx, plan, model: trained(state), startDate, design })
     : await dataActivities.assignExperiment({ ctx, plan, model: trained(state), startDate });
-  await run.audit('experiment', 'started', `${assignment.treatment} treated, ${assignment.control} control${assignment.geo ? ` in ${assignment.geo.regions} regions (${assignment.geo.pairs} pairs)` : ''}; activation list ${formatTable(assignment.activationTable)}`);
+  // The design is part of the start's record: an underpowered test that goes on says so here.
+  await run.audit('experiment', 'started', `${design.summary}; ${assignment.treatment} treated, ${assignment.control} control${assignment.geo ? ` in ${assignment.geo.regions} regions (${assignment.geo.pairs} pairs)` : ''}; activation list ${formatTable(assignment.activationTable)}`);
   if (plan.experiment.outcomeSource === 'simulator') await dataActivities.simulateExperimentOutcomes({ ctx, plan, assignment });
   const kpi = run.result.kpi;
   const readout =
