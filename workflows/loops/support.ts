@@ -1,9 +1,11 @@
-import { ApplicationFailure, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { renderLoopDetails, type LoopStage } from '../../domain/rollout/details';
 import { rolloutTablePrefix } from '../../domain/naming';
 import { parseOrProblems } from '../../domain/loops/inputs';
 import type { RolloutContext } from '../../domain/rollout/context';
 import type { z } from 'zod';
 import { quickActivities } from '../activity-proxies';
+import { enterStep } from '../step-context';
 import { STATUS, STEP, USE_CASE } from '../../domain/rollout/definitions';
 
 /** Validates a loop's input inside the workflow; invalid input fails at once, naming every field. */
@@ -23,7 +25,14 @@ export function loopContext(useCase: string): RolloutContext {
   return { workflowId, useCase, tablePrefix: rolloutTablePrefix(useCase, workflowId) };
 }
 
-/** Search attributes and memo, so the UI's list shows where every loop is. */
+// Kept on globalThis, which the SDK isolates per workflow run also when workers reuse one V8 context.
+interface LoopDetailsState {
+  summary?: string;
+  stages: LoopStage[];
+}
+const holder = globalThis as { __aimoLoopDetails?: LoopDetailsState };
+
+/** Search attributes and memo, so the UI's list shows where every loop is; the current details tell the stages so far. */
 export function publish(useCase: string, step: string, status: string, summary?: string): void {
   upsertSearchAttributes([
     { key: USE_CASE, value: useCase },
@@ -31,6 +40,11 @@ export function publish(useCase: string, step: string, status: string, summary?:
     { key: STATUS, value: status },
   ]);
   if (summary) upsertMemo({ summary });
+  enterStep(useCase, step);
+  const state = (holder.__aimoLoopDetails ??= { stages: [] });
+  if (summary) state.summary = summary;
+  state.stages.push({ step, status });
+  setCurrentDetails(renderLoopDetails({ workflowId: workflowInfo().workflowId, ...(state.summary ? { summary: state.summary } : {}), stages: state.stages }));
 }
 
 export interface AuditTrail {

@@ -6,6 +6,7 @@ import type { StepRun } from '../../domain/rollout/contract';
 import type { RolloutPlanBase } from '../../domain/rollout/plan';
 import { approvalUpdate, statusQuery } from '../../domain/rollout/definitions';
 import { formatChange } from '../../domain/rollout/format';
+import { rolloutReadout } from '../../domain/rollout/readout';
 import type { RolloutResult } from '../../domain/rollout/result';
 import type { RolloutState } from '../../domain/rollout/status';
 import { quickActivities } from '../activity-proxies';
@@ -32,13 +33,15 @@ export interface RolloutRun extends StepRun<RolloutPlanBase> {
 export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
   const { workflowId } = workflowInfo();
   const ctx: RolloutContext = { workflowId, useCase: plan.useCase, tablePrefix: rolloutTablePrefix(plan.useCase, workflowId) };
-  const tracker = new RolloutTracker(plan.useCase);
+  const goal = `${plan.kpi.metric} ${formatChange(plan.kpi.targetChange)} in ${plan.kpi.channel}/${plan.kpi.market}`;
+  const tracker = new RolloutTracker(plan.useCase, goal);
   const gates = new ApprovalGate((waitingFor) => tracker.setState(waitingFor ? 'waiting-approval' : 'running', waitingFor));
   setHandler(statusQuery, () => tracker.status());
   setHandler(approvalUpdate, (decision) => gates.decide(decision), { validator: (decision) => gates.validate(decision) });
-  upsertMemo({ summary: `Rollout of ${plan.useCase}: ${plan.kpi.metric} ${formatChange(plan.kpi.targetChange)} in ${plan.kpi.channel}/${plan.kpi.market}` });
+  upsertMemo({ summary: `Rollout of ${plan.useCase}: ${goal}` });
 
-  const result: RolloutResult = { useCase: plan.useCase, workflowId, plan, status: 'running', steps: [] };
+  // The readout key comes first, so the UI's Result opens with the answer; it is filled in when the run ends.
+  const result: RolloutResult = { readout: undefined, useCase: plan.useCase, workflowId, plan, status: 'running', steps: [] };
   let finished = false;
   let current = plan;
   return {
@@ -57,7 +60,10 @@ export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
     },
     audit: (step, decision, reason, actor = 'aimo', details = {}) =>
       quickActivities.recordAudit({ ctx, seq: tracker.nextAuditSeq(), step, decision, actor, reason, details, at: new Date().toISOString() }),
-    approval: (gate) => gates.wait(gate, durationToMs(current.approval.timeout), current.approval.onTimeout),
+    approval: (gate) => {
+      tracker.waitAt(gate);
+      return gates.wait(gate, durationToMs(current.approval.timeout), current.approval.onTimeout);
+    },
     async finish(state, failure) {
       tracker.setState(state);
       result.status = state;
@@ -65,6 +71,8 @@ export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
       if (failure) result.failure = failure;
       const written = await quickActivities.writeRolloutReport(result);
       result.reportPath = written.markdownPath;
+      result.readout = rolloutReadout(result);
+      tracker.ended(result.readout, written.markdownPath, result.scale);
       finished = true;
       return result;
     },
