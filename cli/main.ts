@@ -11,7 +11,7 @@ Usage:
   aimo rollout start <plan.json> [--wait] [--id <suffix>]   validate the plan locally, then start the rollout
   aimo status <workflowId>                                  state, steps and Temporal UI link of a workflow
   aimo approve <workflowId> --by <who> --reason <why> [--reject] [--gate <gate>]
-  aimo rollback <useCase> --reason <why> [--to <version>] [--by <who>] [--id <suffix>]
+  aimo rollback <useCase> --reason <why> [--to <version>] [--by <who>] [--wait] [--id <suffix>]
   aimo retrain <useCase> [--reason <why>] [--as-of <date>] [--wait] [--id <suffix>]
                                                             retrain on the newest complete data (or a cut-off)
   aimo drift <useCase> [--as-of <date>] [--wait] [--id <suffix>]
@@ -81,9 +81,9 @@ export async function run(argv: string[], io: Output = stdio): Promise<number> {
         return await approve(ctx, p.positionals[0]!, { reject: p.values['reject'] === true, json: p.values['json'] === true, ...(by ? { by } : {}), ...(reason ? { reason } : {}), ...(gate ? { gate } : {}) });
       }
       case 'rollback': {
-        const p = parse(sub === undefined ? [] : [sub, ...rest], { to: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, id: { type: 'string' } }, ['useCase']);
+        const p = parse(sub === undefined ? [] : [sub, ...rest], { to: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, id: { type: 'string' }, wait: { type: 'boolean', default: false } }, ['useCase']);
         if (p.help) return (io.out(USAGE), EXIT.ok);
-        const opts: Parameters<typeof rollback>[2] = { json: p.values['json'] === true };
+        const opts: Parameters<typeof rollback>[2] = { json: p.values['json'] === true, wait: p.values['wait'] === true };
         for (const key of ['to', 'reason', 'by', 'id'] as const) {
           const v = str(p.values[key]);
           if (v !== undefined) opts[key] = v;
