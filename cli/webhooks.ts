@@ -1,7 +1,6 @@
 import { loadWebhookConfig, WebhookConfigError } from '../config/webhooks';
 import { createLogger } from '../platform/logger';
 import { ensureSearchAttributes } from '../platform/search-attributes';
-import { startWebhookServer } from '../webhooks/server';
 import { CliError, EXIT, type CliContext } from './context';
 
 /** `aimo webhooks serve`: the webhook server on its own, against the configured Temporal; Ctrl-C drains and stops. */
@@ -17,6 +16,8 @@ export async function webhooksServe(ctx: CliContext): Promise<number> {
   const logger = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   const client = await ctx.client();
   await ensureSearchAttributes(await ctx.connection(), config.temporal.namespace);
+  // Loaded on use: every other command would pay for the HTTP server's import.
+  const { startWebhookServer } = await import('../webhooks/server');
   const server = await startWebhookServer({ client, logger, ...webhook });
   ctx.io.err(`aimo webhooks listening on ${server.url} (sources: ${Object.keys(webhook.secrets).join(', ')}); OpenAPI at ${server.url}/openapi.json. Ctrl-C stops.`);
   await new Promise<void>((resolve) => {

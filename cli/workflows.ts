@@ -6,6 +6,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
   type WorkflowExecutionDescription,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RolloutResult } from '../domain/rollout/result';
@@ -165,6 +166,7 @@ async function printOutcome(ctx: CliContext, client: Client, workflowId: string,
     } else {
       for (const step of result?.steps?.slice(shownSteps) ?? []) ctx.io.out(stepLine(step));
       ctx.io.out(`Rollout ${result?.status ?? 'completed'}${result?.failure ? `: ${result.failure}` : ''}`);
+      if (result?.readout) ctx.io.out(`  ${result.readout.headline}`);
       if (result?.reportPath) ctx.io.out(`  Report: ${result.reportPath}`);
     }
     return result?.status && result.status !== 'completed' ? EXIT.failed : EXIT.ok;
@@ -243,10 +245,13 @@ export async function status(ctx: CliContext, workflowId: string, options: { jso
     for (const s of steps) ctx.io.out(`  ${stepLine(s)}`);
   }
   if (live?.state === 'waiting-approval') {
-    ctx.io.out(`  decide:      npx aimo approve ${workflowId} --by <you> --reason "<why>" [--reject]`);
+    const gate = /at the (\S+) gate/.exec(live.waitingFor ?? '')?.[1];
+    ctx.io.out(`  decide:      npx aimo approve ${workflowId}${gate ? ` --gate ${gate}` : ''} --by <you> --reason "<why>" [--reject]`);
   }
+  if (rollout?.readout) ctx.io.out(`  readout:     ${rollout.readout.headline}`);
   if (rollout?.failure) ctx.io.out(`  outcome:     ${rollout.failure}`);
-  if (rollout?.reportPath) ctx.io.out(`  report:      ${rollout.reportPath}`);
+  if (rollout?.reportPath) ctx.io.out(`  report:      ${rollout.reportPath} (and ${rollout.reportPath.replace(/\.md$/, '.json')})`);
+  else if (live) ctx.io.out('  report:      written when the rollout ends (data/reports/<workflowId>.md)');
   if (failure) ctx.io.out(`  failure:     ${failure}`);
   return EXIT.ok;
 }
@@ -288,10 +293,29 @@ export async function approve(
   }
 }
 
+/** Waits for a rollback's outcome: exit 0 only when serving was switched back. */
+async function waitForRollback(ctx: CliContext, handle: WorkflowHandle, workflowId: string, json: boolean): Promise<number> {
+  if (!json) ctx.io.err(`Started ${workflowId}; waiting for its outcome (Ctrl-C stops waiting, not the rollback) ...`);
+  try {
+    const result: unknown = await handle.result();
+    if (json) ctx.io.out(JSON.stringify({ workflowId, status: 'completed', result }));
+    else {
+      ctx.io.out(`Rolled back: ${workflowId} completed`);
+      ctx.io.out(`  Temporal UI: ${ctx.uiUrl(workflowId)}`);
+    }
+    return EXIT.ok;
+  } catch (err) {
+    const cause = err instanceof WorkflowFailedError && err.cause ? err.cause.message : err instanceof Error ? err.message : String(err);
+    if (json) ctx.io.out(JSON.stringify({ workflowId, status: 'failed', failure: cause }));
+    else ctx.io.err(`Rollback failed: ${workflowId}: ${cause}\n  Temporal UI: ${ctx.uiUrl(workflowId)}`);
+    return EXIT.failed;
+  }
+}
+
 export async function rollback(
   ctx: CliContext,
   useCase: string,
-  options: { to?: string; reason?: string; by?: string; id?: string; json: boolean },
+  options: { to?: string; reason?: string; by?: string; id?: string; json: boolean; wait?: boolean },
 ): Promise<number> {
   const checked = validate(rollbackRequestSchema, {
     useCase,
@@ -325,10 +349,13 @@ export async function rollback(
         trigger: { via: 'cli', by: req.by },
       }),
     );
-    if (options.json) ctx.io.out(JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, uiUrl: ctx.uiUrl(workflowId) }));
+    if (options.wait) return await waitForRollback(ctx, handle, workflowId, options.json);
+    if (options.json) ctx.io.out(JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, uiUrl: ctx.uiUrl(workflowId), waited: false }));
     else {
-      ctx.io.out(`Started: ${workflowId} (run ${handle.firstExecutionRunId})`);
+      // Exit 0 means only that it started: say so, and how to learn the outcome.
+      ctx.io.out(`Started (not yet done): ${workflowId} (run ${handle.firstExecutionRunId})`);
       ctx.io.out(`  Temporal UI: ${ctx.uiUrl(workflowId)}`);
+      ctx.io.out(`  Outcome:     npx aimo status ${workflowId}  (or start it with --wait to wait for it)`);
     }
     return EXIT.ok;
   } catch (err) {

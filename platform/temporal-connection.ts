@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { AesGcmPayloadCodec, type PayloadKey } from './payload-codec';
 
 /** Where a Temporal frontend is and how to authenticate to it. */
@@ -56,6 +56,8 @@ export async function connectClient(
 
 /** The worker's connection; its payloads are encrypted by the data converter given to the worker (payloadDataConverter). */
 export async function connectWorker(options: TemporalConnectionOptions, address = options.address): Promise<NativeConnection> {
+  // Loaded here, not at the top: the CLI imports this module and needs only the client, which loads in a fraction of the time.
+  const { NativeConnection } = await import('@temporalio/worker');
   return NativeConnection.connect({
     address,
     tls: tlsOption(options),

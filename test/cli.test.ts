@@ -262,6 +262,22 @@ describe('aimo CLI with a running rollout', () => {
     expect(outcome.stdout).toMatch(/^Rollout completed$/m);
   }, 300_000);
 
+  it('says a rollback only started unless it waits, and with --wait exits 1 when the rollback then fails', async () => {
+    const worker = await newWorker();
+    await worker.runUntil(async () => {
+      const env2 = { TEMPORAL_ADDRESS: process.env['AIMO_TEST_TEMPORAL_ADDRESS']!, AIMO_TASK_QUEUE: taskQueue, AIMO_TEMPORAL_UI_URL: 'http://ui.example' };
+      // A use case that never served a model has nothing to roll back to: the workflow fails.
+      const started = await aimo(['rollback', 'cli-never-served', '--reason', 'test the exit code', '--id', `nowait-${taskQueue}`], env2);
+      expect(started.code).toBe(0);
+      expect(started.stdout).toContain(`Started (not yet done): rollback-cli-never-served-nowait-${taskQueue}`);
+      expect(started.stdout).toContain('--wait');
+      const waited = await aimo(['rollback', 'cli-never-served', '--reason', 'test the exit code', '--id', `wait-${taskQueue}`, '--wait'], env2);
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toContain(`Rollback failed: rollback-cli-never-served-wait-${taskQueue}: `);
+      await env.client.workflow.getHandle(`rollback-cli-never-served-nowait-${taskQueue}`).result().catch(() => undefined);
+    });
+  });
+
   it('runs its retrain and drift loops on the data as it is, started from the CLI, a webhook and their schedules, without a date', async () => {
     const worker = await newWorker();
     const secret = randomBytes(16).toString('hex');
