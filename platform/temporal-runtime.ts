@@ -1,5 +1,5 @@
 import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
-import type { Logger } from './logger';
+import { describeError, type Logger } from './logger';
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -8,6 +8,13 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
   WARN: 'warn',
   ERROR: 'error',
 };
+
+/**
+ * The SDK's routine lifecycle messages, kept at debug so the default level
+ * shows one line per event: the worker's state changes, services it does not
+ * poll (the LLM worker runs no workflows on purpose), the bundler's report.
+ */
+const QUIET_SDK_MESSAGES = ['asset workflow-bundle', 'Worker state changed', 'No Nexus services registered', 'No workflows registered', 'No activities registered', 'Workflow bundle created'];
 
 let installed = false;
 
@@ -24,8 +31,13 @@ export function installTemporalRuntime(logger: Logger, options: { metricsPort?: 
     const meta: LogMetadata = entry.meta ?? {};
     // Task tokens are opaque and long; the webpack report of the bundler is for debugging only.
     const { sdkComponent, taskToken: _taskToken, ...context } = meta as LogMetadata & { sdkComponent?: string; taskToken?: unknown };
-    const level = entry.message.startsWith('asset workflow-bundle') ? 'debug' : PINO_LEVEL[entry.level];
-    logger[level]({ ...context, component: sdkComponent ?? 'temporal' }, entry.message);
+    const level = QUIET_SDK_MESSAGES.some((quiet) => entry.message.startsWith(quiet)) ? 'debug' : PINO_LEVEL[entry.level];
+    // An Error in the metadata would print as {}: give its type and message, and put the reason in the line itself.
+    const { error, failure, ...rest } = context as Record<string, unknown>;
+    const cause = error ?? failure;
+    const reason = cause === undefined ? undefined : describeError(cause);
+    const message = reason ? `${entry.message}: ${reason.type}: ${reason.message}` : entry.message;
+    logger[level]({ ...rest, ...(reason ? { error: reason } : {}), component: sdkComponent ?? 'temporal' }, message);
   });
   Runtime.install({
     logger: sdkLogger,

@@ -60,6 +60,8 @@ export async function summariseDemo(result: RolloutResult, warehouse: Warehouse)
   );
   const pp = (v: number | undefined | null) => (v === undefined || v === null ? 'n/a' : `${(v * 100).toFixed(2)} pp`);
   const lines = [`Rollout ${result.workflowId}: ${result.status}${result.failure ? ` — ${result.failure}` : ''}`];
+  // Rollouts of earlier releases have no readout in their result.
+  if (result.readout) lines.push(`  ${result.readout.headline}`);
   if (result.kpi) lines.push(`  KPI baseline (${result.kpi.metric}, ${result.kpi.window.from} – ${result.kpi.window.to}): ${result.kpi.baseline?.toFixed(2) ?? 'n/a'} → target ${result.kpi.target?.toFixed(2) ?? 'n/a'}`);
   if (result.model) lines.push(`  Baseline model ${result.model.versionId}: holdout AUC ${result.model.metrics.auc.toFixed(3)}`);
   const e = result.experiment;
@@ -75,6 +77,7 @@ export async function summariseDemo(result: RolloutResult, warehouse: Warehouse)
 /** The content demo's numbers: what was generated, caught, paid for, and what the bandit found. */
 export function summariseContentDemo(result: RolloutResult, localStandIn: boolean): DemoSummary {
   const lines = [`Content rollout ${result.workflowId}: ${result.status}${result.failure ? ` — ${result.failure}` : ''}`];
+  if (result.readout) lines.push(`  ${result.readout.headline}`);
   if (localStandIn) lines.push('  LLM: the local stand-in (no AIMO_LLM_API_KEY): ads are templated from the product facts, not written by a model');
   const c = result.content;
   if (c) {

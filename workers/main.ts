@@ -4,7 +4,11 @@ import { runStack } from './stack';
  * The one entry point: `npm start` locally (starts a dev server when none is
  * running), the container in docker-compose (AIMO_DEV_SERVER=never).
  */
-runStack({ mode: process.argv.includes('--demo') ? 'demo' : 'serve' }).catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exit(1);
-});
+runStack({ mode: process.argv.includes('--demo') ? 'demo' : 'serve' }).then(
+  // Everything aimo started is stopped by now; nothing left behind may keep the process alive.
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../activities';
@@ -19,7 +20,7 @@ import { startWebhookServer } from '../webhooks';
 import { startContentDemoRollout, startDemoRollout, summariseContentDemo, summariseDemo } from './demo';
 import { startLocalLlmServer } from './local-llm-server';
 import { ensureDevServer, type DevServer } from '../platform/dev-server';
-import { createLogger, type Logger } from '../platform/logger';
+import { createLogger, describeError, type Logger } from '../platform/logger';
 import { ensureSearchAttributes } from '../platform/search-attributes';
 import { resolveTemporalBinary } from '../platform/temporal-binaries';
 import { connectClient, connectWorker, payloadDataConverter } from '../platform/temporal-connection';
@@ -59,18 +60,36 @@ class StartedParts {
 
   constructor(private readonly logger: Logger) {}
 
+  private closed = false;
+
   add(part: string, stop: () => Promise<unknown>): void {
+    // A part that finished starting after Ctrl-C stopped the others is stopped at once, not left running.
+    if (this.closed) {
+      void stop().then(
+        () => this.logger.info(`stopped the ${part}, which finished starting after the interrupt`),
+        (err: unknown) => this.logger.warn({ part, error: describeError(err) }, `error while stopping the ${part}: ${describeError(err).message}`),
+      );
+      return;
+    }
     this.stops.push([part, stop]);
   }
 
-  async stopAll(): Promise<void> {
+  /** Stops everything started so far; returns the parts that stopped and those that failed to. */
+  async stopAll(): Promise<{ stopped: string[]; failed: string[] }> {
+    this.closed = true;
+    const stopped: string[] = [];
+    const failed: string[] = [];
     for (const [part, stop] of this.stops.splice(0).reverse()) {
       try {
         await stop();
+        stopped.push(part);
       } catch (err) {
-        this.logger.warn({ err, part }, 'error while stopping');
+        failed.push(part);
+        const reason = describeError(err);
+        this.logger.warn({ part, error: reason }, `error while stopping the ${part}: ${reason.type}: ${reason.message}`);
       }
     }
+    return { stopped, failed };
   }
 }
 
@@ -80,21 +99,23 @@ class StartedParts {
  * seed data → webhooks. If any part fails to start, the ones already running
  * are stopped before the error is thrown.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: { signal?: AbortSignal } = {}): Promise<Stack> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
-  installTemporalRuntime(logger, { metricsPort: config.env.AIMO_METRICS_PORT });
+  await installRuntimeOrExit(logger, config.env.AIMO_METRICS_PORT);
   mkdirSync(config.dataDir, { recursive: true });
   const parts = new StartedParts(logger);
+  // Ctrl-C during start-up: the phase in progress is abandoned and what already runs is stopped.
+  const phase = <T>(work: Promise<T>) => untilAborted(work, options.signal);
   try {
     // Before the dev server: its UI is started pointing at the codec server.
-    const codec = await startPayloadCodecServer(config, logger);
+    const codec = await phase(startPayloadCodecServer(config, logger));
     if (codec) parts.add('codec server', () => codec.close());
     const codecUrl = codec?.url;
-    const { server, client } = await startTemporal(config, logger, parts);
-    const warehouse = await openWarehouse(config.warehouse);
+    const { server, client } = await phase(startTemporal(config, logger, parts));
+    const warehouse = await phase(openWarehouse(config.warehouse));
     parts.add('warehouse', () => warehouse.close());
-    const llm = await startLlmEndpoint(config, logger, parts);
+    const llm = await phase(startLlmEndpoint(config, logger, parts));
     const activities = createActivities({
       warehouse,
       // The simulated market answers the demo's experiments; real warehouses get their outcomes from real traffic.
@@ -104,9 +125,9 @@ export async function startStack(): Promise<Stack> {
       temporalClient: client,
       llm: { baseURL: llm.baseURL, apiKey: config.llm?.apiKey ?? 'local-stand-in' },
     });
-    await startWorkers(config, logger, parts, server.address, activities);
-    if (config.warehouse.kind === 'duckdb') await seedEmbeddedWarehouse(config, logger, client, warehouse);
-    const webhookUrl = await startWebhooks(config, logger, client, parts);
+    await phase(startWorkers(config, logger, parts, server.address, activities));
+    if (config.warehouse.kind === 'duckdb') await phase(seedEmbeddedWarehouse(config, logger, client, warehouse));
+    const webhookUrl = await phase(startWebhooks(config, logger, client, parts));
 
     let stopping: Promise<void> | undefined;
     return {
@@ -121,15 +142,78 @@ export async function startStack(): Promise<Stack> {
       shutdown(reason: string) {
         stopping ??= (async () => {
           logger.info({ reason }, 'shutting down: draining the worker, then stopping the server');
-          await parts.stopAll();
+          logStopped(logger, reason, await parts.stopAll());
         })();
         return stopping;
       },
     };
   } catch (err) {
-    await parts.stopAll();
+    const interrupted = err instanceof StartInterrupted;
+    if (interrupted) logger.info('interrupted during start-up: stopping what already runs');
+    const outcome = await parts.stopAll();
+    if (interrupted) logStopped(logger, 'interrupted during start-up', outcome);
     throw err;
   }
+}
+
+/** The last line of a run: what stopped, and what did not. */
+function logStopped(logger: Logger, reason: string, outcome: { stopped: string[]; failed: string[] }): void {
+  const stopped = outcome.stopped.length ? outcome.stopped.join(', ') : 'nothing was running yet';
+  logger.info(outcome.failed.length ? { failed: outcome.failed } : {}, `aimo stopped (${reason}): ${stopped}${outcome.failed.length ? `; failed to stop: ${outcome.failed.join(', ')}` : ''}`);
+}
+
+/** Ctrl-C while the stack starts. */
+export class StartInterrupted extends Error {
+  constructor() {
+    super('start-up interrupted');
+    this.name = 'StartInterrupted';
+  }
+}
+
+/** The work, or a StartInterrupted as soon as the signal fires; the work itself is left to the parts' stops. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new StartInterrupted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StartInterrupted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
+    );
+  });
+}
+
+/** A port is taken, by another aimo or anything else: named with the variable that moves it, exit 2, no stack trace. */
+export class PortInUse extends Error {
+  constructor(
+    readonly port: number,
+    readonly variable: string,
+    what: string,
+  ) {
+    super(`port ${port} (${what}) is already in use — is \`npm start\` or \`npm run demo\` already running? Stop it, or set ${variable} to a free port.`);
+    this.name = 'PortInUse';
+  }
+}
+
+async function installRuntimeOrExit(logger: Logger, metricsPort: number): Promise<void> {
+  try {
+    if (!(await portIsFree(metricsPort))) throw new PortInUse(metricsPort, 'AIMO_METRICS_PORT', "the worker's Prometheus metrics");
+    installTemporalRuntime(logger, { metricsPort });
+  } catch (err) {
+    const inUse = err instanceof PortInUse || /address already in use/i.test(String(err));
+    if (!inUse) throw err;
+    console.error(`aimo cannot start: ${err instanceof PortInUse ? err.message : new PortInUse(metricsPort, 'AIMO_METRICS_PORT', "the worker's Prometheus metrics").message}`);
+    process.exit(2);
+  }
+}
+
+function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
 }
 
 /** A wrong environment is the user's to fix: its message (every problem, named) and exit code 2, no stack trace. */
@@ -147,6 +231,7 @@ function loadConfigOrExit(): AimoConfig {
 
 /** The dev server (or the running Temporal it finds), a client, and aimo's search attributes on the namespace. */
 async function startTemporal(config: AimoConfig, logger: Logger, parts: StartedParts): Promise<{ server: DevServer; client: Client }> {
+  logger.info({ address: config.temporal.address }, 'starting Temporal: the running server at this address, or a dev server with its UI (a few seconds)');
   const server = await ensureDevServer(config.devServer, () =>
     resolveTemporalBinary('cli', { report: (line) => logger.info(line) }),
   );
@@ -188,6 +273,7 @@ async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedPa
   const connection = await connectWorker(config.temporal, address);
   parts.add('worker connection', () => connection.close());
   const dataConverter = payloadDataConverter(config.temporal);
+  logger.info({ taskQueue: config.taskQueues.main }, 'starting the worker: bundling the workflow code (5–20 s on a laptop)');
   const worker = await createAimoWorker({
     connection,
     ...(dataConverter ? { dataConverter } : {}),
@@ -288,10 +374,26 @@ async function startWebhooks(config: AimoConfig, logger: Logger, client: Client,
 }
 
 export async function runStack(options: StackOptions): Promise<void> {
-  const stack = await startStack();
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let stack: Stack;
+  try {
+    stack = await startStack({ signal: interrupt.signal });
+  } catch (err) {
+    // What was still starting (a worker being bundled, the seeding activity) dies with the process; Temporal retries the activity on the next start.
+    if (err instanceof StartInterrupted) process.exit(130);
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
   printSummary(stack);
   const demos = stack.config.warehouse.kind === 'duckdb' ? await startDemos(stack) : undefined;
   if (options.mode === 'serve') return serveUntilSignal(stack);
+  // The demo waits for its rollouts: Ctrl-C stops the stack (the rollouts stay in Temporal's history, to resume on the next start).
+  process.once('SIGINT', () => void stack.shutdown('SIGINT').then(() => process.exit(130)));
   if (!demos) {
     await stack.shutdown('the demo runs on the embedded DuckDB warehouse only');
     process.exitCode = 1;
@@ -361,11 +463,26 @@ async function serveUntilSignal(stack: Stack): Promise<void> {
   });
 }
 
-/** Starts a worker; the returned stop drains it (in-flight tasks finish) and waits until it has stopped. */
+/** How long a stop waits for a worker's in-flight tasks (a long seeding or training activity) before leaving them to Temporal. */
+const DRAIN_LIMIT_MS = 10_000;
+
+/**
+ * Starts a worker; the returned stop drains it (in-flight tasks finish) and
+ * waits until it has stopped, at most DRAIN_LIMIT_MS: an activity still
+ * running then is retried by Temporal after the stack starts again, which
+ * every aimo activity is built to survive.
+ */
 function runUntilStopped(worker: Worker): () => Promise<void> {
   const running = worker.run();
   return async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), DRAIN_LIMIT_MS);
+      timer.unref();
+    });
+    const outcome = await Promise.race([running.then(() => 'drained' as const), limit]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') throw new Error(`in-flight activities did not finish within ${DRAIN_LIMIT_MS / 1000} s; Temporal retries them on the next start`);
   };
 }
