@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { workflowMetadataQuery } from '@temporalio/workflow';
@@ -7,6 +8,7 @@ import { gateInstructions, keyNumber, renderLoopDetails, renderRolloutDetails } 
 import { goalOutcome, rolloutReadout } from '../domain/rollout/readout';
 import type { RolloutResult } from '../domain/rollout/result';
 import { aimoStartOptions, startDetails } from '../platform/start-options';
+import { renderRolloutMarkdown } from '../activities/rollout/report';
 import type { DuckDbWarehouse } from '../warehouse/duckdb';
 import { createAimoWorker } from '../workers/create-worker';
 import { createReachActivities } from './fixtures/reach-use-case/activities/reach';
@@ -40,6 +42,14 @@ describe('what the Temporal UI shows of a rollout', () => {
     expect(r.headline).toBe('Goal met: cac -15 % (observed -20 %); decision: ship; rollout completed');
     expect(r.report).toBe('data/reports/rollout-x.md');
     expect(r.numbers).toMatchObject({ effect: 0.01, effectCiLow: 0.002, srmFlagged: false });
+  });
+
+  it('opens the report with whether the goal was met', () => {
+    const md = renderRolloutMarkdown(result({ experiment: undefined, status: 'rejected', failure: 'Rejected before the experiment by ana: not yet' }));
+    const [title, blank, headline, , goal] = md.split('\n');
+    expect([title, blank]).toEqual(['# Rollout paid-search-cac', '']);
+    expect(headline).toBe('**Goal not measured: cac -15 %; decision: rejected; rollout rejected**');
+    expect(goal).toBe('- cac -15 %: not measured — no experiment ran (rollout rejected)');
   });
 
   it('lists all eight steps, the running one marked, with each finished step\'s key number', () => {
@@ -164,6 +174,11 @@ describe('a rollout\'s current details on a real server', () => {
       expect(result.readout?.headline).toMatch(/^Goal not measured: reach \+10 %; decision: completed; rollout completed$/);
       expect(result.readout?.report).toBe(result.reportPath);
       expect(result.plan.useCase).toBe('details-reach');
+
+      const json = JSON.parse(readFileSync(result.reportPath!.replace(/\.md$/, '.json'), 'utf8')) as RolloutResult;
+      expect(Object.keys(json)[0]).toBe('readout');
+      expect(json.readout?.report).toBe(result.reportPath);
+      expect(readFileSync(result.reportPath!, 'utf8')).toContain(`**${result.readout!.headline}**`);
 
       const final = (await handle.query(workflowMetadataQuery)).currentDetails ?? '';
       expect(final.split('\n')[0]).toBe(`**${result.readout!.headline}**`);

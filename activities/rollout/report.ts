@@ -5,6 +5,7 @@ import type { ContentReadout } from '../../domain/content/results';
 import type { ExperimentReadout } from '../../domain/propensity/results';
 import type { ActivityDependencies } from '../dependencies';
 import { formatTable } from '../../domain/table-ref';
+import { rolloutReadout } from '../../domain/rollout/readout';
 
 
 function fileSafe(id: string): string {
@@ -24,6 +25,9 @@ const num = (v: number | null | undefined, digits = 4) =>
 export function renderRolloutMarkdown(r: RolloutResult): string {
   const lines: string[] = [];
   lines.push(`# Rollout ${r.useCase}`, '');
+  // The answer first: whether the goal was met, and what was decided.
+  const readout = rolloutReadout(r);
+  lines.push(`**${readout.headline}**`, '', `- ${readout.goal.detail}`);
   lines.push(`- Workflow: \`${r.workflowId}\``, `- Status: **${r.status}**`);
   lines.push(`- Goal: ${r.plan.kpi.metric} ${r.plan.kpi.targetChange > 0 ? '+' : ''}${(r.plan.kpi.targetChange * 100).toFixed(1)} % in ${r.plan.kpi.channel} / ${r.plan.kpi.market} by ${r.plan.kpi.deadline}`);
   if (r.failure) lines.push('', '## Why it stopped', '', '```', r.failure, '```');
@@ -128,11 +132,14 @@ function renderContentMarkdown(c: ContentReadout): string[] {
   }
   if (c.review) lines.push(`- Human review: ${c.review.decision} by ${c.review.by} (${c.review.reason}) for ${c.review.variants} variant(s)`);
   if (c.variants.length) {
-    lines.push('', '| product | headline | description | status | why |', '|---|---|---|---|---|');
-    for (const v of c.variants) lines.push(`| ${v.productId} | ${v.headline.replace(/\|/g, '/')} | ${v.description.replace(/\|/g, '/')} | ${v.status} | ${v.violations.map((x) => x.detail).join('; ').replace(/\|/g, '/') || '—'} |`);
+    lines.push('', '| product | arm | headline | description | status | why |', '|---|---|---|---|---|---|');
+    for (const v of c.variants) lines.push(`| ${v.productId} | \`${v.variantId}\` | ${v.headline.replace(/\|/g, '/')} | ${v.description.replace(/\|/g, '/')} | ${v.status} | ${v.violations.map((x) => x.detail).join('; ').replace(/\|/g, '/') || '—'} |`);
   }
   for (const b of c.experiments) {
-    lines.push('', `### Bandit ${b.productId}`, '', `${b.winner ? `Winner \`${b.winner}\` (P(best) ${num(b.pBest[b.winner])})` : 'No winner'} after ${b.rounds} rounds (${b.decidedBy}).`);
+    // The arm's own text beside its id, so a reader need not look the id up.
+    const winner = b.winner ? c.variants.find((v) => v.variantId === b.winner) : undefined;
+    const text = winner ? ` — "${winner.headline.replace(/\|/g, '/')}" / "${winner.description.replace(/\|/g, '/')}"` : '';
+    lines.push('', `### Bandit ${b.productId}`, '', `${b.winner ? `Winner \`${b.winner}\`${text} (P(best) ${num(b.pBest[b.winner])})` : 'No winner'} after ${b.rounds} rounds (${b.decidedBy}).`);
     if (b.regret) lines.push(`Regret: ${num(b.regret.bandit)} expected clicks lost vs ${num(b.regret.evenSplit)} for an even split (ratio ${num(b.regret.ratio, 3)}); planted best arm \`${b.regret.bestArm}\`.`);
   }
   if (c.published) lines.push('', `Live creatives: \`${formatTable(c.published)}\` (one per product).`);
@@ -146,7 +153,10 @@ export function createReportActivities({ dataDir }: ActivityDependencies) {
       const dir = join(dataDir, 'reports');
       mkdirSync(dir, { recursive: true });
       const base = join(dir, fileSafe(result.workflowId));
-      writeAtomically(`${base}.json`, JSON.stringify(result, null, 2));
+      // The JSON opens with the readout too, report path included, as the workflow's Result does.
+      const readout = rolloutReadout({ ...result, reportPath: `${base}.md` });
+      const { readout: _stale, ...rest } = result;
+      writeAtomically(`${base}.json`, JSON.stringify({ readout, ...rest }, null, 2));
       writeAtomically(`${base}.md`, renderRolloutMarkdown(result));
       return { jsonPath: `${base}.json`, markdownPath: `${base}.md` };
     },
