@@ -21,27 +21,33 @@ function result(over: Partial<RolloutResult>): RolloutResult {
   return { useCase: 'paid-search-cac', workflowId: 'rollout-x', plan: basePlan as unknown as RolloutResult['plan'], status: 'completed', steps: [], ...over };
 }
 
-function experimentWithCac(control: number, treatment: number, ship: boolean): RolloutResult['experiment'] {
+function experiment(controlRate: number, absolute: number, ship: boolean): RolloutResult['experiment'] {
   return {
     ship,
-    effect: { controlRate: 0.05, treatmentRate: 0.06, absolute: 0.01, ciLow: 0.002, ciHigh: 0.018 },
+    effect: { controlRate, treatmentRate: controlRate + absolute, absolute, ciLow: absolute - 0.008, ciHigh: absolute + 0.008 },
     srm: { flagged: false },
-    guardrails: [{ metric: 'cac', measurable: true, control, treatment }],
   } as unknown as RolloutResult['experiment'];
 }
 
 describe('what the Temporal UI shows of a rollout', () => {
-  it('says whether a CAC goal was met from the experiment\'s own arms, in the direction of the target', () => {
-    expect(goalOutcome(result({ experiment: experimentWithCac(100, 80, true) }))).toMatchObject({ verdict: 'met', observedChange: -0.2 });
-    expect(goalOutcome(result({ experiment: experimentWithCac(100, 90, true) }))).toMatchObject({ verdict: 'not met', observedChange: -0.1 });
+  it('says whether a CAC goal was met: CAC at the same spend from the conversion lift, in the direction of the target', () => {
+    // +25 % conversions at the same spend is CAC −20 %; +10 % is CAC −9.1 %, short of −15 %.
+    const met = goalOutcome(result({ experiment: experiment(0.05, 0.0125, true) }));
+    expect(met).toMatchObject({ verdict: 'met' });
+    expect(met.observedChange).toBeCloseTo(-0.2, 10);
+    const short = goalOutcome(result({ experiment: experiment(0.05, 0.005, true) }));
+    expect(short).toMatchObject({ verdict: 'not met' });
+    expect(short.observedChange).toBeCloseTo(1 / 1.1 - 1, 10);
     expect(goalOutcome(result({ status: 'failed' }))).toMatchObject({ verdict: 'not measured', observedChange: null });
+    const roas = result({ experiment: experiment(0.05, 0.01, true) });
+    expect(goalOutcome({ ...roas, plan: { ...roas.plan, kpi: { ...roas.plan.kpi, metric: 'roas' } } }).verdict).toBe('not measured');
   });
 
   it('opens the readout with the answer, the decision and the report', () => {
-    const r = rolloutReadout(result({ experiment: experimentWithCac(100, 80, true), reportPath: 'data/reports/rollout-x.md' }));
+    const r = rolloutReadout(result({ experiment: experiment(0.05, 0.0125, true), reportPath: 'data/reports/rollout-x.md' }));
     expect(r.headline).toBe('Goal met: cac -15 % (observed -20 %); decision: ship; rollout completed');
     expect(r.report).toBe('data/reports/rollout-x.md');
-    expect(r.numbers).toMatchObject({ effect: 0.01, effectCiLow: 0.002, srmFlagged: false });
+    expect(r.numbers).toMatchObject({ effect: 0.0125, srmFlagged: false });
   });
 
   it('opens the report with whether the goal was met', () => {

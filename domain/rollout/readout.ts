@@ -3,17 +3,21 @@ import type { GoalOutcome, RolloutReadout, RolloutResult } from './result';
 
 export type { GoalOutcome, RolloutReadout } from './result';
 
-const relative = (control: number | null, treatment: number | null): number | null =>
-  control === null || treatment === null || !Number.isFinite(control) || !Number.isFinite(treatment) || control === 0 ? null : (treatment - control) / Math.abs(control);
-
-/** The KPI's relative change in the experiment: from its guardrail readout when it has one, from the conversion rates for conversion goals. */
+/**
+ * The KPI's relative change in the experiment, from the conversion lift it
+ * measured (the decision's primary effect, CUPED-adjusted where it was): a
+ * conversion-rate goal is the lift itself; a CAC goal is CAC at the same
+ * spend, 1/(1 + lift) − 1 — the same relation the experiment's design uses to
+ * size the test. Other KPIs are not measured per arm.
+ */
 function observedKpiChange(r: RolloutResult): number | null {
   const e = r.experiment;
-  if (!e) return null;
-  const metric = r.plan.kpi.metric;
-  const guard = e.guardrails?.find((g) => g.metric === metric && g.measurable);
-  if (guard) return relative(guard.control, guard.treatment);
-  if (metric === 'conversion_rate') return relative(e.effect.controlRate, e.effect.treatmentRate);
+  if (!e || !(e.effect.controlRate > 0)) return null;
+  // A geo test's effect is per region, not a difference of user conversion rates.
+  const primary = e.decision?.primary && e.decision.primary.method !== 'geo-randomisation' ? e.decision.primary : e.effect;
+  const lift = primary.absolute / e.effect.controlRate;
+  if (r.plan.kpi.metric === 'conversion_rate') return lift;
+  if (r.plan.kpi.metric === 'cac' && lift > -1) return 1 / (1 + lift) - 1;
   return null;
 }
 
@@ -27,11 +31,11 @@ export function goalOutcome(r: RolloutResult): GoalOutcome {
   }
   const observed = observedKpiChange(r);
   if (observed === null) {
-    return { ...base, verdict: 'not measured', observedChange: null, detail: `${goal}: the experiment did not measure ${metric} per arm` };
+    return { ...base, verdict: 'not measured', observedChange: null, detail: `${goal}: not measured — the experiment measures conversion, not ${metric}, per arm (see its guardrail metrics)` };
   }
   // A negative target (CAC −15 %) is met at or below it, a positive one at or above it.
   const met = targetChange < 0 ? observed <= targetChange : observed >= targetChange;
-  return { ...base, verdict: met ? 'met' : 'not met', observedChange: observed, detail: `${goal}: ${met ? 'met' : 'not met'}, observed ${formatChange(observed)} in the experiment` };
+  return { ...base, verdict: met ? 'met' : 'not met', observedChange: observed, detail: `${goal}: ${met ? 'met' : 'not met'}, observed ${formatChange(observed)} in the experiment${metric === 'cac' ? ' (CAC at the same spend, from the conversion lift)' : ''}` };
 }
 
 function decisionOf(r: RolloutResult): string {
