@@ -53,6 +53,11 @@ describe('rollout workflow', () => {
     await recordHistory(env.client, 'rollout-rt-full-1', 'rollout-full');
     expect(result.status).toBe('completed');
     expect(result.steps.map((s) => s.step)).toEqual(['kpi', 'inventory', 'data-path', 'baseline-model', 'guardrails', 'experiment', 'automation', 'scale']);
+    // The Result opens with the readout; the fields histories and scripts rely on follow it.
+    expect(Object.keys(result).slice(0, 4)).toEqual(['readout', 'useCase', 'workflowId', 'plan']);
+    expect(result.readout!.decision).toBe(result.experiment!.ship ? 'ship' : 'no ship');
+    expect(result.readout!.goal.verdict).not.toBe('not measured');
+    expect(result.readout!.report).toBe(result.reportPath);
 
     expect(result.kpi!.baseline).toBeGreaterThan(0);
     expect(result.kpi!.target).toBeCloseTo(result.kpi!.baseline! * 0.85, 6);
