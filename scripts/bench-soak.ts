@@ -49,6 +49,8 @@ async function main(): Promise<void> {
       ['drift alerts sent', f.alerts],
       ['promotions', f.promotions],
       ['canary rollbacks', f.rollbacks],
+      ['retrains deferred to the incident', f.deferred],
+      ['per-run tables dropped by retention', f.tablesDropped],
       ['aimo tables at the end', f.aimoTables],
       ['aimo views at the end', f.aimoViews],
       ['wall time (s)', f.wallSeconds],

@@ -131,6 +131,40 @@ describe('loop windows from the data', () => {
     expect(refused!.reason).toContain("The retrain's label window 2026-01-01 – 2026-01-07 reaches past the data");
   });
 
+  it("waits for an incident retrain's labels up to waitForData, then refuses; other retrains defer to it while it is open", async () => {
+    // Labels from five days before the newest complete day end two days past it.
+    const asOf = addDaysIso(newestCompleteDay(), -5);
+    const start = (workflowId: string, waitForData: string) =>
+      bench.env.client.workflow.start(retrain, { taskQueue: bench.loopQueue, workflowId, args: [{ useCase, asOf, waitForData, reason: 'drift incident test' }] });
+    const open = await start(`retrain-${useCase}-incident-waits`, '30 days');
+    try {
+      // It is waiting once its first audit row is there.
+      for (let i = 0; i < 100 && (await auditOf(open.workflowId)).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const weekly = await bench.env.client.workflow.execute(retrain, { taskQueue: bench.loopQueue, workflowId: 'retrain-lp-fresh-deferred', args: [{ useCase }] });
+      await recordHistory(bench.env.client, 'retrain-lp-fresh-deferred', 'retrain-deferred');
+      expect(weekly).toMatchObject({ outcome: 'deferred', champion: bench.champions[useCase], canaryChecks: [] });
+      expect(weekly.reason).toContain(open.workflowId);
+      expect(await auditOf('retrain-lp-fresh-deferred')).toEqual([{ decision: 'deferred', reason: weekly.reason }]);
+    } finally {
+      await open.terminate('test: the deferral is shown');
+    }
+
+    const gaveUp = await start(`retrain-${useCase}-incident-gives-up`, '3 hours');
+    const cause = failureCause(await gaveUp.result().catch((e: unknown) => e));
+    await recordHistory(bench.env.client, gaveUp.workflowId, 'retrain-waited-for-data');
+    expect(cause).toMatchObject({ type: 'StaleData', nonRetryable: true });
+    const audit = await auditOf(gaveUp.workflowId);
+    expect(audit.map((a) => a.decision)).toEqual(['waiting-for-data', 'window-refused']);
+    expect(audit[0]!.reason).toMatch(new RegExp(`^The retrain's label window ${asOf} – ${addDaysIso(asOf, 6)} reaches past the data: .* 2 days before the window's last day, ${addDaysIso(asOf, 6)}; waiting up to 3 hours for it$`));
+    // An hourly look: three of them, then the refusal.
+    const polls = (await gaveUp.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'loopWindowReady');
+    expect(polls).toHaveLength(4);
+  });
+
+  async function auditOf(workflowId: string): Promise<Array<{ decision: string; reason: string }>> {
+    return bench.warehouse.query(`SELECT decision, reason FROM aimo.audit_log WHERE workflow_id = @workflow_id ORDER BY seq`, { workflow_id: workflowId });
+  }
+
   async function aliasOf(name: string, alias: string): Promise<string | undefined> {
     const [row] = await bench.warehouse.query<{ version_id: string }>(`SELECT version_id FROM aimo.model_aliases WHERE use_case = @use_case AND alias = @alias`, { use_case: name, alias });
     return row?.version_id;

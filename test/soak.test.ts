@@ -113,7 +113,6 @@ describe('soak: 90 simulated days of a live use case', () => {
     expect(result.window!.from >= soakDay(SOAK_DRIFT_DAY)).toBe(true);
     // The first check that found the drift ran at 02:00, its window ending (exclusive) on the day before: the data was complete through the day before that.
     expect(result.window!.from).toBe(addDaysIso(String(firstCheck!.recorded_at).slice(0, 10), -1));
-    if (process.env['SOAK_DEBUG']) console.log(JSON.stringify({ result, audit: audit.filter((r) => r.workflow_id === workflowId || r.decision === 'promoted'), weekly: soak.weeklyRetrains.map((r) => [r.at, r.result?.outcome, r.result?.window?.from]) }, null, 1));
     const waited = audit.find((r) => r.workflow_id === workflowId && r.decision === 'waiting-for-data')!;
     expect(waited.reason).toMatch(/label window .* reaches past the data: .*; waiting up to \d+ days for it$/);
     expect(result.outcome).toBe('promoted');
@@ -144,9 +143,14 @@ describe('soak: 90 simulated days of a live use case', () => {
     const [alert] = await soak.warehouse.query<{ n: number | bigint }>(`SELECT COUNT(*) AS n FROM aimo.alerts_sent WHERE incident_id = 'canary-${anomaly.challenger}'`);
     expect(Number(alert!.n)).toBe(1);
 
-    const champion = await getAlias(soak.warehouse, SOAK_USE_CASE, 'champion');
-    expect(champion).toBe(anomaly.champion);
+    // Serving went back to the champion then; any later change of champion is a promotion after the rollback.
+    const rolledBackAt = audit.find((r) => r.workflow_id === retrainOn(71).workflowId && r.decision === 'rolled-back')!.recorded_at;
+    const champion = (await getAlias(soak.warehouse, SOAK_USE_CASE, 'champion'))!;
+    expect(champion).not.toBe(anomaly.challenger);
     expect(await served()).toEqual([champion]);
+    const promotedSince = audit.filter((r) => r.decision === 'promoted' && r.recorded_at > rolledBackAt);
+    if (champion !== anomaly.champion) expect(promotedSince.at(-1)!.reason).toMatch(new RegExp(`^${champion} is champion`));
+    else expect(promotedSince).toEqual([]);
   });
 
   it('leaves no half-done state: one version served, every version with its scores', async () => {
