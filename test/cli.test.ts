@@ -221,7 +221,8 @@ describe('aimo CLI with a running rollout', () => {
         fixtures.testPlan({
           useCase: uc,
           approval: { beforeExperiment: true, timeout: '1 hour', onTimeout: 'reject' },
-          experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', outcomeSource: 'simulator' },
+          // Shipped on the point estimate, so the loops below have a champion to work against.
+          experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', outcomeSource: 'simulator', shipRule: 'point_estimate_positive' },
           // A canary of seconds, so the loops below finish while the test waits.
           automation: { ...fixtures.testPlan().automation, retrain: { canary: { watch: '2 seconds', checkEvery: '1 second' } } },
         }),

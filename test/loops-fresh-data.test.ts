@@ -132,33 +132,32 @@ describe('loop windows from the data', () => {
   });
 
   it("waits for an incident retrain's labels up to waitForData, then refuses; other retrains defer to it while it is open", async () => {
-    // Labels from five days before the newest complete day end two days past it.
+    // Labels from five days before the newest complete day end one day past it.
     const asOf = addDaysIso(newestCompleteDay(), -5);
-    const start = (workflowId: string, waitForData: string) =>
-      bench.env.client.workflow.start(retrain, { taskQueue: bench.loopQueue, workflowId, args: [{ useCase, asOf, waitForData, reason: 'drift incident test' }] });
-    const open = await start(`retrain-${useCase}-incident-waits`, '30 days');
-    try {
-      // It is waiting once its first audit row is there.
-      for (let i = 0; i < 100 && (await auditOf(open.workflowId)).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-      const weekly = await bench.env.client.workflow.execute(retrain, { taskQueue: bench.loopQueue, workflowId: 'retrain-lp-fresh-deferred', args: [{ useCase }] });
-      await recordHistory(bench.env.client, 'retrain-lp-fresh-deferred', 'retrain-deferred');
-      expect(weekly).toMatchObject({ outcome: 'deferred', champion: bench.champions[useCase], canaryChecks: [] });
-      expect(weekly.reason).toContain(open.workflowId);
-      expect(await auditOf('retrain-lp-fresh-deferred')).toEqual([{ decision: 'deferred', reason: weekly.reason }]);
-    } finally {
-      await open.terminate('test: the deferral is shown');
-    }
+    const lastDay = addDaysIso(asOf, 6);
+    const incident = await bench.env.client.workflow.start(retrain, {
+      taskQueue: bench.loopQueue,
+      workflowId: `retrain-${useCase}-incident-waits`,
+      args: [{ useCase, asOf, waitForData: '6 hours', reason: 'drift incident test' }],
+    });
+    // It waits once its first audit row is there (the server's clock stands still until a result is awaited).
+    for (let i = 0; i < 200 && (await auditOf(incident.workflowId)).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
 
-    const gaveUp = await start(`retrain-${useCase}-incident-gives-up`, '3 hours');
-    const cause = failureCause(await gaveUp.result().catch((e: unknown) => e));
-    await recordHistory(bench.env.client, gaveUp.workflowId, 'retrain-waited-for-data');
+    const weekly = await bench.env.client.workflow.execute(retrain, { taskQueue: bench.loopQueue, workflowId: 'retrain-lp-fresh-deferred', args: [{ useCase }] });
+    await recordHistory(bench.env.client, 'retrain-lp-fresh-deferred', 'retrain-deferred');
+    expect(weekly).toMatchObject({ outcome: 'deferred', champion: bench.champions[useCase], canaryChecks: [] });
+    expect(weekly.reason).toContain(incident.workflowId);
+    expect(await auditOf('retrain-lp-fresh-deferred')).toEqual([{ decision: 'deferred', reason: weekly.reason }]);
+
+    const cause = failureCause(await incident.result().catch((e: unknown) => e));
+    await recordHistory(bench.env.client, incident.workflowId, 'retrain-waited-for-data');
     expect(cause).toMatchObject({ type: 'StaleData', nonRetryable: true });
-    const audit = await auditOf(gaveUp.workflowId);
+    const audit = await auditOf(incident.workflowId);
     expect(audit.map((a) => a.decision)).toEqual(['waiting-for-data', 'window-refused']);
-    expect(audit[0]!.reason).toMatch(new RegExp(`^The retrain's label window ${asOf} – ${addDaysIso(asOf, 6)} reaches past the data: .* 2 days before the window's last day, ${addDaysIso(asOf, 6)}; waiting up to 3 hours for it$`));
-    // An hourly look: three of them, then the refusal.
-    const polls = (await gaveUp.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'loopWindowReady');
-    expect(polls).toHaveLength(4);
+    expect(audit[0]!.reason).toMatch(new RegExp(`^The retrain's label window ${asOf} – ${lastDay} reaches past the data: .* 1 day before the window's last day, ${lastDay}; waiting up to 6 hours for it$`));
+    // A look every hour: at the start and after each of the six, then the refusal.
+    const polls = (await incident.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'loopWindowReady');
+    expect(polls).toHaveLength(7);
   });
 
   async function auditOf(workflowId: string): Promise<Array<{ decision: string; reason: string }>> {

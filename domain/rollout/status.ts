@@ -10,7 +10,8 @@ export const ROLLOUT_STEPS = [
 ] as const;
 
 export type RolloutStep = (typeof ROLLOUT_STEPS)[number];
-export type RolloutState = 'running' | 'waiting-approval' | 'completed' | 'failed' | 'rejected';
+/** `cancelled`: a person or a parent cancelled the run; its report still says how far it got. */
+export type RolloutState = 'running' | 'waiting-approval' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 
 export interface StepOutcome {
   readonly step: RolloutStep;

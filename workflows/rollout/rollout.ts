@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import { isNotApplicable, planKind, type RegisteredUseCase, type RolloutEnd } from '../../domain/rollout/contract';
 import type { RolloutResult } from '../../domain/rollout/result';
 import { ROLLOUT_STEPS, type RolloutStep } from '../../domain/rollout/status';
@@ -7,6 +7,9 @@ import { startRolloutRun, type RolloutRun } from './run';
 
 /** Patch id of the rollout that fixes its validated plan in the history (see docs/versioning.md). */
 const PLAN_RECORDED_ONCE = 'plan-recorded-once';
+
+/** Rollouts recorded before this patch ran their failure cleanup in the cancelled scope. */
+const CLEANUP_SURVIVES_CANCELLATION = 'cleanup-survives-cancellation';
 
 /**
  * The eight-step rollout, for every registered use case. The workflow
@@ -37,8 +40,21 @@ export function rolloutWorkflow(useCases: readonly RegisteredUseCase[]) {
     } catch (err) {
       if (run.finished) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      log.error('rollout failed', { step: run.tracker.status().currentStep, error: message });
-      await run.finish('failed', message);
+      if (!patched(CLEANUP_SURVIVES_CANCELLATION)) {
+        log.error('rollout failed', { step: run.tracker.status().currentStep, error: message });
+        await run.finish('failed', message);
+        throw err;
+      }
+      const cancelled = isCancellation(err);
+      const { currentStep: step, waitingFor } = run.tracker.status();
+      const where = waitingFor ? `while waiting for ${waitingFor}` : `during ${step}`;
+      if (cancelled) log.warn('rollout cancelled', { step, waitingFor });
+      else log.error('rollout failed', { step, error: message });
+      // A cancelled run still records how far it got; the cleanup is shielded from the cancellation, and its own failure never hides the first one.
+      await CancellationScope.nonCancellable(async () => {
+        if (cancelled) await run.audit('rollout', 'cancelled', `cancelled ${where}`);
+        await run.finish(cancelled ? 'cancelled' : 'failed', cancelled ? `Cancelled ${where}` : message);
+      }).catch((cleanup: unknown) => log.error('rollout report not written', { error: cleanup instanceof Error ? cleanup.message : String(cleanup) }));
       throw err;
     }
     if (end.error) throw ApplicationFailure.create({ ...end.error, nonRetryable: true, details: end.error.details === undefined ? [] : [end.error.details] });
