@@ -28,6 +28,11 @@ const TABLES = {
 
 export type AimoTable = keyof typeof TABLES;
 
+/** The columns that key a bookkeeping table's rows: an upsert writes each key once. */
+export function aimoTableKey(name: AimoTable): readonly string[] {
+  return TABLES[name].key;
+}
+
 export function aimoTable(name: AimoTable): TableRef {
   return tableRef(name, AIMO_SCHEMA);
 }

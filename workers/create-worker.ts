@@ -1,6 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities';
+import { activityKeepAlive } from './activity-keep-alive';
 
 export interface AimoWorkerOptions {
   readonly connection: NativeConnection;
@@ -28,6 +29,7 @@ export function createAimoWorker(options: AimoWorkerOptions): Promise<Worker> {
     // (short activities wait behind long warehouse queries). The warehouse adapters bound their own
     // concurrency instead (DuckDbWarehouse's maxConcurrentQueries), where the contention is.
     shutdownGraceTime: '20s',
+    interceptors: { activity: [activityKeepAlive] },
   });
 }
 

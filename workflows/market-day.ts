@@ -6,7 +6,7 @@ import type { MarketDayInput, MarketDaysResult } from '../domain/simulated-marke
 const { appendMarketDays } = proxyActivities<Activities>({
   // A stack that was off for months catches up in one call; heartbeats after every stored piece of days say it is alive.
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5 },
 });
 

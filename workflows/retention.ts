@@ -19,7 +19,7 @@ const { planRetention, resolveRetentionSettings } = proxyActivities<Activities>(
 /** One DROP and one audit row per table: a first run on a long backlog takes a while, so it heartbeats each table and resumes there. */
 const { retireRunTables } = proxyActivities<Activities>({
   startToCloseTimeout: '4 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
 });
 

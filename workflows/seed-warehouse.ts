@@ -5,7 +5,7 @@ import type { SeedInput, SeedResult } from '../domain/simulated-market';
 const { ensureSimulatedDataset } = proxyActivities<Activities>({
   // A first seed of a year of days takes a minute or more; the activity heartbeats after every stored piece of days.
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5 },
 });
 

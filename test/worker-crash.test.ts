@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { statusQuery } from '../domain/rollout/definitions';
+import type { RolloutResult } from '../domain/rollout/result';
+import type { RolloutStep } from '../domain/rollout/status';
+import { deleteSchedule, listSchedules } from '../platform/schedules';
+import { generateDataset } from '../simulator';
+import { aimoTableKey, type AimoTable } from '../store/aimo-tables';
+import { DuckDbWarehouse } from '../warehouse/duckdb';
+import { rollout } from '../workflows';
+import { tempDataDir, testPlan } from './support/rollout-fixtures';
+import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
+
+const WORKER = join(__dirname, 'support', 'worker-process.ts');
+
+/**
+ * reliability: a worker killed with SIGKILL in the middle of a long warehouse
+ * step (no graceful drain, its query cut off) is noticed by its missing
+ * heartbeats, not by the step's 30-minute start-to-close timeout: the
+ * attempt fails as a heartbeat timeout and a second worker process finishes
+ * the rollout with the numbers of an uninterrupted run.
+ */
+describe('reliability: a worker killed mid-step', () => {
+  let env: TestWorkflowEnvironment;
+  const dir = mkdtempSync(join(tmpdir(), 'aimo-crash-'));
+  const seeded = join(dir, 'seeded.duckdb');
+  const useCase = 'cx-crash';
+
+  beforeAll(async () => {
+    env = await connectToTestServer();
+    const warehouse = await DuckDbWarehouse.open(seeded);
+    await generateDataset(warehouse, { seed: 7, users: 20_000 });
+    await warehouse.close();
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const s of await listSchedules(env.client, `aimo-${useCase}-`)) await deleteSchedule(env.client, s.scheduleId);
+    await env?.teardown();
+  });
+
+  const plan = testPlan({ useCase, experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', measureDays: 14, outcomeSource: 'simulator' } });
+
+  /** A worker process on its own copy of the seeded warehouse; resolves once it polls. */
+  function startWorker(taskQueue: string, file: string): Promise<ChildProcess> {
+    // Node itself runs the worker (tsx as a loader, not its CLI, which would put a process between): SIGKILL reaches the worker.
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, taskQueue, file, tempDataDir()], { env: { ...process.env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    return new Promise((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(child));
+      child.on('exit', (code) => reject(new Error(`worker process exited with ${code} before it was ready`)));
+    });
+  }
+
+  // One workflow id for both runs (one after the other), so they assign, name and write alike.
+  const workflowId = `rollout-${useCase}-${uniqueTaskQueue('crash')}`;
+
+  async function run(name: string, killDuring?: RolloutStep): Promise<{ result: RolloutResult; file: string; recoveredInMs?: number }> {
+    const file = join(dir, `${name}.duckdb`);
+    copyFileSync(seeded, file);
+    const taskQueue = uniqueTaskQueue(`crash-${name}`);
+    let worker = await startWorker(taskQueue, file);
+    try {
+      const handle = await env.client.workflow.start(rollout, { taskQueue, workflowId, args: [plan] });
+      let recoveredInMs: number | undefined;
+      if (killDuring) {
+        for (let until = Date.now() + 240_000; (await handle.query(statusQuery)).currentStep !== killDuring; await new Promise((r) => setTimeout(r, 100))) {
+          if (Date.now() > until) throw new Error(`the rollout never reached ${killDuring}`);
+        }
+        // Inside the step's activity: its query runs, nothing has heartbeated the end of it.
+        await new Promise((r) => setTimeout(r, 500));
+        const gone = new Promise((r) => worker.once('exit', r));
+        worker.kill('SIGKILL');
+        const killedAt = Date.now();
+        // Its lock on the warehouse file goes with the process.
+        await gone;
+        worker = await startWorker(taskQueue, file);
+        while ((await handle.query(statusQuery)).currentStep === killDuring) await new Promise((r) => setTimeout(r, 250));
+        recoveredInMs = Date.now() - killedAt;
+      }
+      return { result: await handle.result(), file, ...(recoveredInMs !== undefined ? { recoveredInMs } : {}) };
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  }
+
+  it('retries the cut-off step after a heartbeat timeout and ends as an uninterrupted run does', async () => {
+    const clean = await run('clean');
+    const crashed = await run('killed', 'baseline-model');
+    console.log(`reliability: worker SIGKILL during baseline-model: recovered in ${((crashed.recoveredInMs ?? 0) / 1000).toFixed(1)} s`);
+
+    // The killed attempt ended by its missing heartbeats, and the next attempt finished the step.
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const retried = events.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const e of retried) {
+      expect(e.activityTaskStartedEventAttributes!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
+    }
+
+    for (const r of [clean.result, crashed.result]) expect(r.status).toBe('completed');
+    // To 12 significant digits: DuckDB's parallel sums may add in another order.
+    expect(rounded(crashed.result.model!.metrics)).toEqual(rounded(clean.result.model!.metrics));
+    expect(rounded(crashed.result.model!.model)).toEqual(rounded(clean.result.model!.model));
+    expect(rounded(crashed.result.experiment!.effect)).toEqual(rounded(clean.result.experiment!.effect));
+    expect(crashed.result.steps.map((s) => [s.step, s.status])).toEqual(clean.result.steps.map((s) => [s.step, s.status]));
+
+    // The same tables with the same rows: none lost, none written twice.
+    const [cleanTables, crashedTables] = [await tableFigures(clean.file), await tableFigures(crashed.file)];
+    expect(crashedTables).toEqual(cleanTables);
+    expect(Object.keys(cleanTables).length).toBeGreaterThan(10);
+  }, 600_000);
+});
+
+function rounded(value: unknown): unknown {
+  if (typeof value === 'number') return Number(value.toPrecision(12));
+  if (Array.isArray(value)) return value.map(rounded);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
+  return value;
+}
+
+const BOOKKEEPING_KEYS = Object.fromEntries(['audit_log', 'model_registry', 'model_aliases', 'experiments', 'kpi_specs', 'dq_results', 'inventory_reports'].map((t) => [t, true]));
+
+/** Per aimo table: its rows, and for aimo's keyed bookkeeping how many keys repeat. */
+async function tableFigures(file: string): Promise<Record<string, { rows: number; repeatedKeys?: number }>> {
+  const wh = await DuckDbWarehouse.open(file);
+  try {
+    const figures: Record<string, { rows: number; repeatedKeys?: number }> = {};
+    for (const { table_name: table } of await wh.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'aimo' AND table_type = 'BASE TABLE' ORDER BY 1`)) {
+      const [row] = await wh.query<{ n: bigint }>(`SELECT COUNT(*) AS n FROM aimo."${table}"`);
+      const key = table in BOOKKEEPING_KEYS ? aimoTableKey(table as AimoTable).join(', ') : undefined;
+      const repeated = key ? await wh.query<{ n: bigint }>(`SELECT COUNT(*) AS n FROM (SELECT ${key} FROM aimo."${table}" GROUP BY ${key} HAVING COUNT(*) > 1)`) : undefined;
+      figures[table] = { rows: Number(row!.n), ...(repeated ? { repeatedKeys: Number(repeated[0]!.n) } : {}) };
+    }
+    return figures;
+  } finally {
+    await wh.close();
+  }
+}
