@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ALERT_KINDS, SEVERITIES } from '../config/webhooks';
 import { approvalDecisionSchema } from '../domain/rollout/approval';
 import { rollbackInputSchema } from '../domain/loops/inputs';
-import { formatIssue, rolloutPlanSchema } from '../domain/plan';
+import { rolloutPlanSchema } from '../domain/plan';
+import { describeIssues, freeText } from '../domain/validation';
 
 /**
  * Request bodies of the webhook endpoints. They are the contract senders
@@ -13,7 +14,7 @@ const useCase = rolloutPlanSchema.shape.useCase;
 const isoDateTime = z.iso.datetime({ offset: true, message: 'use an ISO 8601 date-time, e.g. 2026-03-31T04:10:00Z' });
 
 export const dataLandedSchema = z
-  .object({
+  .strictObject({
     useCase: useCase.describe('The use case whose data landed'),
     table: z
       .string()
@@ -25,11 +26,11 @@ export const dataLandedSchema = z
   .describe('Fresh data landed: start a retrain');
 
 export const alertSchema = z
-  .object({
+  .strictObject({
     useCase: useCase.describe('The use case the alert is about'),
     kind: z.enum(ALERT_KINDS, { message: `kind must be one of ${ALERT_KINDS.join(', ')}` }),
     severity: z.enum(SEVERITIES, { message: `severity must be one of ${SEVERITIES.join(', ')}` }),
-    message: z.string().max(2000).optional().describe('What the monitor saw'),
+    message: freeText({ max: 2000, what: 'a message' }).optional().describe('What the monitor saw'),
     firedAt: isoDateTime.optional(),
   })
   .describe('A monitoring alert: the alert policy decides on a drift check, a rollback or nothing');
@@ -82,5 +83,5 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; problems: strin
 export function validate<T>(schema: z.ZodType<T>, input: unknown): Validated<T> {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, problems: result.error.issues.map((issue) => formatIssue(issue).replace(/^\(plan\):/, '(body):')) };
+  return { ok: false, problems: describeIssues(schema, result.error.issues, '(body)') };
 }

@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { NonRetryableError } from '../errors';
+import { boundedDuration, calendarDate, describeIssues, freeText } from '../validation';
 import { parseDriftThresholds, type DriftThresholds } from '../drift';
-import { canaryFields, durationText, retrainFields, retrainSettingsSchema, type RetrainSettings } from '../plan';
+import { canaryFields, retrainFields, retrainSettingsSchema, type RetrainSettings } from '../plan';
 import { loopWindowSchema } from './windows';
 
+/** Who or what started the run (a schedule, a webhook, the CLI): recorded with it, never acted on. */
+const trigger = z.looseObject({ kind: z.string().max(100).optional(), via: z.string().max(100).optional() }).optional();
+
 const useCase = z.string().regex(/^[a-z][a-z0-9-]{1,48}[a-z0-9]$/, 'use the use case name of its rollout, e.g. paid-search-cac');
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date, e.g. 2026-03-31');
+const isoDate = calendarDate;
 
 /** A canary health check as the watch records it; carried across continue-as-new. */
 const canaryCheckSchema = z.object({
@@ -44,18 +48,18 @@ const resumeSchema = z.object({
 });
 
 /** Input of the retrain loop (schedules pass { useCase } only; everything else has a default). */
-export const retrainInputSchema = z.object({
+export const retrainInputSchema = z.strictObject({
   useCase,
   asOf: isoDate.optional().describe("Training cut-off; default: the label window ends on the data's newest complete day"),
-  reason: z.string().max(500).default('scheduled retrain'),
-  waitForData: durationText
+  reason: freeText({ max: 500, what: 'a reason' }).default('scheduled retrain'),
+  waitForData: boundedDuration('365 days')
     .optional()
     .describe("When the window's data has not all landed yet, wait up to this long for it (checked hourly); default: refuse at once"),
   // Unset fields come from the champion's plan (automation.retrain), then the defaults.
   promotionMargin: retrainFields.promotionMargin.optional(),
   approval: retrainFields.approval.optional(),
   approvalTimeout: retrainFields.approvalTimeout.optional(),
-  canary: z.object(canaryFields).partial().optional(),
+  canary: z.strictObject(canaryFields).partial().optional(),
   continueAsNewAfterChecks: z
     .number()
     .int()
@@ -64,6 +68,7 @@ export const retrainInputSchema = z.object({
     .default(50)
     .describe('A canary watch continues as new after this many checks in one run (or sooner, when Temporal suggests it)'),
   resume: resumeSchema.optional(),
+  trigger,
 });
 export type RetrainInput = z.input<typeof retrainInputSchema>;
 export type RetrainRequest = z.infer<typeof retrainInputSchema>;
@@ -87,12 +92,12 @@ export function resolveRetrain(request: RetrainRequest, planned: unknown): Resol
   return { reason: request.reason, settings: retrainSettings(planned, request), continueAsNewAfterChecks: request.continueAsNewAfterChecks };
 }
 
-export const driftInputSchema = z.object({
+export const driftInputSchema = z.strictObject({
   useCase,
   asOf: isoDate.optional().describe("End of the current window (exclusive); default: the day after the data's newest complete day"),
   retrainAsOf: isoDate.optional().describe('Training cut-off for a retrain this check starts'),
   thresholds: z
-    .object({
+    .strictObject({
       psi: z.number().positive().optional(),
       jsDistance: z.number().positive().optional(),
       ksStatistic: z.number().positive().optional(),
@@ -102,12 +107,13 @@ export const driftInputSchema = z.object({
       pValue: z.number().positive().max(1).optional(),
       numericMethod: z.string().optional(),
       categoricalMethod: z.string().optional(),
-      features: z.record(z.string(), z.object({ method: z.string().optional(), threshold: z.number().positive().optional() })).optional(),
+      features: z.record(z.string(), z.strictObject({ method: z.string().optional(), threshold: z.number().positive().optional() })).optional(),
       minRows: z.number().int().min(1).optional(),
       exactKs: z.boolean().optional(),
     })
     .default({}),
   startRetrain: z.boolean().default(true),
+  trigger,
 });
 export type DriftInput = z.input<typeof driftInputSchema>;
 
@@ -130,11 +136,12 @@ export function resolveDrift(request: DriftRequest): ResolvedDrift {
   return { thresholds: parseDriftThresholds({ ...LOOP_DRIFT_METHODS, ...request.thresholds }), startRetrain: request.startRetrain };
 }
 
-export const rollbackInputSchema = z.object({
+export const rollbackInputSchema = z.strictObject({
   useCase,
-  toVersion: z.string().min(1).max(200).optional().describe('Default: the previous good version'),
-  reason: z.string().trim().min(3, 'give a reason of at least 3 characters').max(2000),
-  by: z.string().trim().min(1, 'say who asks for the rollback (by)').max(200),
+  toVersion: z.string().regex(/^[a-z0-9-]{1,200}$/, 'use a version id such as paid-search-cac-1a2b3c4d').optional().describe('Default: the previous good version'),
+  reason: freeText({ min: 3, max: 2000, what: 'a reason' }),
+  by: freeText({ min: 1, max: 200, what: 'who asks for the rollback (by)' }),
+  trigger,
 });
 export type RollbackInput = z.input<typeof rollbackInputSchema>;
 
@@ -142,7 +149,7 @@ export type RollbackInput = z.input<typeof rollbackInputSchema>;
 export function parseOrProblems<T>(schema: z.ZodType<T>, input: unknown): { ok: true; value: T } | { ok: false; problems: string[] } {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, problems: result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`) };
+  return { ok: false, problems: describeIssues(schema, result.error.issues) };
 }
 
 /** Parses input in an activity: invalid input fails non-retryably, naming every field. */

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { freeText } from '../validation';
 
 /** A person's decision at an approval gate, as sent by the UI, the CLI or a webhook. */
-export const approvalDecisionSchema = z.object({
+export const approvalDecisionSchema = z.strictObject({
   decision: z.enum(['approve', 'reject'], { message: 'decision must be "approve" or "reject"' }),
-  by: z.string().trim().min(1, 'say who decides (by)').max(200),
-  reason: z.string().trim().min(3, 'give a reason of at least 3 characters').max(2000),
+  by: freeText({ min: 1, max: 200, what: 'who decides (by)' }),
+  reason: freeText({ min: 3, max: 2000, what: 'a reason' }),
   gate: z.string().regex(/^[a-z-]{1,40}$/).optional().describe('Which gate; defaults to the one waiting'),
 });
 

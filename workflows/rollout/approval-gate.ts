@@ -1,5 +1,10 @@
-import { condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { approvalDecisionSchema, type ApprovalDecision } from '../../domain/rollout/approval';
+import { describeIssues } from '../../domain/validation';
+
+function refuse(type: string, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
 
 /**
  * A human approval gate: the workflow waits for the `approval` Update, with a
@@ -12,15 +17,12 @@ export class ApprovalGate {
 
   constructor(private readonly onStateChange: (waitingFor: string | undefined) => void) {}
 
+  /** Refuses a decision before it reaches history, as a validation failure no retry can fix. */
   validate(input: unknown): void {
     const parsed = approvalDecisionSchema.safeParse(input);
-    if (!parsed.success) {
-      throw new Error(`invalid approval: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(decision)'}: ${i.message}`).join('; ')}`);
-    }
-    if (!this.waiting) throw new Error('this workflow is not waiting for an approval');
-    if (parsed.data.gate && parsed.data.gate !== this.waiting) {
-      throw new Error(`this workflow waits at the "${this.waiting}" gate, not "${parsed.data.gate}"`);
-    }
+    if (!parsed.success) refuse('InvalidApproval', `the approval was refused: ${describeIssues(approvalDecisionSchema, parsed.error.issues, '(decision)').join('; ')}`);
+    if (!this.waiting) refuse('NotWaiting', 'the approval was refused: this workflow is not waiting for an approval');
+    if (parsed.data.gate && parsed.data.gate !== this.waiting) refuse('WrongGate', `the approval was refused: this workflow waits at the "${this.waiting}" gate, not "${parsed.data.gate}"`);
   }
 
   decide(decision: ApprovalDecision): { accepted: true; gate: string } {

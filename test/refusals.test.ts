@@ -1,0 +1,103 @@
+import { approvalDecisionSchema } from '../domain/rollout/approval';
+import { driftInputSchema, parseOrProblems, retrainInputSchema, rollbackInputSchema } from '../domain/loops/inputs';
+import { closest } from '../domain/validation';
+import { alertSchema, approvalRequestSchema, dataLandedSchema, validate } from '../webhooks/schemas';
+import type { z } from 'zod';
+
+const uc = 'paid-search-cac';
+const landedAt = '2026-11-28T04:10:00Z';
+const decision = { decision: 'approve', by: 'ana@growth', reason: 'model and data look right' };
+
+/** Bodies as they arrive: JSON text, so __proto__ is an own key as a sender can write it. */
+const json = (text: string): unknown => JSON.parse(text);
+
+/**
+ * Malformed loop inputs, approval decisions and webhook bodies: each one is
+ * refused, and the refusal names the field (and for a typo the field meant).
+ * The schemas are those the workflows, the webhook server and the CLI parse with.
+ */
+const CASES: Array<[string, z.ZodType, unknown, RegExp]> = [
+  ['retrain: misspelt knob', retrainInputSchema, { useCase: uc, promotionMarign: 0.01 }, /^promotionMarign: unknown field; did you mean promotionMargin\?$/],
+  ['retrain: misspelt canary knob', retrainInputSchema, { useCase: uc, canary: { wach: '3 days' } }, /^canary\.wach: unknown field; did you mean watch\?$/],
+  ['retrain: unknown field far from any', retrainInputSchema, { useCase: uc, colour: 'red' }, /^colour: unknown field; known fields here: useCase, asOf, reason/],
+  ['retrain: month 13', retrainInputSchema, { useCase: uc, asOf: '2026-13-45' }, /^asOf: not a day of the calendar/],
+  ['retrain: 30 February', retrainInputSchema, { useCase: uc, asOf: '2026-02-30' }, /^asOf: not a day of the calendar/],
+  ['retrain: not a date', retrainInputSchema, { useCase: uc, asOf: 'yesterday' }, /^asOf: use an ISO date/],
+  ['retrain: wait of zero', retrainInputSchema, { useCase: uc, waitForData: '0 seconds' }, /^waitForData: use a duration longer than zero$/],
+  ['retrain: endless wait', retrainInputSchema, { useCase: uc, waitForData: '100000000000000000000 days' }, /^waitForData: use a duration of at most 365 days$/],
+  ['retrain: wait in fortnights', retrainInputSchema, { useCase: uc, waitForData: '2 fortnights' }, /^waitForData: use a duration such as/],
+  ['retrain: a reason too long', retrainInputSchema, { useCase: uc, reason: 'x'.repeat(501) }, /^reason: a reason may have at most 500 characters$/],
+  ['retrain: __proto__', retrainInputSchema, json(`{"useCase":"${uc}","__proto__":{"approval":false}}`), /^__proto__: unknown field/],
+  ['retrain: constructor', retrainInputSchema, { useCase: uc, constructor: { name: 'x' } }, /^constructor: unknown field/],
+  ['retrain: deep nesting in an unknown field', retrainInputSchema, json(`{"useCase":"${uc}","x":${'['.repeat(5000)}${']'.repeat(5000)}}`), /^x: unknown field/],
+  ['retrain: upper-case use case', retrainInputSchema, { useCase: 'Paid-Search' }, /^useCase: use the use case name/],
+  ['retrain: no use case', retrainInputSchema, {}, /^useCase: /],
+  ['retrain: not an object', retrainInputSchema, 'retrain please', /^\(input\): /],
+  ['retrain: canary share above half', retrainInputSchema, { useCase: uc, canary: { share: 0.9 } }, /^canary\.share: /],
+  ['retrain: approval as text', retrainInputSchema, { useCase: uc, approval: 'yes' }, /^approval: /],
+  ['drift: misspelt thresholds', driftInputSchema, { useCase: uc, treshold: { psi: 0.2 } }, /^treshold: unknown field; did you mean thresholds\?$/],
+  ['drift: misspelt threshold', driftInputSchema, { useCase: uc, thresholds: { pis: 0.2 } }, /^thresholds\.pis: unknown field; did you mean psi\?$/],
+  ['drift: negative PSI', driftInputSchema, { useCase: uc, thresholds: { psi: -1 } }, /^thresholds\.psi: /],
+  ['drift: share above 1', driftInputSchema, { useCase: uc, thresholds: { driftedShare: 2 } }, /^thresholds\.driftedShare: /],
+  ['drift: bad retrain cut-off', driftInputSchema, { useCase: uc, retrainAsOf: '2026-04-31' }, /^retrainAsOf: not a day of the calendar/],
+  ['drift: startRetrain as text', driftInputSchema, { useCase: uc, startRetrain: 'no' }, /^startRetrain: /],
+  ['drift: asof in lower case', driftInputSchema, { useCase: uc, asof: '2026-03-01' }, /^asof: unknown field; did you mean asOf\?$/],
+  ['rollback: short reason', rollbackInputSchema, { useCase: uc, reason: 'no', by: 'ana' }, /^reason: give a reason of at least 3 characters$/],
+  ['rollback: reason of control characters only', rollbackInputSchema, { useCase: uc, reason: '\u0000\u0007\n\t', by: 'ana' }, /^reason: give a reason of at least 3 characters$/],
+  ['rollback: nobody', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: '  ' }, /^by: give who asks for the rollback \(by\) of at least 1 characters$/],
+  ['rollback: to for toVersion', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: 'ana', to: 'v1' }, /^to: unknown field; known fields here/],
+  ['rollback: version with spaces', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: 'ana', toVersion: 'v 1; drop' }, /^toVersion: use a version id/],
+  ['rollback: toversion', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: 'ana', toversion: 'v1' }, /^toversion: unknown field; did you mean toVersion\?$/],
+  ['approval: misspelt gate', approvalDecisionSchema, { ...decision, gte: 'experiment' }, /^gte: unknown field; did you mean gate\?$/],
+  ['approval: yes for approve', approvalDecisionSchema, { ...decision, decision: 'yes' }, /^decision: decision must be "approve" or "reject"$/],
+  ['approval: no reason', approvalDecisionSchema, { decision: 'approve', by: 'ana' }, /^reason: /],
+  ['approval: blank reason', approvalDecisionSchema, { ...decision, reason: '   ' }, /^reason: give a reason of at least 3 characters$/],
+  ['approval: nobody', approvalDecisionSchema, { ...decision, by: '' }, /^by: /],
+  ['approval: reason too long', approvalDecisionSchema, { ...decision, reason: 'x'.repeat(2001) }, /^reason: a reason may have at most 2000 characters$/],
+  ['approval: gate with spaces', approvalDecisionSchema, { ...decision, gate: 'the experiment' }, /^gate: /],
+  ['approval: __proto__', approvalDecisionSchema, json(`{"decision":"approve","by":"ana","reason":"looks right","__proto__":{"decision":"reject"}}`), /^__proto__: unknown field/],
+  ['approval webhook: no workflow', approvalRequestSchema, decision, /^workflowId: /],
+  ['approval webhook: workflow id with a slash', approvalRequestSchema, { ...decision, workflowId: 'rollout/../x' }, /^workflowId: give the id of the waiting rollout/],
+  ['approval webhook: misspelt workflow id', approvalRequestSchema, { ...decision, workflowID: 'rollout-x' }, /workflowID: unknown field; did you mean workflowId\?/],
+  ['data-landed: misspelt table', dataLandedSchema, { useCase: uc, landedAt, tabel: 'raw.orders' }, /^tabel: unknown field; did you mean table\?$/],
+  ['data-landed: table with SQL', dataLandedSchema, { useCase: uc, landedAt, table: 'drop table;' }, /^table: use a table name such as raw.orders$/],
+  ['data-landed: landed yesterday', dataLandedSchema, { useCase: uc, landedAt: 'yesterday' }, /^landedAt: use an ISO 8601 date-time/],
+  ['data-landed: no offset', dataLandedSchema, { useCase: uc, landedAt: '2026-11-28 04:10' }, /^landedAt: /],
+  ['data-landed: no use case', dataLandedSchema, { landedAt }, /^useCase: /],
+  ['data-landed: array body', dataLandedSchema, [{ useCase: uc, landedAt }], /^\(body\): /],
+  ['alert: unknown kind', alertSchema, { useCase: uc, kind: 'cpu', severity: 'warning' }, /^kind: kind must be one of drift, serving-error, kpi-drop, data-quality$/],
+  ['alert: unknown severity', alertSchema, { useCase: uc, kind: 'drift', severity: 'panic' }, /^severity: severity must be one of/],
+  ['alert: misspelt message', alertSchema, { useCase: uc, kind: 'drift', severity: 'warning', mesage: 'shift' }, /^mesage: unknown field; did you mean message\?$/],
+  ['alert: message too long', alertSchema, { useCase: uc, kind: 'drift', severity: 'warning', message: 'x'.repeat(2001) }, /^message: a message may have at most 2000 characters$/],
+  ['alert: fired at noon', alertSchema, { useCase: uc, kind: 'drift', severity: 'warning', firedAt: 'noon' }, /^firedAt: /],
+  ['alert: constructor', alertSchema, { useCase: uc, kind: 'drift', severity: 'warning', constructor: 1 }, /^constructor: unknown field/],
+];
+
+describe('refused at the door: loop inputs, approvals and webhook bodies', () => {
+  it(`holds a corpus of ${CASES.length} malformed inputs`, () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(50);
+  });
+
+  it.each(CASES)('%s', (_name, schema, input, problem) => {
+    const checked = parseOrProblems(schema, input);
+    expect(checked.ok).toBe(false);
+    const problems = checked.ok ? [] : checked.problems.map((p) => p.replace(/^\(input\)/, schema === dataLandedSchema ? '(body)' : '(input)'));
+    expect(problems).toContainEqual(expect.stringMatching(problem));
+  });
+
+  it('refuses webhook bodies with the body as the root of the path', () => {
+    expect(validate(dataLandedSchema, 'x')).toEqual({ ok: false, problems: [expect.stringMatching(/^\(body\): /)] });
+  });
+
+  it('keeps free text readable: control characters become spaces, nothing else changes', () => {
+    const parsed = approvalDecisionSchema.parse({ ...decision, reason: 'looks\u0000 right\n<script>alert(1)</script>\u2028ok' });
+    expect(parsed.reason).toBe('looks right <script>alert(1)</script> ok');
+    expect(rollbackInputSchema.parse({ useCase: uc, reason: '  CTR\tdropped  ', by: 'ana' }).reason).toBe('CTR dropped');
+  });
+
+  it('suggests only a near miss', () => {
+    expect(closest('beforeExperimnet', ['beforeExperiment', 'timeout', 'onTimeout'])).toBe('beforeExperiment');
+    expect(closest('guardrail', ['guardrails', 'kpi'])).toBe('guardrails');
+    expect(closest('colour', ['useCase', 'asOf', 'reason'])).toBeUndefined();
+  });
+});
