@@ -85,7 +85,7 @@ export function freeText(options: { min?: number; max: number; what: string }) {
     .pipe(
       z
         .string()
-        .min(options.min ?? 0, `give ${options.what} of at least ${options.min ?? 0} characters`)
+        .min(options.min ?? 0, options.min === 1 ? `say ${options.what}` : `give ${options.what} of at least ${options.min ?? 0} characters`)
         .max(options.max, `${options.what} may have at most ${options.max} characters`),
     );
 }

@@ -44,7 +44,7 @@ const CASES: Array<[string, z.ZodType, unknown, RegExp]> = [
   ['drift: asof in lower case', driftInputSchema, { useCase: uc, asof: '2026-03-01' }, /^asof: unknown field; did you mean asOf\?$/],
   ['rollback: short reason', rollbackInputSchema, { useCase: uc, reason: 'no', by: 'ana' }, /^reason: give a reason of at least 3 characters$/],
   ['rollback: reason of control characters only', rollbackInputSchema, { useCase: uc, reason: '\u0000\u0007\n\t', by: 'ana' }, /^reason: give a reason of at least 3 characters$/],
-  ['rollback: nobody', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: '  ' }, /^by: give who asks for the rollback \(by\) of at least 1 characters$/],
+  ['rollback: nobody', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: '  ' }, /^by: say who asks for the rollback \(by\)$/],
   ['rollback: to for toVersion', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: 'ana', to: 'v1' }, /^to: unknown field; known fields here/],
   ['rollback: version with spaces', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: 'ana', toVersion: 'v 1; drop' }, /^toVersion: use a version id/],
   ['rollback: toversion', rollbackInputSchema, { useCase: uc, reason: 'CTR dropped', by: 'ana', toversion: 'v1' }, /^toversion: unknown field; did you mean toVersion\?$/],
