@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { durationToMs } from './duration';
+import { isCron } from './cron';
+import { boundedDuration, calendarDate, describeIssues, freeText } from './validation';
 
 /**
  * The rollout plan: exactly what a person pastes into the Temporal UI's start
@@ -10,21 +13,21 @@ const slug = z
   .string()
   .regex(/^[a-z][a-z0-9-]{1,48}[a-z0-9]$/, 'use lower-case letters, digits and hyphens, 3–50 characters, starting with a letter');
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a SQL identifier: letters, digits, underscores');
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date, e.g. 2026-03-31');
-/** Temporal durations as people write them: "14 days", "30 seconds", "2h" */
-export const durationText = z
-  .string()
-  .regex(
-    /^\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$/,
-    'use a duration such as "14 days", "30 seconds" or "6h"',
-  );
+const isoDate = calendarDate;
+/** Temporal durations as people write them ("14 days", "30 seconds", "2h"): longer than zero, at most a year */
+export const durationText = boundedDuration('365 days');
+/** A person is given at most a month to decide at a gate */
+const decisionTimeout = boundedDuration('30 days');
+const DURATION_OK = (text: string) => durationText.safeParse(text).success;
+/** A cron expression Temporal's schedules accept: five fields (or a 6-field one with seconds), checked by a cron parser */
+const cronText = z.string().refine(isCron, 'use a cron expression with 5 fields (minute hour day-of-month month day-of-week), e.g. "0 3 * * 1"');
 
 export const KPI_METRICS = ['cac', 'conversion_rate', 'roas', 'mer', 'clv', 'contribution_margin'] as const;
 export const CHANNELS = ['paid_search', 'paid_social', 'email', 'organic', 'display'] as const;
 /** What an experiment can hold a guardrail on: the KPIs, plus per-user metrics only an experiment measures */
 export const GUARDRAIL_METRICS = [...KPI_METRICS, 'return_rate', 'revenue_per_user'] as const;
 
-const kpiSchema = z.object({
+const kpiSchema = z.strictObject({
   metric: z.enum(KPI_METRICS).describe('The KPI to move'),
   channel: z.enum(CHANNELS).describe('Marketing channel of the use case'),
   market: z.string().regex(/^[A-Z]{2}$/, 'use a two-letter market code, e.g. DE').describe('Market (country code)'),
@@ -43,7 +46,7 @@ const kpiSchema = z.object({
 });
 
 const sourcesSchema = z
-  .object({
+  .strictObject({
     schema: identifier.default('raw').describe('Schema (DuckDB/Snowflake) or dataset (BigQuery) of the sources'),
     users: identifier.default('users'),
     identities: identifier.default('identities'),
@@ -55,7 +58,7 @@ const sourcesSchema = z
   })
   .describe('Where the source tables live');
 
-const inventorySchema = z.object({
+const inventorySchema = z.strictObject({
   maxNullRate: z.number().min(0).max(1).default(0.05).describe('Above this null rate of a key column the source is blocking'),
   maxDuplicateRate: z.number().min(0).max(1).default(0.02).describe('Above this duplicate-key rate the source is blocking'),
   maxStalenessHours: z.number().positive().default(72).describe('Newest row older than this (before asOf) is a warning'),
@@ -63,18 +66,18 @@ const inventorySchema = z.object({
   minIdentityMatchRate: z.number().min(0).max(1).default(0.5).describe('Share of users with a CRM identity needed'),
 });
 
-const windowsSchema = z.object({
+const windowsSchema = z.strictObject({
   asOf: isoDate.describe('Training cut-off: features before it, labels after it'),
   featureDays: z.number().int().min(7).max(365).default(56),
   labelDays: z.number().int().min(1).max(90).default(14),
 });
 
-const modelSchema = z.object({
+const modelSchema = z.strictObject({
   l2: z.number().min(0).max(1000).default(1).describe('L2 penalty of the logistic regression'),
   holdoutShare: z.number().min(0.05).max(0.5).default(0.3),
 });
 
-const guardrailsSchema = z.object({
+const guardrailsSchema = z.strictObject({
   maxNullRate: z.number().min(0).max(1).default(0.01).describe('Data quality: nulls allowed in feature tables'),
   minAuc: z.number().min(0.5).max(1).default(0.6),
   maxBrier: z.number().min(0).max(1).default(0.25),
@@ -86,13 +89,13 @@ const guardrailsSchema = z.object({
   onFailure: z.enum(['stop', 'approval']).default('stop').describe('Stop the rollout, or wait for a person to approve'),
 });
 
-const approvalSchema = z.object({
+const approvalSchema = z.strictObject({
   beforeExperiment: z.boolean().default(false).describe('Wait for a person before the experiment starts'),
-  timeout: durationText.default('3 days').describe('How long to wait for a decision'),
+  timeout: decisionTimeout.default('3 days').describe('How long to wait for a decision (at most 30 days)'),
   onTimeout: z.enum(['reject', 'approve']).default('reject'),
 });
 
-const experimentSchema = z.object({
+const experimentSchema = z.strictObject({
   treatmentShare: z.number().min(0.05).max(0.95).default(0.5),
   duration: durationText.default('14 days').describe('How long the experiment runs (seconds in demos)'),
   checkEvery: durationText.default('1 day').describe('Cadence of interim checks: SRM, and with analysis "sequential" an interim look that may stop the test'),
@@ -128,7 +131,7 @@ const experimentSchema = z.object({
     .default('proceed')
     .describe('When the design cannot reach the power in measureDays: go on (the report says so), wait for a person at the "experiment-power" gate, or stop'),
   cuped: z
-    .object({
+    .strictObject({
       enabled: z.boolean().default(true).describe('Adjust the readout with each user\'s pre-period value of the same metric (CUPED)'),
       preDays: z.number().int().min(7).max(180).default(28).describe('Days before the outcome window the covariate is measured over'),
     })
@@ -149,25 +152,30 @@ const experimentSchema = z.object({
     .default(false)
     .describe('Before assigning, re-randomise the eligible users many times over the pre-period and check the readout\'s false-positive rate'),
   geo: z
-    .object({
+    .strictObject({
       regionsTable: identifier.default('user_regions').describe('Table (in sources.schema) mapping user_id to region and market'),
       minRegions: z.number().int().min(12).max(1000).default(12).describe('Fewest regions of the market a geo test needs: 6 pairs are the fewest whose randomisation test can reach 95 %'),
       permutations: z.number().int().min(200).max(100_000).default(4096).describe('Sign flips of the randomisation test (all of them when fewer)'),
     })
     .prefault({})
     .describe('Geo experiments: regions are paired by their pre-period outcome, one of each pair treated'),
+}).superRefine((e, ctx) => {
+  // A check every 0 ms never advances, and one less often than the test lasts never looks.
+  if (DURATION_OK(e.checkEvery) && DURATION_OK(e.duration) && durationToMs(e.checkEvery) > durationToMs(e.duration)) {
+    ctx.addIssue({ code: 'custom', path: ['checkEvery'], message: `check at most as often as the experiment lasts (${e.duration}): e.g. "1 day"` });
+  }
 });
 
 const alertRouteSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('log') }),
-  z.object({ kind: z.literal('webhook'), url: z.url({ message: 'use an http(s) URL' }) }),
+  z.strictObject({ kind: z.literal('log') }),
+  z.strictObject({ kind: z.literal('webhook'), url: z.url({ message: 'use an http(s) URL' }) }),
 ]);
 
 /** The retrain's knobs without defaults, so an override can say only what it changes. */
 export const retrainFields = {
   promotionMargin: z.number().min(0).max(0.5).describe('AUC the challenger must gain over the champion'),
   approval: z.boolean().describe('Wait for a person before the canary'),
-  approvalTimeout: durationText.describe('How long to wait for that decision (then reject)'),
+  approvalTimeout: decisionTimeout.describe('How long to wait for that decision (then reject; at most 30 days)'),
 };
 export const canaryFields = {
   share: z.number().min(0.01).max(0.5).describe('Share of users the challenger serves during its canary'),
@@ -178,43 +186,48 @@ export const canaryFields = {
 };
 
 /** How this use case's retrains decide; a retrain's own input can override any field. */
-export const retrainSettingsSchema = z.object({
+export const retrainSettingsSchema = z.strictObject({
   promotionMargin: retrainFields.promotionMargin.default(0),
   approval: retrainFields.approval.default(false),
   approvalTimeout: retrainFields.approvalTimeout.default('2 days'),
   canary: z
-    .object({
+    .strictObject({
       share: canaryFields.share.default(0.1),
       watch: canaryFields.watch.default('3 days'),
       checkEvery: canaryFields.checkEvery.default('1 day'),
       liveDays: canaryFields.liveDays.default(14),
       maxAucDrop: canaryFields.maxAucDrop.default(0.02),
     })
+    .superRefine((c, ctx) => {
+      if (DURATION_OK(c.checkEvery) && DURATION_OK(c.watch) && durationToMs(c.checkEvery) > durationToMs(c.watch)) {
+        ctx.addIssue({ code: 'custom', path: ['checkEvery'], message: `check the canary at most as often as it is watched (${c.watch})` });
+      }
+    })
     .prefault({}),
 });
 export type RetrainSettings = z.infer<typeof retrainSettingsSchema>;
 
-const automationSchema = z.object({
-  retrainEvery: z.string().min(1).default('0 3 * * 1').describe('Cron for the retrain loop (default weekly)'),
-  driftEvery: z.string().min(1).default('0 2 * * *').describe('Cron for the drift check (default daily)'),
+const automationSchema = z.strictObject({
+  retrainEvery: cronText.default('0 3 * * 1').describe('Cron for the retrain loop (default weekly)'),
+  driftEvery: cronText.default('0 2 * * *').describe('Cron for the drift check (default daily)'),
   alertRoutes: z.array(alertRouteSchema).default([{ kind: 'log' }]),
   retrain: retrainSettingsSchema.prefault({}).describe('How retrains of this use case decide (scheduled ones and those a drift incident starts)'),
 });
 
-const scaleTargetSchema = z.object({
+const scaleTargetSchema = z.strictObject({
   channel: z.enum(CHANNELS).optional(),
   market: z.string().regex(/^[A-Z]{2}$/, 'use a two-letter market code').optional(),
 });
 
-const scaleSchema = z.object({
+const scaleSchema = z.strictObject({
   targets: z.array(scaleTargetSchema).max(50).default([]).describe('Further channels/markets to roll out to once proven; each runs as its own use case, <useCase>-<channel>-<market>'),
   maxConcurrent: z.number().int().min(1).max(20).default(2),
 });
 
-export const rolloutPlanSchema = z.object({
+export const rolloutPlanSchema = z.strictObject({
   useCase: slug.describe('Name of the use case, e.g. paid-search-cac'),
   kind: z.literal('propensity').default('propensity'),
-  owner: z.string().min(1).max(200).optional().describe('Team or person accountable'),
+  owner: freeText({ min: 1, max: 200, what: 'an owner' }).optional().describe('Team or person accountable'),
   kpi: kpiSchema,
   sources: sourcesSchema.default(sourcesSchema.parse({})),
   inventory: inventorySchema.default(inventorySchema.parse({})),
@@ -239,7 +252,7 @@ export type RolloutPlanInput = z.input<typeof rolloutPlanSchema>;
 export const CONTENT_METRICS = ['ctr', 'conversion_rate'] as const;
 export const CONTENT_FORMATS = ['search_ad'] as const;
 
-const contentKpiSchema = z.object({
+const contentKpiSchema = z.strictObject({
   metric: z.enum(CONTENT_METRICS).default('ctr').describe('The KPI the creatives move (click-through rate by default)'),
   channel: z.enum(CHANNELS).describe('Marketing channel of the creatives'),
   market: z.string().regex(/^[A-Z]{2}$/, 'use a two-letter market code, e.g. DE').describe('Market (country code)'),
@@ -253,25 +266,25 @@ const contentKpiSchema = z.object({
   baselineDays: z.number().int().min(1).max(365).default(28).describe('Days of incumbent-creative history the baseline is measured over'),
 });
 
-const modelPriceSchema = z.object({
+const modelPriceSchema = z.strictObject({
   name: z.string().min(1).max(100).describe('Model name as the OpenAI-compatible endpoint knows it'),
   inputPerMillion: z.number().min(0).default(0).describe('Price of one million prompt tokens (for cost per accepted asset)'),
   outputPerMillion: z.number().min(0).default(0).describe('Price of one million completion tokens'),
 });
 
-const contentBudgetSchema = z.object({
+const contentBudgetSchema = z.strictObject({
   tokensPerJob: z.number().int().positive().default(20_000).describe('Token budget of one generation job; checked before every call'),
   tokensPerDay: z.number().int().positive().default(200_000).describe('Token budget of the use case per calendar day (UTC); checked before every call'),
 });
 
-const contentModelsSchema = z.object({
+const contentModelsSchema = z.strictObject({
   primary: modelPriceSchema.describe('The model asked first'),
   fallback: modelPriceSchema.optional().describe('Asked when the primary fails (rate limit, server error, unparseable output)'),
   maxOutputTokens: z.number().int().min(50).max(8000).default(700).describe('Completion tokens allowed per call'),
   temperature: z.number().min(0).max(2).default(0.7),
 });
 
-const banditSchema = z.object({
+const banditSchema = z.strictObject({
   outcomeSource: z
     .enum(['warehouse', 'simulator'])
     .default('warehouse')
@@ -285,7 +298,7 @@ const banditSchema = z.object({
 });
 
 const contentSchema = z
-  .object({
+  .strictObject({
     format: z.enum(CONTENT_FORMATS).default('search_ad').describe('Creative format: search ads have 30-character headlines and 90-character descriptions'),
     products: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use product ids of letters, digits, _ and -')).min(1).max(200).describe('Product ids to write creatives for'),
     productsTable: identifier.default('products').describe('Table (in sources.schema) with product facts: id, name, price, currency, margin, stock, allowed_claims, description'),
@@ -298,7 +311,7 @@ const contentSchema = z
     models: contentModelsSchema,
     bannedTerms: z.array(z.string().min(2).max(60)).max(200).default([]).describe('Words and phrases no creative may contain (case-insensitive)'),
     brandRules: z
-      .object({
+      .strictObject({
         brandName: z.string().min(1).max(60).optional().describe('Spelling of the brand, enforced where it appears'),
         maxExclamationMarks: z.number().int().min(0).max(3).default(1),
         allowAllCapsWords: z.boolean().default(false).describe('Allow shouting words such as "SALE" (acronyms of up to 3 letters are fine)'),
@@ -309,13 +322,13 @@ const contentSchema = z
   })
   .describe('The content factory: products, prompts, guardrails, budgets and the bandit');
 
-export const contentPlanSchema = z.object({
+export const contentPlanSchema = z.strictObject({
   useCase: slug.describe('Name of the use case, e.g. search-ad-content'),
   kind: z.literal('content').describe('A content use case: creative variants instead of a propensity model'),
-  owner: z.string().min(1).max(200).optional().describe('Team or person accountable'),
+  owner: freeText({ min: 1, max: 200, what: 'an owner' }).optional().describe('Team or person accountable'),
   kpi: contentKpiSchema,
   sources: z
-    .object({ schema: identifier.default('raw').describe('Schema (DuckDB/Snowflake) or dataset (BigQuery) of the content tables') })
+    .strictObject({ schema: identifier.default('raw').describe('Schema (DuckDB/Snowflake) or dataset (BigQuery) of the content tables') })
     .default({ schema: 'raw' }),
   content: contentSchema,
   approval: approvalSchema.default(approvalSchema.parse({})),
@@ -348,10 +361,31 @@ export function checkPlan(input: unknown): PlanCheck {
   }
   const result = anyRolloutPlanSchema.safeParse(input);
   if (result.success) return { ok: true, plan: result.data };
-  return { ok: false, problems: result.error.issues.map(formatIssue) };
+  const schema = planKindOf(input) === 'content' ? contentPlanSchema : rolloutPlanSchema;
+  return { ok: false, problems: describeIssues(schema, result.error.issues, '(plan)') };
 }
 
-export function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.length ? issue.path.map(String).join('.') : '(plan)';
-  return `${path}: ${issue.message}`;
+function planKindOf(input: unknown): string | undefined {
+  return input && typeof input === 'object' && 'kind' in input ? String((input as { kind: unknown }).kind) : undefined;
+}
+
+/**
+ * The plan with every field the schema does not know removed: how plans were
+ * read before unknown fields were refused. Rollouts started then replay with it.
+ */
+export function withoutUnknownFields(input: unknown): unknown {
+  if (!input || typeof input !== 'object') return input;
+  // A JSON copy: plans are JSON, and the workflow sandbox has no structuredClone.
+  const copy = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
+  for (let pass = 0; pass < 20; pass++) {
+    const result = anyRolloutPlanSchema.safeParse(copy);
+    const unknown = result.success ? [] : result.error.issues.filter((i) => i.code === 'unrecognized_keys');
+    if (unknown.length === 0) return copy;
+    for (const issue of unknown) {
+      let node: unknown = copy;
+      for (const segment of issue.path) node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[segment as PropertyKey] : undefined;
+      if (node && typeof node === 'object') for (const key of issue.keys) delete (node as Record<string, unknown>)[key];
+    }
+  }
+  return copy;
 }

@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { approvalDecisionSchema } from '../domain/rollout/approval';
 import { driftInputSchema, parseOrProblems, retrainInputSchema, rollbackInputSchema } from '../domain/loops/inputs';
 import { closest } from '../domain/validation';
 import { alertSchema, approvalRequestSchema, dataLandedSchema, validate } from '../webhooks/schemas';
 import type { z } from 'zod';
+import { checkPlan } from '../domain/plan';
+import { testPlan } from './support/rollout-fixtures';
 
 const uc = 'paid-search-cac';
 const landedAt = '2026-11-28T04:10:00Z';
@@ -73,9 +77,46 @@ const CASES: Array<[string, z.ZodType, unknown, RegExp]> = [
   ['alert: constructor', alertSchema, { useCase: uc, kind: 'drift', severity: 'warning', constructor: 1 }, /^constructor: unknown field/],
 ];
 
+const plan = testPlan() as Record<string, unknown> & { experiment: object; approval: object; windows: object; kpi: object; automation: object };
+const content = JSON.parse(readFileSync(join(__dirname, '..', 'plans', 'demo-search-ad-content.json'), 'utf8')) as Record<string, unknown> & { content: { bandit?: object } };
+
+/** Malformed plans, as the UI's start form, a webhook or the CLI would hand them over. */
+const PLANS: Array<[string, unknown, RegExp]> = [
+  ['a misspelt approval gate', { ...plan, approval: { beforeExperimnet: true } }, /^approval\.beforeExperimnet: unknown field; did you mean beforeExperiment\?$/],
+  ['guardrail for guardrails', { ...plan, guardrail: { minAuc: 0.9 } }, /^guardrail: unknown field; did you mean guardrails\?$/],
+  ['__proto__ at the top', JSON.parse(`{"useCase":"x-uc","__proto__":{"approval":{"beforeExperiment":false}}}`), /^__proto__: unknown field/],
+  ['constructor in the experiment', { ...plan, experiment: { ...plan.experiment, constructor: { x: 1 } } }, /^experiment\.constructor: unknown field/],
+  ['deep nesting in an unknown field', JSON.parse(`{"useCase":"x-uc","extra":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`), /^extra: unknown field/],
+  ['a check every 0 seconds', { ...plan, experiment: { ...plan.experiment, checkEvery: '0 seconds' } }, /^experiment\.checkEvery: use a duration longer than zero$/],
+  ['checks rarer than the experiment', { ...plan, experiment: { ...plan.experiment, duration: '2 days', checkEvery: '3 days' } }, /^experiment\.checkEvery: check at most as often as the experiment lasts/],
+  ['an endless experiment', { ...plan, experiment: { ...plan.experiment, duration: '100000000000000000000 days' } }, /^experiment\.duration: use a duration of at most 365 days$/],
+  ['a two-month approval', { ...plan, approval: { beforeExperiment: true, timeout: '60 days' } }, /^approval\.timeout: use a duration of at most 30 days$/],
+  ['month 13', { ...plan, windows: { ...plan.windows, asOf: '2026-13-45' } }, /^windows\.asOf: not a day of the calendar/],
+  ['30 February', { ...plan, kpi: { ...plan.kpi, deadline: '2026-02-30' } }, /^kpi\.deadline: not a day of the calendar/],
+  ['a garbage cron', { ...plan, automation: { ...plan.automation, retrainEvery: 'every monday' } }, /^automation\.retrainEvery: use a cron expression/],
+  ['minute 61', { ...plan, automation: { ...plan.automation, driftEvery: '61 2 * * *' } }, /^automation\.driftEvery: use a cron expression/],
+  ['a canary checked rarer than watched', { ...plan, automation: { ...plan.automation, retrain: { canary: { watch: '1 day', checkEvery: '2 days' } } } }, /^automation\.retrain\.canary\.checkEvery: check the canary at most as often as it is watched/],
+  ['an empty owner', { ...plan, owner: '\u0000 ' }, /^owner: say an owner$/],
+  ['a misspelt bandit cadence', { ...content, content: { ...content.content, bandit: { cadance: '1 day' } } }, /^content\.bandit\.cadance: unknown field; did you mean cadence\?$/],
+  ['a content plan with a model section', { ...content, model: {} }, /^model: unknown field/],
+];
+
+describe('refused at the door: plans', () => {
+  it.each(PLANS)('%s', (_name, input, problem) => {
+    const checked = checkPlan(input);
+    expect(checked.ok).toBe(false);
+    expect(checked.ok ? [] : checked.problems).toContainEqual(expect.stringMatching(problem));
+  });
+
+  it('cleans an owner of control characters and markup stays text', () => {
+    const checked = checkPlan({ ...plan, owner: 'growth\u0007 team\n<script>x</script>' });
+    expect(checked.ok && checked.plan.owner).toBe('growth team <script>x</script>');
+  });
+});
+
 describe('refused at the door: loop inputs, approvals and webhook bodies', () => {
-  it(`holds a corpus of ${CASES.length} malformed inputs`, () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(50);
+  it(`holds, with the plans, a corpus of ${CASES.length + PLANS.length} malformed inputs`, () => {
+    expect(CASES.length + PLANS.length).toBeGreaterThanOrEqual(60);
   });
 
   it.each(CASES)('%s', (_name, schema, input, problem) => {

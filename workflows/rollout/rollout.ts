@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
+import { withoutUnknownFields } from '../../domain/plan';
 import { isNotApplicable, planKind, type RegisteredUseCase, type RolloutEnd } from '../../domain/rollout/contract';
 import type { RolloutResult } from '../../domain/rollout/result';
 import { ROLLOUT_STEPS, type RolloutStep } from '../../domain/rollout/status';
@@ -7,6 +8,9 @@ import { startRolloutRun, type RolloutRun } from './run';
 
 /** Patch id of the rollout that fixes its validated plan in the history (see docs/versioning.md). */
 const PLAN_RECORDED_ONCE = 'plan-recorded-once';
+
+/** Rollouts recorded before this patch dropped plan fields they did not know; later ones refuse them. */
+const UNKNOWN_FIELDS_REFUSED = 'plan-unknown-fields-refused';
 
 /** Rollouts recorded before this patch ran their failure cleanup in the cancelled scope. */
 const CLEANUP_SURVIVES_CANCELLATION = 'cleanup-survives-cancellation';
@@ -18,7 +22,9 @@ const CLEANUP_SURVIVES_CANCELLATION = 'cleanup-survives-cancellation';
  * idempotent activity named after this workflow's id.
  */
 export function rolloutWorkflow(useCases: readonly RegisteredUseCase[]) {
-  return async function rollout(input: unknown): Promise<RolloutResult> {
+  return async function rollout(raw: unknown): Promise<RolloutResult> {
+    // Rollouts started before unknown fields were refused read their plan without them, as they did then.
+    const input = patched(UNKNOWN_FIELDS_REFUSED) ? raw : withoutUnknownFields(raw);
     const useCase = useCases.find((u) => u.kind === planKind(input)) ?? useCases[0]!;
     const checked = useCase.checkPlan(input);
     if (!checked.ok) {
