@@ -13,6 +13,19 @@ export function shortHash(text: string): string {
   return hash.toString(16).padStart(8, '0');
 }
 
+/**
+ * FNV-1a, 64 bit, as 16 hex digits: for keys that must not collide (one in
+ * 2^32 is too likely across a registry's life). Pure, for workflow code too.
+ */
+export function longHash(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= BigInt(text.charCodeAt(i));
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, '0');
+}
+
 export function useCaseIdentifier(useCase: string): string {
   return useCase.replace(/-/g, '_');
 }

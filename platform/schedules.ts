@@ -257,8 +257,8 @@ function isCurrent(live: ScheduleDescription, spec: ScheduleSpecInput, fingerpri
 function friendly(err: unknown, scheduleId: string): Error {
   if (err instanceof ScheduleSpecError || err instanceof ScheduleNotFoundError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  // The server refuses bad cron strings, time zones and durations with INVALID_ARGUMENT.
-  if (/cron|timezone|time zone|invalid|field/i.test(message)) return new ScheduleSpecError(scheduleId, message);
+  // The client refuses values out of range with a TypeError ("Minute is not in range [0-59]"); the server bad cron strings, time zones and durations with INVALID_ARGUMENT.
+  if (err instanceof TypeError || /cron|timezone|time zone|invalid|field|range/i.test(message)) return new ScheduleSpecError(scheduleId, message);
   return err instanceof Error ? err : new Error(message);
 }
 

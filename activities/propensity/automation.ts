@@ -3,10 +3,13 @@ import { Context, log } from '@temporalio/activity';
 import { NonRetryableError } from '../../domain/errors';
 import type { RolloutPlan } from '../../domain/plan';
 import type { RolloutContext } from '../../domain/rollout/context';
-import { upsertSchedule, useCaseScheduleSpec } from '../../platform/schedules';
+import type { Client } from '@temporalio/client';
+import { longHash } from '../../domain/naming';
+import { ScheduleSpecError, upsertSchedule, useCaseScheduleSpec, type ScheduleSpecInput, type UpsertResult } from '../../platform/schedules';
 import { promote, servingView } from '../../serving/registry';
 import type { ActivityDependencies } from '../dependencies';
-import { upsertAimoRow } from '../../store/aimo-tables';
+import { aimoTable, stableJson, upsertAimoRow } from '../../store/aimo-tables';
+import type { Warehouse } from '../../warehouse/warehouse';
 import type { ModelVersion } from '../../domain/propensity/results';
 
 
@@ -16,13 +19,14 @@ export const RETENTION_EVERY = '30 4 * * *';
 export function createAutomationActivities({ warehouse, temporalClient }: ActivityDependencies) {
   return {
     /**
-     * Step 7: the shipped model becomes champion behind the serving view, and
-     * this use case's retrain, drift and retention schedules are created or
-     * updated (same plan, same schedules: 'unchanged').
+     * Step 7: this use case's retrain, drift and retention schedules are
+     * created or updated (same plan, same schedules: 'unchanged') and its
+     * alert routes set; then the shipped model becomes champion behind the
+     * serving view. Each part converges when repeated, so a retry after a
+     * failure anywhere ends in the same state as one clean run.
      */
     async applyAutomation({ ctx, plan, model, at }: { ctx: RolloutContext; plan: RolloutPlan; model: ModelVersion; at: string }): Promise<AutomationResult> {
       if (!temporalClient) throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; schedules cannot be applied');
-      await promote(warehouse, { useCase: ctx.useCase, versionId: model.versionId, by: ctx.workflowId, reason: 'experiment shipped', at });
       const taskQueue = Context.current().info.taskQueue;
       const loops = [
         { kind: 'retrain', cron: plan.automation.retrainEvery },
@@ -41,15 +45,42 @@ export function createAutomationActivities({ warehouse, temporalClient }: Activi
           managedBy: 'rollout',
           note: `${loop.kind} loop of ${ctx.useCase}, created by ${ctx.workflowId}`,
         });
-        const outcome = await upsertSchedule(temporalClient, spec);
-        schedules.push({ scheduleId: spec.scheduleId, cron: loop.cron, outcome });
+        schedules.push({ scheduleId: spec.scheduleId, cron: loop.cron, outcome: await applySchedule(temporalClient, spec) });
       }
-      for (const [index, route] of plan.automation.alertRoutes.entries()) {
-        await upsertAimoRow(warehouse, 'alert_routes', { use_case: ctx.useCase, route: `${index}-${route.kind}`, route_json: JSON.stringify(route) });
-      }
+      await replaceAlertRoutes(warehouse, ctx.useCase, plan.automation.alertRoutes);
+      // Last: the model serves only once its loops and alerts are in place, so no retry ever finds a champion without them.
+      await promote(warehouse, { useCase: ctx.useCase, versionId: model.versionId, by: ctx.workflowId, reason: 'experiment shipped', at });
       const view = servingView(ctx.useCase);
       log.info('automation applied', { schedules: schedules.map((s) => `${s.scheduleId}:${s.outcome}`) });
       return { champion: model.versionId, servingView: view, schedules, alertRoutes: plan.automation.alertRoutes.length };
     },
   };
+}
+
+type AlertRoute = RolloutPlan['automation']['alertRoutes'][number];
+
+/** A schedule Temporal refuses (a bad cron, time zone or interval) cannot be fixed by a retry. */
+async function applySchedule(client: Client, spec: ScheduleSpecInput): Promise<UpsertResult> {
+  try {
+    return await upsertSchedule(client, spec);
+  } catch (err) {
+    if (err instanceof ScheduleSpecError) throw new NonRetryableError('InvalidSchedule', err.message);
+    throw err;
+  }
+}
+
+/**
+ * The plan's routes become the use case's routes: each keyed by what it is
+ * (its kind and a hash of its settings), and a route the plan no longer
+ * names is removed, so it is alerted no more.
+ */
+async function replaceAlertRoutes(wh: Warehouse, useCase: string, routes: readonly AlertRoute[]): Promise<void> {
+  const keyed = new Map(routes.map((route) => [`${route.kind}-${longHash(stableJson(route))}`, route]));
+  for (const [key, route] of keyed) await upsertAimoRow(wh, 'alert_routes', { use_case: useCase, route: key, route_json: JSON.stringify(route) });
+  const q = (c: string) => wh.dialect.quote(c);
+  const table = wh.dialect.table(aimoTable('alert_routes'));
+  const stored = await wh.query<{ route: string }>(`SELECT ${q('route')} AS route FROM ${table} WHERE ${q('use_case')} = @use_case`, { use_case: useCase });
+  for (const { route } of stored) {
+    if (!keyed.has(route)) await wh.execute(`DELETE FROM ${table} WHERE ${q('use_case')} = @use_case AND ${q('route')} = @route`, { use_case: useCase, route });
+  }
 }
