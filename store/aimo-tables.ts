@@ -22,7 +22,7 @@ const TABLES = {
   content_facts: { key: ['workflow_id', 'product_id'], columns: { workflow_id: 'string', product_id: 'string', use_case: 'string', facts_json: 'string' } },
   content_variants: { key: ['workflow_id', 'variant_id'], columns: { workflow_id: 'string', variant_id: 'string', product_id: 'string', use_case: 'string', headline: 'string', description: 'string', status: 'string', attempt: 'int', violations_json: 'string', model: 'string', prompt_hash: 'string' } },
   llm_cache: { key: ['prompt_hash'], columns: { prompt_hash: 'string', model: 'string', template_version: 'string', response_json: 'string', prompt_tokens: 'int', completion_tokens: 'int', created_at: 'string' } },
-  llm_usage: { key: ['prompt_hash', 'model', 'attempt'], columns: { prompt_hash: 'string', use_case: 'string', job_id: 'string', day: 'string', model: 'string', attempt: 'int', prompt_tokens: 'int', completion_tokens: 'int', cost: 'float', recorded_at: 'string' } },
+  llm_usage: { key: ['job_id', 'prompt_hash', 'model', 'attempt'], columns: { prompt_hash: 'string', use_case: 'string', job_id: 'string', day: 'string', model: 'string', attempt: 'int', prompt_tokens: 'int', completion_tokens: 'int', cost: 'float', recorded_at: 'string' } },
   bandit_rounds: { key: ['experiment_id', 'round'], columns: { experiment_id: 'string', round: 'int', use_case: 'string', allocation_json: 'string', stats_json: 'string' } },
 } as const satisfies Record<string, { key: readonly string[]; columns: Record<string, SqlType> }>;
 
