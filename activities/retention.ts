@@ -1,7 +1,7 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { NonRetryableError } from '../domain/errors';
-import { AIMO_SCHEMA, shortHash } from '../domain/naming';
+import { AIMO_SCHEMA, longHash, shortHash } from '../domain/naming';
 import { parseOrRefuse } from '../domain/loops/inputs';
 import { decideRetention, MAX_DROPS_PER_RUN, retentionCutoff, retentionInputSchema, type RetentionEntry, type RetentionPlan, type RetentionRun, type RetentionSettings, type RetiredTable } from '../domain/retention';
 import { formatTable, storedTableRef, tableRef } from '../domain/table-ref';
@@ -134,7 +134,7 @@ async function runningWorkflowHashes(client: Client | undefined): Promise<Set<st
   if (!client) {
     throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; retention cannot see which workflows still run, so it drops nothing');
   }
-  return new Set((await openWorkflowIds(client)).map(shortHash));
+  return new Set((await openWorkflowIds(client)).flatMap((id) => [longHash(id), shortHash(id)]));
 }
 
 /** The latest audit row and registered version of each run: how old its tables are where the warehouse does not say. */

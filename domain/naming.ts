@@ -41,10 +41,18 @@ export function scaledUseCase(useCase: string, channel: string, market: string):
   return full.length <= 50 ? full : `${full.slice(0, 41).replace(/-+$/, '')}-${shortHash(full)}`;
 }
 
-/** e.g. paid_search_cac_1a2b3c4d — the prefix of every table one rollout writes. */
+/** e.g. paid_search_cac_1a2b3c4d5e6f7a8b — the prefix of every table one rollout or loop run writes. */
 export function rolloutTablePrefix(useCase: string, workflowId: string): string {
+  return `${useCaseIdentifier(useCase)}_${longHash(workflowId)}`;
+}
+
+/** The 32-bit prefix of runs started before names took 64 bits (patch names-64-bit): they keep writing under it. */
+export function legacyTablePrefix(useCase: string, workflowId: string): string {
   return `${useCaseIdentifier(useCase)}_${shortHash(workflowId)}`;
 }
+
+/** Patch id of runs that name their tables with rolloutTablePrefix rather than legacyTablePrefix. */
+export const NAMES_64_BIT = 'names-64-bit';
 
 /** The schema where aimo keeps its own tables (registry, audit log, reports, features). */
 export const AIMO_SCHEMA = 'aimo';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { rolloutTablePrefix, useCaseIdentifier } from './naming';
+import { legacyTablePrefix, rolloutTablePrefix, useCaseIdentifier } from './naming';
 
 /**
- * Retention of per-run tables (aimo.<use case>_<8 hex of the workflow id>_<name>,
+ * Retention of per-run tables (aimo.<use case>_<16, or before 0.3 8, hex of the workflow id>_<name>,
  * see runTable): which ones a retention run drops and which it must keep.
  * Pure, so the rules can be read and tested apart from the warehouse and
  * Temporal calls that gather the facts (activities/retention.ts).
@@ -110,7 +110,7 @@ export interface RetentionFacts {
   readonly bookkeeping: ReadonlySet<string>;
   /** Names of the tables a registered version's lineage names */
   readonly versionTables: ReadonlySet<string>;
-  /** shortHash of the id of every running workflow */
+  /** longHash and shortHash of the id of every running workflow */
   readonly runningHashes: ReadonlySet<string>;
   /** The latest record of each run (audit rows, registered versions) */
   readonly runRecords: ReadonlyArray<{ readonly workflowId: string; readonly useCase: string; readonly at: string }>;
@@ -131,13 +131,14 @@ export function retentionCutoff(at: string, maxAgeDays: number): string {
   return new Date(Date.parse(at) - maxAgeDays * DAY_MS).toISOString();
 }
 
-const RUN_TABLE = /^([a-z][a-z0-9_]*?)_[0-9a-f]{8}_[a-z][a-z0-9_]*$/;
-const HASH_SEGMENT = /_([0-9a-f]{8})(?=_)/g;
-const HAS_HASH_SEGMENT = /(^|_)[0-9a-f]{8}_/;
+// A run's hash: 16 hex digits, or 8 for runs named before names took 64 bits.
+const RUN_TABLE = /^([a-z][a-z0-9_]*?)_(?:[0-9a-f]{16}|[0-9a-f]{8})_[a-z][a-z0-9_]*$/;
+const HASH_SEGMENT = /_([0-9a-f]{16}|[0-9a-f]{8})(?=_)/g;
+const HAS_HASH_SEGMENT = /(^|_)(?:[0-9a-f]{16}|[0-9a-f]{8})_/;
 
 export interface RunTableName {
   readonly useCaseId: string;
-  /** Every 8-hex segment: a scaled use case's name may end in one, so each could be the workflow's */
+  /** Every 16- or 8-hex segment: a scaled use case's name may end in one, so each could be the workflow's */
   readonly hashes: string[];
   /** Every `<use case>_<hash>` the name could start with */
   readonly prefixes: string[];
@@ -238,9 +239,10 @@ function ageOf(
 function latestRecordByPrefix(records: RetentionFacts['runRecords']): Map<string, string> {
   const byPrefix = new Map<string, string>();
   for (const r of records) {
-    const prefix = rolloutTablePrefix(r.useCase, r.workflowId);
-    const at = latest([byPrefix.get(prefix), r.at]);
-    if (at) byPrefix.set(prefix, at);
+    for (const prefix of [rolloutTablePrefix(r.useCase, r.workflowId), legacyTablePrefix(r.useCase, r.workflowId)]) {
+      const at = latest([byPrefix.get(prefix), r.at]);
+      if (at) byPrefix.set(prefix, at);
+    }
   }
   return byPrefix;
 }

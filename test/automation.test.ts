@@ -2,7 +2,7 @@ import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporal
 import { createActivities, type Activities } from '../activities';
 import { rolloutTablePrefix } from '../domain/naming';
 import type { RolloutPlan } from '../domain/plan';
-import type { ModelVersion } from '../domain/propensity/results';
+import type { AutomationResult, ModelVersion } from '../domain/propensity/results';
 import type { RolloutContext } from '../domain/rollout/context';
 import { deleteSchedule, listSchedules } from '../platform/schedules';
 import { getAlias } from '../serving/registry';
@@ -33,7 +33,7 @@ describe('the automation step', () => {
     plan = parsedPlan(testPlan({ useCase, automation: { alertRoutes: [{ kind: 'log' }, { kind: 'webhook', url: 'https://alerts.example/hook' }] } }));
     ctx = { workflowId: 'rollout-au-routes-1', useCase, tablePrefix: rolloutTablePrefix(useCase, 'rollout-au-routes-1') };
     for (const m of ['stg_users', 'stg_sessions', 'stg_events', 'stg_orders', 'features']) await mock.run(() => activities.runDataModel({ ctx, plan, model: m }));
-    model = await mock.run(() => activities.trainBaselineModel({ ctx, plan, registeredAt: at }));
+    model = (await mock.run(() => activities.trainBaselineModel({ ctx, plan, registeredAt: at }))) as ModelVersion;
   }, 300_000);
 
   afterAll(async () => {
@@ -54,12 +54,12 @@ describe('the automation step', () => {
   });
 
   it('applies schedules and routes, then promotes; a second run changes nothing', async () => {
-    const first = await mock.run(() => activities.applyAutomation({ ctx, plan, model, at }));
+    const first: AutomationResult = await mock.run(() => activities.applyAutomation({ ctx, plan, model, at }));
     expect(first.schedules.map((s) => s.scheduleId).sort()).toEqual([`aimo-${useCase}-drift`, `aimo-${useCase}-retention`, `aimo-${useCase}-retrain`]);
     expect(await getAlias(warehouse, useCase, 'champion')).toBe(model.versionId);
     const keys = await routes();
     expect(keys).toEqual([expect.stringMatching(/^log-[0-9a-f]{16}$/), expect.stringMatching(/^webhook-[0-9a-f]{16}$/)]);
-    const again = await mock.run(() => activities.applyAutomation({ ctx, plan, model, at }));
+    const again: AutomationResult = await mock.run(() => activities.applyAutomation({ ctx, plan, model, at }));
     expect(again.schedules.map((s) => s.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     expect(await routes()).toEqual(keys);
   });

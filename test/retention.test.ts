@@ -60,6 +60,13 @@ describe('per-run table names', () => {
       prefixes: ['x_1a2b3c4d', 'x_1a2b3c4d_5e6f7a8b'],
     });
     expect(parseRunTable('unknown_uc_0badcafe_scores', new Set())).toMatchObject({ useCaseId: 'unknown_uc', hashes: ['0badcafe'] });
+    // Runs named since names took 64 bits carry 16 hex digits; both kinds are a run's.
+    expect(parseRunTable('paid_search_cac_1a2b3c4d5e6f7a8b_stg_users', known)).toEqual({
+      useCaseId: 'paid_search_cac',
+      hashes: ['1a2b3c4d5e6f7a8b'],
+      prefixes: ['paid_search_cac_1a2b3c4d5e6f7a8b'],
+    });
+    expect(parseRunTable('x_1a2b3c4d_0123456789abcdef_features', known)).toMatchObject({ useCaseId: 'x_1a2b3c4d', hashes: ['1a2b3c4d', '0123456789abcdef'] });
   });
 
   it('leaves a use case\'s own tables and aimo\'s bookkeeping alone', () => {
@@ -437,7 +444,7 @@ async function register(wh: Warehouse, versionId: string, useCase: string, workf
 
 /** aimo's per-run tables: every table in the schema with a run's hash in its name. */
 async function runTables(wh: Warehouse): Promise<string[]> {
-  return (await listTables(wh, AIMO_SCHEMA)).filter((t) => t.kind === 'table' && /_[0-9a-f]{8}_/.test(t.name) && !t.name.startsWith('promo_deadbeef')).map((t) => t.name).sort();
+  return (await listTables(wh, AIMO_SCHEMA)).filter((t) => t.kind === 'table' && /_(?:[0-9a-f]{16}|[0-9a-f]{8})_/.test(t.name) && !t.name.startsWith('promo_deadbeef')).map((t) => t.name).sort();
 }
 
 async function auditRows(wh: Warehouse, workflowId: string) {

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { addDaysIso } from '../domain/dates';
 import type { RetrainResult } from '../domain/loops/results';
-import { shortHash } from '../domain/naming';
+import { longHash } from '../domain/naming';
 import { DEFAULT_MAX_AGE_DAYS } from '../domain/retention';
 import { tableRef } from '../domain/table-ref';
 import { getAlias, getVersion, servingView, versionTables } from '../serving/registry';
@@ -173,11 +173,11 @@ describe('soak: 90 simulated days of a live use case', () => {
     for (const name of referenced) expect({ table: name, exists: await soak.warehouse.tableExists(tableRef(name, 'aimo')) }).toEqual({ table: name, exists: true });
     // A run's tables carry the hash of its workflow id, whose scheduled time says how old the run is.
     const startedAt = new Map<string, string>();
-    for (const s of soak.driver.started) startedAt.set(shortHash(s.workflowId), s.at);
+    for (const s of soak.driver.started) startedAt.set(longHash(s.workflowId), s.at);
     const end = Date.parse(`${soakDay(SOAK_DAYS)}T23:59:59Z`);
     const stale = (await listTables(soak.warehouse, 'aimo'))
       .filter((t) => t.kind === 'table' && !referenced.has(t.name))
-      .flatMap((t) => [...t.name.matchAll(/_([0-9a-f]{8})_/g)].map((m) => ({ table: t.name, at: startedAt.get(m[1]!) })))
+      .flatMap((t) => [...t.name.matchAll(/_([0-9a-f]{16})_/g)].map((m) => ({ table: t.name, at: startedAt.get(m[1]!) })))
       .filter((t) => t.at !== undefined && end - Date.parse(t.at) > (DEFAULT_MAX_AGE_DAYS + 2) * DAY_MS);
     // A table is first seen the night after its run (DuckDB keeps no creation time) and dropped 14 days later.
     expect(stale).toEqual([]);

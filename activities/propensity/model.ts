@@ -3,7 +3,7 @@ import { heartbeat, log } from '@temporalio/activity';
 import { evaluateClassifier, evaluateBySegment } from '../../analytics/evaluation';
 import { scoreExpression, trainLogisticRegression } from '../../analytics/logistic';
 import { type LogisticModel } from '../../domain/stats/logistic';
-import { shortHash } from '../../domain/naming';
+import { longHash } from '../../domain/naming';
 import type { RolloutPlan } from '../../domain/plan';
 import { PROPENSITY_FEATURES } from '../../domain/propensity/features';
 import type { RolloutContext } from '../../domain/rollout/context';
@@ -47,9 +47,9 @@ function separationFailure(err: unknown, l2: number): unknown {
   );
 }
 
-/** Model versions are named after the use case and the workflow that trained them. */
+/** Model versions are named after the use case and (64 bits of) the workflow that trained them. */
 export function modelVersionId(useCase: string, workflowId: string): string {
-  return `${useCase}-${shortHash(workflowId)}`;
+  return `${useCase}-${longHash(workflowId)}`;
 }
 
 const round = (v: number) => Number(v.toPrecision(10));

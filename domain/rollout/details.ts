@@ -27,6 +27,7 @@ const STATE_LABEL: Record<RolloutState, string> = {
   completed: 'completed',
   failed: 'failed',
   rejected: 'rejected',
+  cancelled: 'cancelled',
 };
 
 const MARK: Record<StepOutcome['status'], string> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped' };

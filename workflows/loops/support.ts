@@ -1,6 +1,6 @@
-import { ApplicationFailure, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { renderLoopDetails, type LoopStage } from '../../domain/rollout/details';
-import { rolloutTablePrefix } from '../../domain/naming';
+import { legacyTablePrefix, NAMES_64_BIT, rolloutTablePrefix } from '../../domain/naming';
 import { parseOrProblems } from '../../domain/loops/inputs';
 import type { RolloutContext } from '../../domain/rollout/context';
 import type { z } from 'zod';
@@ -22,7 +22,7 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string
 
 export function loopContext(useCase: string): RolloutContext {
   const { workflowId } = workflowInfo();
-  return { workflowId, useCase, tablePrefix: rolloutTablePrefix(useCase, workflowId) };
+  return { workflowId, useCase, tablePrefix: patched(NAMES_64_BIT) ? rolloutTablePrefix(useCase, workflowId) : legacyTablePrefix(useCase, workflowId) };
 }
 
 // Kept on globalThis, which the SDK isolates per workflow run also when workers reuse one V8 context.

@@ -1,6 +1,6 @@
-import { setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { durationToMs } from '../../domain/duration';
-import { rolloutTablePrefix } from '../../domain/naming';
+import { legacyTablePrefix, NAMES_64_BIT, rolloutTablePrefix } from '../../domain/naming';
 import type { RolloutContext } from '../../domain/rollout/context';
 import type { StepRun } from '../../domain/rollout/contract';
 import type { RolloutPlanBase } from '../../domain/rollout/plan';
@@ -32,7 +32,8 @@ export interface RolloutRun extends StepRun<RolloutPlanBase> {
  */
 export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
   const { workflowId } = workflowInfo();
-  const ctx: RolloutContext = { workflowId, useCase: plan.useCase, tablePrefix: rolloutTablePrefix(plan.useCase, workflowId) };
+  const tablePrefix = patched(NAMES_64_BIT) ? rolloutTablePrefix(plan.useCase, workflowId) : legacyTablePrefix(plan.useCase, workflowId);
+  const ctx: RolloutContext = { workflowId, useCase: plan.useCase, tablePrefix };
   const goal = `${plan.kpi.metric} ${formatChange(plan.kpi.targetChange)} in ${plan.kpi.channel}/${plan.kpi.market}`;
   const tracker = new RolloutTracker(plan.useCase, goal);
   const gates = new ApprovalGate((waitingFor) => tracker.setState(waitingFor ? 'waiting-approval' : 'running', waitingFor));
