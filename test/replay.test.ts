@@ -17,8 +17,10 @@ describe('replay of recorded histories', () => {
     expect(namesOf('0.1.0')).toEqual(expect.arrayContaining(LOOPS_AND_ROLLOUTS));
   });
 
-  it('has this release\'s rollouts and loops, on the windows-from-data and continue-as-new paths too', () => {
-    expect(namesOf(CURRENT_RELEASE)).toEqual(expect.arrayContaining([...LOOPS_AND_ROLLOUTS, 'drift-check-fresh-window', 'retrain-fresh-window', 'retrain-continued-as-new']));
+  it('has this release\'s rollouts and loops, on the windows-from-data, continue-as-new, wait-for-data and deferral paths too', () => {
+    expect(namesOf(CURRENT_RELEASE)).toEqual(
+      expect.arrayContaining([...LOOPS_AND_ROLLOUTS, 'drift-check-fresh-window', 'retrain-fresh-window', 'retrain-continued-as-new', 'retrain-waited-for-data', 'retrain-deferred']),
+    );
   });
 
   it('has this release\'s designed experiments: a guardrail no-ship, a geo test, an underpowered plan stopped and gated, a sequential early stop', () => {
