@@ -4,6 +4,7 @@ import { rolloutTablePrefix } from '../domain/naming';
 import type { RolloutPlan } from '../domain/plan';
 import type { AutomationResult, ModelVersion } from '../domain/propensity/results';
 import type { RolloutContext } from '../domain/rollout/context';
+import { PROPENSITY_MODELS } from '../pipelines/propensity/models';
 import { deleteSchedule, listSchedules } from '../platform/schedules';
 import { getAlias } from '../serving/registry';
 import { createSimulatedMarket } from '../simulator/market';
@@ -32,7 +33,7 @@ describe('the automation step', () => {
     activities = createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir: tempDataDir(), temporalClient: env.client });
     plan = parsedPlan(testPlan({ useCase, automation: { alertRoutes: [{ kind: 'log' }, { kind: 'webhook', url: 'https://alerts.example/hook' }] } }));
     ctx = { workflowId: 'rollout-au-routes-1', useCase, tablePrefix: rolloutTablePrefix(useCase, 'rollout-au-routes-1') };
-    for (const m of ['stg_users', 'stg_sessions', 'stg_events', 'stg_orders', 'features']) await mock.run(() => activities.runDataModel({ ctx, plan, model: m }));
+    for (const m of PROPENSITY_MODELS) await mock.run(() => activities.runDataModel({ ctx, plan, model: m.name }));
     model = (await mock.run(() => activities.trainBaselineModel({ ctx, plan, registeredAt: at }))) as ModelVersion;
   }, 300_000);
 

@@ -9,10 +9,11 @@ import type { RolloutResult } from '../domain/rollout/result';
 import type { RolloutStep } from '../domain/rollout/status';
 import { deleteSchedule, listSchedules } from '../platform/schedules';
 import { generateDataset } from '../simulator';
-import { aimoTableKey, type AimoTable } from '../store/aimo-tables';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 import { rollout } from '../workflows';
 import { tempDataDir, testPlan } from './support/rollout-fixtures';
+import { lossesAndDuplicates, rounded, tableFigures, type TableFigures } from './support/run-figures';
+import { killAndWait } from './support/processes';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
 
 const WORKER = join(__dirname, 'support', 'worker-process.ts');
@@ -73,19 +74,19 @@ describe('reliability: a worker killed mid-step', () => {
         await new Promise((r) => setTimeout(r, 500));
         const killedAt = Date.now();
         // Its lock on the warehouse file goes with the process.
-        await stop(worker);
+        await killAndWait(worker);
         worker = await startWorker(taskQueue, file);
         while ((await handle.query(statusQuery)).currentStep === killDuring) await new Promise((r) => setTimeout(r, 250));
         recoveredInMs = Date.now() - killedAt;
       }
       return { result: await handle.result(), file, ...(recoveredInMs !== undefined ? { recoveredInMs } : {}) };
     } finally {
-      await stop(worker);
+      await killAndWait(worker);
     }
   }
 
   let clean: Awaited<ReturnType<typeof run>>;
-  let cleanTables: Awaited<ReturnType<typeof tableFigures>>;
+  let cleanTables: TableFigures;
 
   beforeAll(async () => {
     clean = await run('clean');
@@ -101,8 +102,7 @@ describe('reliability: a worker killed mid-step', () => {
       expect(e.activityTaskStartedEventAttributes!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
     }
     const crashedTables = await tableFigures(crashed.file);
-    const lost = Object.entries(cleanTables).reduce((n, [t, f]) => n + Math.max(0, f.rows - (crashedTables[t]?.rows ?? 0)), 0);
-    const duplicates = Object.values(crashedTables).reduce((n, f) => n + (f.repeatedKeys ?? 0), 0);
+    const { lost, duplicates } = lossesAndDuplicates(cleanTables, crashedTables);
     console.log(`reliability: worker SIGKILL during ${step}: 1 run, ${crashed.result.status === 'completed' ? 1 : 0} recovered, ${lost} rows lost, ${duplicates} duplicate keys, ${retried.length} attempt(s) retried, recovered in ${((crashed.recoveredInMs ?? 0) / 1000).toFixed(1)} s`);
 
     expect(crashed.result.status).toBe('completed');
@@ -116,37 +116,3 @@ describe('reliability: a worker killed mid-step', () => {
     expect({ lost, duplicates }).toEqual({ lost: 0, duplicates: 0 });
   }, 600_000);
 });
-
-/** SIGKILL, and wait until the process is gone (and with it its lock on the warehouse file). */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await gone;
-}
-
-function rounded(value: unknown): unknown {
-  if (typeof value === 'number') return Number(value.toPrecision(12));
-  if (Array.isArray(value)) return value.map(rounded);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
-  return value;
-}
-
-const BOOKKEEPING_KEYS = Object.fromEntries(['audit_log', 'model_registry', 'model_aliases', 'experiments', 'kpi_specs', 'dq_results', 'inventory_reports'].map((t) => [t, true]));
-
-/** Per aimo table: its rows, and for aimo's keyed bookkeeping how many keys repeat. */
-async function tableFigures(file: string): Promise<Record<string, { rows: number; repeatedKeys?: number }>> {
-  const wh = await DuckDbWarehouse.open(file);
-  try {
-    const figures: Record<string, { rows: number; repeatedKeys?: number }> = {};
-    for (const { table_name: table } of await wh.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'aimo' AND table_type = 'BASE TABLE' ORDER BY 1`)) {
-      const [row] = await wh.query<{ n: bigint }>(`SELECT COUNT(*) AS n FROM aimo."${table}"`);
-      const key = table in BOOKKEEPING_KEYS ? aimoTableKey(table as AimoTable).join(', ') : undefined;
-      const repeated = key ? await wh.query<{ n: bigint }>(`SELECT COUNT(*) AS n FROM (SELECT ${key} FROM aimo."${table}" GROUP BY ${key} HAVING COUNT(*) > 1)`) : undefined;
-      figures[table] = { rows: Number(row!.n), ...(repeated ? { repeatedKeys: Number(repeated[0]!.n) } : {}) };
-    }
-    return figures;
-  } finally {
-    await wh.close();
-  }
-}
