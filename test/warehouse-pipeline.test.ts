@@ -1,5 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../activities';
+import { LOOP_DRIFT_METHODS } from '../domain/loops/inputs';
 import type { UseCaseDrift } from '../domain/loops/results';
 import type { ModelRun } from '../domain/propensity/results';
 import type { ModelVersion } from '../domain/propensity/results';
@@ -228,7 +229,8 @@ async function runPipeline(wh: Warehouse, source: DuckDbWarehouse): Promise<Pipe
           currentFeatures,
           referenceScores: model.scoresTable,
           currentScores,
-          thresholds: {},
+          // Judged as the drift loop judges (PSI and Jensen–Shannon, see resolveDrift).
+          thresholds: { ...LOOP_DRIFT_METHODS },
         }),
       );
     });
