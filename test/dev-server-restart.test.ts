@@ -8,13 +8,12 @@ import { createActivities } from '../activities';
 import { AIMO_SEARCH_ATTRIBUTES, statusQuery } from '../domain/rollout/definitions';
 import type { RolloutResult } from '../domain/rollout/result';
 import { resolveTemporalBinary } from '../platform/temporal-binaries';
-import { generateDataset } from '../simulator';
 import { createSimulatedMarket } from '../simulator/market';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 import { rollout } from '../workflows';
 import { createAimoWorker } from '../workers/create-worker';
-import { TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
-import { lossesAndDuplicates, rounded, tableFigures } from './support/run-figures';
+import { TEST_SALT, tempDataDir } from './support/rollout-fixtures';
+import { lossesAndDuplicates, rounded, seedWarehouseFile, shortRolloutPlan, tableFigures } from './support/run-figures';
 import { freePort, killAndWait, listening } from './support/processes';
 import { uniqueTaskQueue } from './support/temporal';
 
@@ -31,15 +30,13 @@ describe('reliability: a dev server killed and restarted on its history file', (
   const cli = resolveTemporalBinary('cli', { projectRoot: join(__dirname, '..') });
   const useCase = 'cx-server';
   const workflowId = `rollout-${useCase}-${uniqueTaskQueue('server')}`;
-  const plan = testPlan({ useCase, experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', measureDays: 14, outcomeSource: 'simulator' } });
+  const plan = shortRolloutPlan(useCase);
   let port: number;
   let server: ChildProcess | undefined;
 
   beforeAll(async () => {
     port = await freePort();
-    const warehouse = await DuckDbWarehouse.open(seeded);
-    await generateDataset(warehouse, { seed: 7, users: 10_000 });
-    await warehouse.close();
+    await seedWarehouseFile(seeded, 10_000);
   }, 300_000);
 
   afterAll(async () => {

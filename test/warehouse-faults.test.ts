@@ -5,14 +5,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { RolloutResult } from '../domain/rollout/result';
 import { deleteSchedule, listSchedules } from '../platform/schedules';
-import { generateDataset } from '../simulator';
 import { createSimulatedMarket } from '../simulator/market';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
 import type { Warehouse } from '../warehouse/warehouse';
 import { rollout } from '../workflows';
 import { FaultyWarehouse } from './support/faulty-warehouse';
-import { TEST_SALT, tempDataDir, testPlan } from './support/rollout-fixtures';
-import { lossesAndDuplicates, rounded, tableFigures } from './support/run-figures';
+import { TEST_SALT, tempDataDir } from './support/rollout-fixtures';
+import { lossesAndDuplicates, rounded, seedWarehouseFile, shortRolloutPlan, tableFigures } from './support/run-figures';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './support/temporal';
 
 /**
@@ -27,13 +26,11 @@ describe('reliability: warehouse faults before and after commit', () => {
   const seeded = join(dir, 'seeded.duckdb');
   const useCase = 'cx-faults';
   const workflowId = `rollout-${useCase}-${uniqueTaskQueue('faults')}`;
-  const plan = testPlan({ useCase, experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', measureDays: 14, outcomeSource: 'simulator' } });
+  const plan = shortRolloutPlan(useCase);
 
   beforeAll(async () => {
     env = await connectToTestServer();
-    const warehouse = await DuckDbWarehouse.open(seeded);
-    await generateDataset(warehouse, { seed: 7, users: 10_000 });
-    await warehouse.close();
+    await seedWarehouseFile(seeded, 10_000);
   }, 300_000);
 
   afterAll(async () => {

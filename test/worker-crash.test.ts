@@ -8,11 +8,9 @@ import { statusQuery } from '../domain/rollout/definitions';
 import type { RolloutResult } from '../domain/rollout/result';
 import type { RolloutStep } from '../domain/rollout/status';
 import { deleteSchedule, listSchedules } from '../platform/schedules';
-import { generateDataset } from '../simulator';
-import { DuckDbWarehouse } from '../warehouse/duckdb';
 import { rollout } from '../workflows';
-import { tempDataDir, testPlan } from './support/rollout-fixtures';
-import { lossesAndDuplicates, rounded, tableFigures, type TableFigures } from './support/run-figures';
+import { tempDataDir } from './support/rollout-fixtures';
+import { lossesAndDuplicates, rounded, seedWarehouseFile, shortRolloutPlan, tableFigures, type TableFigures } from './support/run-figures';
 import { killAndWait } from './support/processes';
 import { connectToTestServer, uniqueTaskQueue } from './support/temporal';
 
@@ -33,9 +31,7 @@ describe('reliability: a worker killed mid-step', () => {
 
   beforeAll(async () => {
     env = await connectToTestServer();
-    const warehouse = await DuckDbWarehouse.open(seeded);
-    await generateDataset(warehouse, { seed: 7, users: 20_000 });
-    await warehouse.close();
+    await seedWarehouseFile(seeded, 20_000);
   }, 300_000);
 
   afterAll(async () => {
@@ -43,7 +39,7 @@ describe('reliability: a worker killed mid-step', () => {
     await env?.teardown();
   });
 
-  const plan = testPlan({ useCase, experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', measureDays: 14, outcomeSource: 'simulator' } });
+  const plan = shortRolloutPlan(useCase);
 
   /** A worker process on its own copy of the seeded warehouse; resolves once it polls. */
   function startWorker(taskQueue: string, file: string): Promise<ChildProcess> {

@@ -1,11 +1,28 @@
+import { generateDataset } from '../../simulator';
 import { aimoTableKey, type AimoTable } from '../../store/aimo-tables';
 import { DuckDbWarehouse } from '../../warehouse/duckdb';
+import { testPlan } from './rollout-fixtures';
 
 /*
  * What the reliability tests compare between an interrupted run and an
  * uninterrupted one: every aimo table's rows, and for aimo's keyed
  * bookkeeping how many keys repeat.
  */
+
+/** The seeded market the scenarios copy for each of their runs. */
+export async function seedWarehouseFile(file: string, users: number): Promise<void> {
+  const warehouse = await DuckDbWarehouse.open(file);
+  try {
+    await generateDataset(warehouse, { seed: 7, users });
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** A rollout of a few seconds (its experiment's outcomes simulated), so a scenario can run it twice. */
+export function shortRolloutPlan(useCase: string) {
+  return testPlan({ useCase, experiment: { duration: '2 seconds', checkEvery: '1 second', startDate: '2026-04-01', measureDays: 14, outcomeSource: 'simulator' } });
+}
 
 const KEYED = new Set<string>(['audit_log', 'model_registry', 'model_aliases', 'experiments', 'kpi_specs', 'dq_results', 'inventory_reports']);
 
