@@ -64,6 +64,7 @@ async function resolveRun(ctx: RolloutContext, input: unknown, request: DriftReq
 
 /** How checks recorded before DRIFT_WINDOW_FROM_DATA ran: today as the window end, the input's defaults as parsed here. */
 function clockRun(request: DriftRequest, champion: ChampionInfo): DriftRun {
+  // Deliberately the clock: these checks ran so and must replay so. It is workflow time, which the SDK makes deterministic.
   const asOf = request.asOf ?? new Date().toISOString().slice(0, 10);
   // Inputs of that release knew only the four numeric thresholds; the method fields came later and are checked when settings are resolved.
   return { window: { from: addDaysIso(asOf, -champion.plan.windows.featureDays), to: asOf }, thresholds: request.thresholds as DriftRun['thresholds'], startRetrain: request.startRetrain };
