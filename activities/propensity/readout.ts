@@ -72,14 +72,7 @@ export function createExperimentReadoutActivities({ warehouse }: ActivityDepende
         costPerTreatedUser: plan.experiment.costPerTreatedUser,
         confidence,
       });
-      const guardrails = evaluateGuardrails(analysis, {
-        metrics: s.guardrailMetrics,
-        tolerance: s.guardrailTolerance,
-        tolerances: s.guardrailTolerances,
-        costPerTreatedUser: plan.experiment.costPerTreatedUser,
-        confidence,
-        baselineCac: kpi ? cacOf(kpi) : null,
-      });
+      const guardrails = evaluateGuardrails(analysis, guardrailOptions(plan, confidence, kpi));
       let sequential: SequentialReadout | undefined;
       if (s.analysis === 'sequential' && look) {
         const { control, treatment } = analysis.arms;
@@ -166,14 +159,7 @@ export function createExperimentReadoutActivities({ warehouse }: ActivityDepende
         costPerTreatedUser: plan.experiment.costPerTreatedUser,
         confidence,
       });
-      const guardrails = evaluateGuardrails(analysis, {
-        metrics: s.guardrailMetrics,
-        tolerance: s.guardrailTolerance,
-        tolerances: s.guardrailTolerances,
-        costPerTreatedUser: plan.experiment.costPerTreatedUser,
-        confidence,
-        baselineCac: kpi ? cacOf(kpi) : null,
-      });
+      const guardrails = evaluateGuardrails(analysis, guardrailOptions(plan, confidence, kpi));
       const e = geoReadout.effect;
       const decision = decide(plan, analysis, guardrails, undefined, { method: 'geo-randomisation', absolute: e.estimate, ciLow: e.ciLow, ciHigh: e.ciHigh, confidence });
       const summary = `${summarise(decision, analysis, guardrails, undefined)} (${geoReadout.regions} regions in ${geoReadout.pairs.length} pairs)`;
@@ -187,6 +173,19 @@ export function createExperimentReadoutActivities({ warehouse }: ActivityDepende
       });
       return readout;
     },
+  };
+}
+
+/** How the plan's guardrail metrics are judged, the same for a user-level and a geo test. */
+function guardrailOptions(plan: RolloutPlan, confidence: number, kpi: KpiBaseline | undefined) {
+  const s = experimentSettings(plan);
+  return {
+    metrics: s.guardrailMetrics,
+    tolerance: s.guardrailTolerance,
+    tolerances: s.guardrailTolerances,
+    costPerTreatedUser: plan.experiment.costPerTreatedUser,
+    confidence,
+    baselineCac: kpi ? cacOf(kpi) : null,
   };
 }
 
