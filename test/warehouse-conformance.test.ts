@@ -117,6 +117,17 @@ describe.each(targets)('$name', (target) => {
     expect(twice).toEqual(once);
   });
 
+  it('a cancelled statement starts nothing and rejects with the cancellation; one that finished first is kept', async () => {
+    const abort = new AbortController();
+    await wh.createOrReplaceTableAs({ name: 'kept_before_cancel' }, `SELECT 1 AS ${q('k')}`, {}, { signal: abort.signal });
+    const reason = new Error('cancelled by the test');
+    abort.abort(reason);
+    await expect(wh.createOrReplaceTableAs({ name: 'never_started' }, `SELECT 1 AS ${q('k')}`, {}, { signal: abort.signal })).rejects.toBe(reason);
+    await expect(wh.query(`SELECT 1 AS ${q('k')}`, {}, { signal: abort.signal })).rejects.toBe(reason);
+    expect(await wh.tableExists({ name: 'never_started' })).toBe(false);
+    expect(await wh.tableExists({ name: 'kept_before_cancel' })).toBe(true);
+  });
+
   it('merge twice leaves what once does, and updates matched rows', async () => {
     const merged = { name: 'merged' };
     await wh.execute(`CREATE OR REPLACE TABLE ${d.table(merged)} (${q('k')} ${d.type('int')}, ${q('v')} ${d.type('string')})`);

@@ -27,6 +27,7 @@ import {
 } from './errors';
 import { assertIdentifier, type TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
+import { interruptible, querySignal } from './cancellation';
 import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
 
 export interface BigQueryWarehouseOptions {
@@ -81,20 +82,23 @@ export class BigQueryWarehouse extends DialectWarehouse {
   }
 
   async query<T extends Row = Row>(sql: string, params: SqlParams = {}, ctx: QueryContext = {}): Promise<T[]> {
-    const job = await this.startJob(sql, params, ctx);
-    try {
-      const [rows] = await job.getQueryResults({ wrapIntegers: true, autoPaginate: true });
-      return (rows as Record<string, unknown>[]).map((row) => normaliseRow(row) as T);
-    } catch (err) {
-      throw classifyBigQueryError(err);
-    }
+    const [rows] = await this.runJob(sql, params, ctx, (job) => job.getQueryResults({ wrapIntegers: true, autoPaginate: true }));
+    return (rows as Record<string, unknown>[]).map((row) => normaliseRow(row) as T);
   }
 
   async execute(sql: string, params: SqlParams = {}, ctx: QueryContext = {}): Promise<void> {
+    await this.runJob(sql, params, ctx, (job) => job.promise());
+  }
+
+  /** Starts the job and waits for it; a cancelled activity cancels the job in BigQuery, so it stops scanning (and billing). */
+  private async runJob<R>(sql: string, params: SqlParams, ctx: QueryContext, wait: (job: Job) => Promise<R>): Promise<R> {
+    const signal = querySignal(ctx);
+    signal?.throwIfAborted();
     const job = await this.startJob(sql, params, ctx);
     try {
-      await job.promise();
+      return await interruptible(signal, () => wait(job), () => job.cancel());
     } catch (err) {
+      if (signal?.aborted) throw err;
       throw classifyBigQueryError(err);
     }
   }

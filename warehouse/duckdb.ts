@@ -4,7 +4,8 @@ import { DuckDbDialect } from './dialect';
 import type { TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
 import { ConcurrencyLimit } from './limiter';
-import { DialectWarehouse, type ColumnInfo, type Row } from './warehouse';
+import { interruptible, querySignal } from './cancellation';
+import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
 
 export interface DuckDbOptions {
   readonly threads?: number;
@@ -49,16 +50,16 @@ export class DuckDbWarehouse extends DialectWarehouse {
     return new DuckDbWarehouse(instance, new ConcurrencyLimit(options.maxConcurrentQueries ?? DEFAULT_CONCURRENT_QUERIES));
   }
 
-  async query<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T[]> {
-    return this.withConnection(async (conn) => {
+  async query<T extends Row = Row>(sql: string, params: SqlParams = {}, ctx?: QueryContext): Promise<T[]> {
+    return this.withConnection(querySignal(ctx), async (conn) => {
       const compiled = compileParams(sql, params, 'dollar');
       const reader = await runWithErrors(conn, compiled.sql, toDuckValues(compiled.named));
       return reader.getRowObjectsJS().map((row) => normaliseRow(row) as T);
     });
   }
 
-  async execute(sql: string, params: SqlParams = {}): Promise<void> {
-    await this.withConnection(async (conn) => {
+  async execute(sql: string, params: SqlParams = {}, ctx?: QueryContext): Promise<void> {
+    await this.withConnection(querySignal(ctx), async (conn) => {
       const compiled = compileParams(sql, params, 'dollar');
       await runWithErrors(conn, compiled.sql, toDuckValues(compiled.named));
     });
@@ -86,11 +87,12 @@ export class DuckDbWarehouse extends DialectWarehouse {
     this.instance.closeSync();
   }
 
-  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  private async withConnection<T>(signal: AbortSignal | undefined, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.limit.run(async () => {
       const conn = await this.instance.connect();
       try {
-        return await fn(conn);
+        // A cancelled activity's statement is interrupted in DuckDB, which frees its threads at once.
+        return await interruptible(signal, () => fn(conn), () => conn.interrupt());
       } finally {
         conn.closeSync();
       }

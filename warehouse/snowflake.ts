@@ -6,6 +6,7 @@ import { SnowflakeDialect } from './dialect';
 import { isNetworkFailure, messageOf, retry, stop, verdictForHttpStatus, WarehouseErrorType, warehouseFailure, type Verdict } from './errors';
 import type { TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
+import { interruptible, querySignal } from './cancellation';
 import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
 
 export type SnowflakeAuth =
@@ -130,10 +131,12 @@ export class SnowflakeWarehouse extends DialectWarehouse {
       STATEMENT_TIMEOUT_IN_SECONDS: this.options.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS,
       TIMEZONE: 'UTC',
     };
-    return this.pool.use(
-      (conn) =>
+    const signal = querySignal(ctx);
+    return this.pool.use((conn) => {
+      let statement: snowflake.RowStatement | undefined;
+      const run = () =>
         new Promise<Row[]>((resolve, reject) => {
-          conn.execute({
+          statement = conn.execute({
             sqlText: compiled.sql,
             binds: compiled.ordered.map(toBind),
             parameters: statementParameters,
@@ -145,8 +148,10 @@ export class SnowflakeWarehouse extends DialectWarehouse {
               else resolve(toRows(stmt.getColumns() ?? [], (rows ?? []) as unknown[][]));
             },
           });
-        }),
-    );
+        });
+      // A cancelled activity cancels its statement in Snowflake, so the warehouse stops working (and billing) for it.
+      return interruptible(signal, run, () => statement && new Promise<void>((resolve) => statement!.cancel(() => resolve())));
+    });
   }
 }
 

@@ -27,6 +27,8 @@ export interface QueryContext {
   readonly workflowId?: string;
   /** Bytes a single query may scan; over it the query is refused before it runs */
   readonly maxBytesScanned?: number;
+  /** Stops the statement where the warehouse can interrupt it; by default the running activity's cancellation (warehouse/cancellation.ts) */
+  readonly signal?: AbortSignal;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import { activityKeepAlive } from './activity-keep-alive';
+import { activityQueryCancellation } from './activity-query-cancellation';
 
 export interface AimoWorkerOptions {
   readonly connection: NativeConnection;
@@ -29,7 +30,7 @@ export function createAimoWorker(options: AimoWorkerOptions): Promise<Worker> {
     // (short activities wait behind long warehouse queries). The warehouse adapters bound their own
     // concurrency instead (DuckDbWarehouse's maxConcurrentQueries), where the contention is.
     shutdownGraceTime: '20s',
-    interceptors: { activity: [activityKeepAlive] },
+    interceptors: { activity: [activityKeepAlive, activityQueryCancellation] },
   });
 }
 

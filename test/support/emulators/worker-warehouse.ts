@@ -6,7 +6,8 @@ import type { BigQueryWarehouseOptions } from '../../../warehouse/bigquery';
 import type { TableRef } from '../../../domain/table-ref';
 import type { SqlParams } from '../../../warehouse/params';
 import type { ColumnInfo, QueryContext, Row, Warehouse } from '../../../warehouse/warehouse';
-import type { HostCall, HostReply, SerialisedError } from './warehouse-host';
+import type { HostCall, HostCancel, HostReply, SerialisedError } from './warehouse-host';
+import { querySignal } from '../../../warehouse/cancellation';
 
 /**
  * A BigQueryWarehouse running in a worker thread, driven from a Jest test.
@@ -51,15 +52,15 @@ export class WorkerHostedBigQuery implements Warehouse {
   }
 
   query<T extends Row = Row>(sql: string, params?: SqlParams, ctx?: QueryContext): Promise<T[]> {
-    return this.call('query', sql, params, ctx) as Promise<T[]>;
+    return this.cancellable(ctx, (plain) => this.call('query', sql, params, plain)) as Promise<T[]>;
   }
 
   async execute(sql: string, params?: SqlParams, ctx?: QueryContext): Promise<void> {
-    await this.call('execute', sql, params, ctx);
+    await this.cancellable(ctx, (plain) => this.call('execute', sql, params, plain));
   }
 
   estimateBytes(sql: string, params?: SqlParams, ctx?: QueryContext): Promise<number> {
-    return this.call('estimateBytes', sql, params, ctx) as Promise<number>;
+    return this.cancellable(ctx, (plain) => this.call('estimateBytes', sql, params, plain)) as Promise<number>;
   }
 
   tableExists(table: TableRef): Promise<boolean> {
@@ -71,7 +72,7 @@ export class WorkerHostedBigQuery implements Warehouse {
   }
 
   async createOrReplaceTableAs(table: TableRef, select: string, params?: SqlParams, ctx?: QueryContext): Promise<void> {
-    await this.call('createOrReplaceTableAs', table, select, params, ctx);
+    await this.cancellable(ctx, (plain) => this.call('createOrReplaceTableAs', table, select, params, plain));
   }
 
   async merge(
@@ -82,7 +83,7 @@ export class WorkerHostedBigQuery implements Warehouse {
     params?: SqlParams,
     ctx?: QueryContext,
   ): Promise<void> {
-    await this.call('merge', table, source, keys, columns, params, ctx);
+    await this.cancellable(ctx, (plain) => this.call('merge', table, source, keys, columns, params, plain));
   }
 
   async close(): Promise<void> {
@@ -92,10 +93,36 @@ export class WorkerHostedBigQuery implements Warehouse {
 
   private call(method: string, ...args: unknown[]): Promise<unknown> {
     const id = this.nextId++;
+    this.lastId = id;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, method, args } satisfies HostCall);
     });
+  }
+
+  private lastId = 0;
+
+  /**
+   * A signal cannot cross the thread boundary: the call goes without it, and
+   * an abort is posted after it, so the adapter in the thread cancels its job
+   * as it would in a worker. The caller sees its own signal's reason.
+   */
+  private async cancellable(ctx: QueryContext | undefined, call: (plain: QueryContext | undefined) => Promise<unknown>): Promise<unknown> {
+    const signal = querySignal(ctx);
+    const { signal: _own, ...plain } = ctx ?? {};
+    if (!signal) return call(ctx);
+    signal.throwIfAborted();
+    const pending = call(plain);
+    const id = this.lastId;
+    const onAbort = () => this.worker.postMessage({ id, cancel: true } satisfies HostCancel);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await pending;
+    } catch (err) {
+      throw signal.aborted ? signal.reason : err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   private failAll(err: unknown): void {
