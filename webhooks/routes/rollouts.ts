@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { anyRolloutPlanSchema, contentPlanSchema, rolloutPlanSchema } from '../../domain/plan';
+import { checkPlan, contentPlanSchema, rolloutPlanSchema } from '../../domain/plan';
 import { WORKFLOW_TYPES, rolloutWorkflowId } from '../../domain/rollout/definitions';
-import { parseBody, startWorkflow, webhookTrigger, type RegisterRoutes } from './shared';
+import { HttpError } from '../errors';
+import { startWorkflow, webhookTrigger, type RegisterRoutes } from './shared';
 
 /** POST /v1/rollouts: a plan in, the eight-step rollout started. */
 export const registerRolloutRoutes: RegisterRoutes = (app, deps) => {
@@ -13,7 +14,10 @@ export const registerRolloutRoutes: RegisterRoutes = (app, deps) => {
     body: z.union([rolloutPlanSchema, contentPlanSchema]),
     responses: ['202', '400', '401', '413'],
     handler: async (body, d, _req, reply) => {
-      const plan = parseBody(anyRolloutPlanSchema, body, 'rollout plan');
+      // The check the workflow makes, so the answer names the same fields (and the field meant by a typo).
+      const checked = typeof body === 'object' && body !== null ? checkPlan(body) : { ok: false as const, problems: ['(plan): send the plan as one JSON object'] };
+      if (!checked.ok) throw new HttpError(400, 'invalid rollout plan', checked.problems.map((p) => p.replace(/^\(plan\)/, '(body)')));
+      const plan = checked.plan;
       const k = plan.kpi;
       const summary = `rollout of ${plan.useCase}: ${k.metric} ${k.targetChange > 0 ? '+' : ''}${Math.round(k.targetChange * 1000) / 10} % on ${k.channel}/${k.market} by ${k.deadline} (webhook from ${d.source})`;
       const started = await startWorkflow(deps, WORKFLOW_TYPES.rollout, {
