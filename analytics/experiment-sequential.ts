@@ -1,5 +1,5 @@
 import type { SequentialLookRecord } from '../domain/experiment';
-import { groupSequentialBoundaries, obrienFlemingSpending, sequentialDecision } from '../domain/stats';
+import { groupSequentialBoundaries, obrienFlemingSpending, sequentialDecision, stagewiseInterval, type StagewiseInterval } from '../domain/stats';
 
 export interface LookInput {
   /** Days of outcomes read */
@@ -39,4 +39,15 @@ export function sequentialLook(previous: readonly SequentialLookRecord[], input:
   const boundaries = groupSequentialBoundaries([...taken, { information, alphaSpent }].map((l) => ({ information: l.information, alphaSpent: l.alphaSpent })));
   const decision = sequentialDecision(input.estimate, input.standardError, boundaries.at(-1)!);
   return { ...base, information, boundary: decision.boundary, estimate: input.estimate, zScore: decision.zScore, ciLow: decision.ciLow, ciHigh: decision.ciHigh, stop: decision.stop };
+}
+
+/**
+ * The interval at the look a sequential test ended on (its stop, or its last
+ * planned look), under the stage-wise ordering over the looks that had
+ * information: nominal coverage, and it excludes 0 exactly when the test
+ * rejected at that look.
+ */
+export function sequentialEndInterval(looks: readonly SequentialLookRecord[], z: number, standardError: number, confidence: number): StagewiseInterval {
+  const taken = looks.filter((l) => l.information > 0 && l.boundary !== null).map((l) => ({ information: l.information, boundary: l.boundary! }));
+  return stagewiseInterval(taken, z, standardError, confidence);
 }

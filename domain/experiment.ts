@@ -152,6 +152,12 @@ export interface SequentialReadout {
   /** Stopped before the planned end */
   readonly stoppedEarly: boolean;
   readonly stop: 'win' | 'harm' | null;
+  /**
+   * Once the test has ended (stopped, or its last look taken): the interval
+   * of the effect at that look under the stage-wise ordering, which has its
+   * nominal coverage where the looks' repeated intervals are conservative.
+   */
+  readonly end?: { readonly method: 'stage-wise ordering'; readonly ciLow: number; readonly ciHigh: number; readonly confidence: number };
 }
 
 /** A geo test's readout: regions, pairs, the estimate and its randomisation interval. */
@@ -168,7 +174,8 @@ export interface GeoReadout {
 
 /** The interval the ship decision is taken on, and where it comes from. */
 export interface PrimaryEffect {
-  readonly method: 'newcombe' | 'cuped' | 'sequential' | 'geo-randomisation';
+  /** sequential: the repeated interval of an interim look; sequential-stagewise: the interval at the test's end */
+  readonly method: 'newcombe' | 'cuped' | 'sequential' | 'sequential-stagewise' | 'geo-randomisation';
   readonly absolute: number;
   readonly ciLow: number;
   readonly ciHigh: number;

@@ -37,11 +37,11 @@ describe('experiment rollouts', () => {
     await env?.teardown();
   });
 
-  const activities = () => createActivities({ warehouse, simulator: createSimulatedMarket(warehouse, { seed: 42 }), hashSalt: TEST_SALT, dataDir, temporalClient: devServer.client });
+  const activities = (on: DuckDbWarehouse) => createActivities({ warehouse: on, simulator: createSimulatedMarket(on, { seed: 42 }), hashSalt: TEST_SALT, dataDir, temporalClient: devServer.client });
 
-  async function run<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  async function run<T>(fn: (taskQueue: string) => Promise<T>, on: DuckDbWarehouse = warehouse): Promise<T> {
     const taskQueue = uniqueTaskQueue('experiment');
-    const worker = await createTestWorker(env, activities(), taskQueue);
+    const worker = await createTestWorker(env, activities(on), taskQueue);
     return worker.runUntil(fn(taskQueue));
   }
 
@@ -53,8 +53,8 @@ describe('experiment rollouts', () => {
     experiment: { ...demo.experiment, ...experiment },
   });
 
-  const planted = async (experimentId: string) =>
-    (await warehouse.query<{ uplift_absolute: number }>(`SELECT uplift_absolute FROM raw.truth_experiments WHERE experiment_id = '${experimentId}'`))[0]!.uplift_absolute;
+  const planted = async (experimentId: string, on: DuckDbWarehouse = warehouse) =>
+    (await on.query<{ uplift_absolute: number }>(`SELECT uplift_absolute FROM raw.truth_experiments WHERE experiment_id = @id`, { id: experimentId }))[0]!.uplift_absolute;
 
   it('a treatment that lifts conversion but costs more margin than it brings ends no-ship, naming the guardrail', async () => {
     const input = plan('rt-exp-guard', { costPerTreatedUser: 5, guardrailTolerance: 0.05 }, { guardrailMetrics: ['conversion_rate', 'contribution_margin'] });
@@ -78,23 +78,28 @@ describe('experiment rollouts', () => {
     expect(report).toMatch(/\| contribution_margin \|.*\| FAIL \|/);
   });
 
-  it('a geo rollout assigns matched region pairs and reads out the effect with its randomisation interval', async () => {
-    // Each test's outcome window is its own, so no test's users also carry another test's orders.
-    const input = plan('rt-exp-geo', { design: 'geo', startDate: '2026-05-01' });
-    const result: RolloutResult = await run((taskQueue) => env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-rt-exp-geo-1', args: [input] }));
-    await recordHistory(env.client, 'rollout-rt-exp-geo-1', 'rollout-geo');
-    const e = result.experiment!;
-    expect(result.status).toBe('completed');
-    expect(e.geo!.pairs.length).toBeGreaterThanOrEqual(6);
-    expect(e.decision!.primary.method).toBe('geo-randomisation');
-    const truth = await planted(e.experimentId);
-    process.stdout.write(`[experiment rollout] geo: effect ${e.geo!.effect.estimate.toFixed(4)} (CI ${e.geo!.effect.ciLow.toFixed(4)} to ${e.geo!.effect.ciHigh.toFixed(4)}), planted ${truth}, ${e.geo!.regions} regions\n`);
-    // One geo test on a 20 000-user market has a standard error of about 0.9 pp; whether its interval covers is
-    // a 95 % event, which the simulation study checks over 600 tests. Here: end to end, with the numbers printed.
-    expect(Number.isFinite(e.geo!.effect.ciLow) && Number.isFinite(e.geo!.effect.ciHigh)).toBe(true);
-    expect(e.geo!.effect.ciLow).toBeLessThan(e.geo!.effect.estimate);
-    expect(e.geo!.effect.ciHigh).toBeGreaterThan(e.geo!.effect.estimate);
-    expect(e.geo!.users.treatment + e.geo!.users.control).toBe(e.arms.control.users + e.arms.treatment.users);
+  it('a geo rollout assigns matched region pairs, and its randomisation interval covers the planted geo effect', async () => {
+    // A market of its own: the other tests' experiments add orders that would fall into this test's pre-period.
+    const market = await seededWarehouse();
+    try {
+      const input = plan('rt-exp-geo', { design: 'geo', startDate: '2026-05-01' });
+      const result: RolloutResult = await run((taskQueue) => env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-rt-exp-geo-1', args: [input] }), market);
+      await recordHistory(env.client, 'rollout-rt-exp-geo-1', 'rollout-geo');
+      const e = result.experiment!;
+      expect(result.status).toBe('completed');
+      expect(e.geo!.pairs.length).toBeGreaterThanOrEqual(6);
+      expect(e.decision!.primary.method).toBe('geo-randomisation');
+      const truth = await planted(e.experimentId, market);
+      process.stdout.write(`[experiment rollout] geo: effect ${e.geo!.effect.estimate.toFixed(4)} (CI ${e.geo!.effect.ciLow.toFixed(4)} to ${e.geo!.effect.ciHigh.toFixed(4)}), planted ${truth}, ${e.geo!.regions} regions\n`);
+      // The market and the assignment are seeded, so this run is one fixed draw of a 95 % event; the
+      // simulation study (experiment-simulation.test.ts) measures the rate over 600 geo tests.
+      expect(truth).toBeGreaterThan(0);
+      expect(e.geo!.effect.ciLow).toBeLessThanOrEqual(truth);
+      expect(e.geo!.effect.ciHigh).toBeGreaterThanOrEqual(truth);
+      expect(e.geo!.users.treatment + e.geo!.users.control).toBe(e.arms.control.users + e.arms.treatment.users);
+    } finally {
+      await market.close();
+    }
   });
 
   it('an underpowered plan is stopped with its power and MDE', async () => {
@@ -123,7 +128,7 @@ describe('experiment rollouts', () => {
     expect(result.failure).toMatch(/power gate by ana@growth: run it longer \(power \d+\.\d %/);
   });
 
-  it('a sequential test stops early for a clear win, with its repeated interval', async () => {
+  it('a sequential test stops early for a clear win, with its repeated interval at each look and the stage-wise one at the end', async () => {
     const input = plan('rt-exp-seq', { analysis: 'sequential', startDate: '2026-06-01' });
     const result: RolloutResult = await run((taskQueue) => env.client.workflow.execute(rollout, { taskQueue, workflowId: 'rollout-rt-exp-seq-1', args: [input] }));
     await recordHistory(env.client, 'rollout-rt-exp-seq-1', 'rollout-sequential-early-stop');
@@ -131,8 +136,14 @@ describe('experiment rollouts', () => {
     expect(e.sequential!.stoppedEarly).toBe(true);
     expect(e.sequential!.stop).toBe('win');
     expect(e.sequential!.looks.length).toBeLessThan(14);
-    expect(e.decision!.primary.method).toBe('sequential');
+    expect(e.decision!.primary.method).toBe('sequential-stagewise');
+    const last = e.sequential!.looks.at(-1)!;
+    expect(e.sequential!.end).toEqual({ method: 'stage-wise ordering', ciLow: e.decision!.primary.ciLow, ciHigh: e.decision!.primary.ciHigh, confidence: 0.95 });
+    // It rejected at this look, so the end interval excludes 0, as the repeated one does.
+    expect(last.ciLow!).toBeGreaterThan(0);
+    expect(e.decision!.primary.ciLow).toBeGreaterThan(0);
     const truth = await planted(e.experimentId);
+    process.stdout.write(`[experiment rollout] sequential: stopped at look ${last.look}, estimate ${last.estimate!.toFixed(4)}, repeated interval ${last.ciLow!.toFixed(4)} to ${last.ciHigh!.toFixed(4)}, stage-wise ${e.decision!.primary.ciLow.toFixed(4)} to ${e.decision!.primary.ciHigh.toFixed(4)}, planted ${truth}\n`);
     expect(e.decision!.primary.ciLow).toBeLessThanOrEqual(truth);
     expect(e.decision!.primary.ciHigh).toBeGreaterThanOrEqual(truth);
     expect(e.ship).toBe(true);

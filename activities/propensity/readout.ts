@@ -2,7 +2,7 @@ import { analyseExperiment, measureExperimentArms } from '../../analytics/experi
 import { analyseGeo, measureRegions, type RegionPair } from '../../analytics/experiment-geo';
 import { evaluateGuardrails } from '../../analytics/experiment-guardrails';
 import { NonRetryableError } from '../../domain/errors';
-import { sequentialLook } from '../../analytics/experiment-sequential';
+import { sequentialEndInterval, sequentialLook } from '../../analytics/experiment-sequential';
 import { addDaysIso } from '../../domain/dates';
 import {
   experimentSettings,
@@ -84,11 +84,14 @@ export function createExperimentReadoutActivities({ warehouse }: ActivityDepende
           standardError: analysis.effect.standardError,
           pooledRate: (control.converters + treatment.converters) / (control.users + treatment.users),
         }, s.alpha);
+        const looks = [...look.previous, record];
+        const ended = (look.final || record.stop !== null) && record.boundary !== null && record.zScore !== null;
         sequential = {
           method: "group-sequential, O'Brien–Fleming alpha spending",
-          looks: [...look.previous, record],
+          looks,
           stoppedEarly: record.stop !== null && !look.final,
           stop: record.stop,
+          ...(ended ? { end: { method: 'stage-wise ordering' as const, ...sequentialEndInterval(looks, record.zScore!, analysis.effect.standardError, confidence) } } : {}),
         };
       }
       const decision = decide(plan, analysis, guardrails, sequential, primaryEffect(analysis, sequential, s.cuped, confidence));
@@ -195,9 +198,12 @@ function cacOf(kpi: KpiBaseline): number | null {
   return spend !== undefined && customers !== undefined && customers > 0 ? spend / customers : null;
 }
 
-/** The interval the decision is taken on: the sequential boundary's, else CUPED's, else Newcombe's. */
+/** The interval the decision is taken on: at a sequential test's end its stage-wise one, at its interim looks the repeated one; else CUPED's, else Newcombe's. */
 function primaryEffect(analysis: ExperimentAnalysis, sequential: SequentialReadout | undefined, cuped: boolean, confidence: number): PrimaryEffect {
   const last = sequential?.looks.at(-1);
+  if (last && last.estimate !== null && sequential?.end) {
+    return { method: 'sequential-stagewise', absolute: last.estimate, ciLow: sequential.end.ciLow, ciHigh: sequential.end.ciHigh, confidence };
+  }
   if (last && last.boundary !== null && last.estimate !== null && last.ciLow !== null && last.ciHigh !== null) {
     return { method: 'sequential', absolute: last.estimate, ciLow: last.ciLow, ciHigh: last.ciHigh, confidence };
   }

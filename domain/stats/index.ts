@@ -9,7 +9,7 @@ export { minimumDetectableEffect, proportionTestPower, requiredUsers, type Propo
 export { differenceOfProportions, wilsonInterval, type BinomialCounts, type ProportionDifference, type ProportionInterval } from './proportions';
 export { pairedRandomizationInterval, type PairedRandomizationInterval } from './randomization';
 export { ratioDifference, type RatioDifference, type RatioSums } from './ratio';
-export { groupSequentialBoundaries, obrienFlemingSpending, sequentialDecision, type SequentialDecision, type SequentialLook } from './sequential';
+export { groupSequentialBoundaries, obrienFlemingSpending, sequentialDecision, stagewiseInterval, type SequentialDecision, type SequentialLook, type StagewiseInterval, type TakenLook } from './sequential';
 export { lnGamma, regularizedBeta, regularizedGammaP, regularizedGammaQ } from './special';
 export { srmTest, type SrmResult } from './srm';
 export { studentTCdf, studentTQuantile } from './student-t';
