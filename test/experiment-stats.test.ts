@@ -9,6 +9,7 @@ import {
   ratioDifference,
   requiredUsers,
   sequentialDecision,
+  stagewiseInterval,
   wilsonInterval,
 } from '../domain/stats';
 
@@ -19,6 +20,7 @@ import {
  * - group-sequential boundaries: SciPy 1.17.1 multivariate_normal.cdf (Genz) of the looks' rectangles, solved by brentq
  *   for Lan–DeMets O'Brien–Fleming spending — an independent algorithm; the equal-looks row is also the published
  *   gsDesign table (4.877, 3.357, 2.680, 2.290, 2.031);
+ * - stage-wise interval: the same SciPy multivariate_normal.cdf of the more extreme ends under drift μ, solved for α/2 by brentq;
  * - randomisation: brute-force enumeration of all 2^8 sign patterns in NumPy;
  * - CUPED: NumPy least squares of y on (1, treatment, x), whose treatment coefficient is CUPED's estimate.
  */
@@ -111,6 +113,31 @@ describe('experiment statistics: group-sequential boundaries', () => {
     expect(look.ciLow).toBeCloseTo(-0.005, 15);
     expect(look.ciHigh).toBeCloseTo(0.045, 15);
     expect(() => groupSequentialBoundaries([{ information: 2, alphaSpent: 0.01 }, { information: 1, alphaSpent: 0.05 }])).toThrow(/looks\[1\].information must exceed/);
+  });
+
+  const gsDesign = [4.876884948790766, 3.35701192157315, 2.6802800676572383, 2.289816713160577, 2.0310317465200183];
+  const taken = (k: number) => gsDesign.slice(0, k).map((boundary, i) => ({ information: i + 1, boundary }));
+
+  it('the stage-wise interval at a stop equals SciPy\'s, and shrinks toward what earlier looks allow', () => {
+    // Stopped at look 3 of 5 with z = 3.0 (SE 1): SciPy gives [1.0104253660857212, 4.948814465360092].
+    const end = stagewiseInterval(taken(3), 3.0, 1, 0.95);
+    expect(Math.abs(end.ciLow - 1.0104253660857212)).toBeLessThan(2e-5);
+    expect(Math.abs(end.ciHigh - 4.948814465360092)).toBeLessThan(2e-5);
+    // Narrower at the bottom than the repeated interval 3.0 ± 2.68, and than the naive 3.0 ± 1.96 would suggest at the top.
+    expect(end.ciLow).toBeGreaterThan(3.0 - gsDesign[2]!);
+  });
+
+  it('the stage-wise interval is the fixed one for a single look, and excludes 0 exactly from the final boundary on', () => {
+    const one = stagewiseInterval([{ information: 4, boundary: 1.96 }], 1.2, 0.5, 0.95);
+    expect(one.ciLow).toBeCloseTo(0.6 - 1.959963984540054 * 0.5, 8);
+    expect(one.ciHigh).toBeCloseTo(0.6 + 1.959963984540054 * 0.5, 8);
+    expect(Math.abs(stagewiseInterval(taken(5), gsDesign[4]!, 1, 0.95).ciLow)).toBeLessThan(1e-5);
+    expect(stagewiseInterval(taken(5), gsDesign[4]! - 0.01, 1, 0.95).ciLow).toBeLessThan(0);
+    expect(stagewiseInterval(taken(5), gsDesign[4]! + 0.01, 1, 0.95).ciLow).toBeGreaterThan(0);
+    const zero = stagewiseInterval(taken(5), 0, 0.01, 0.95);
+    expect(zero.ciLow).toBeCloseTo(-zero.ciHigh, 8);
+    expect(() => stagewiseInterval([], 1, 1, 0.95)).toThrow(/at least one look/);
+    expect(() => stagewiseInterval(taken(2), 1, 0, 0.95)).toThrow(/standardError must be positive/);
   });
 });
 
