@@ -7,7 +7,7 @@ import { newtonMinimise, type Scan } from './logistic-newton';
 import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
-import { assertDistinct, filterCondition, qualifiedColumn, sqlLogistic, sqlNumber, toNumber, type RowFilter } from './sql';
+import { assertDistinct, filterCondition, qualifiedColumn, sqlNumber, toNumber, type RowFilter } from './sql';
 import { groupDigits } from '../domain/rollout/format';
 
 export interface LogisticTrainingSpec {
@@ -169,7 +169,7 @@ export function scoreExpression(dialect: Dialect, model: LogisticModel, qualifie
     return `${sqlNumber(dialect, c)} * ((${dialect.cast(column(f), 'float')} - ${sqlNumber(dialect, mean)}) / ${sqlNumber(dialect, std)})`;
   });
   const eta = `(${[sqlNumber(dialect, model.intercept), ...terms].join(' + ')})`;
-  return `(${sqlLogistic(eta)})`;
+  return `(${dialect.logistic(eta)})`;
 }
 
 /** The same model on the original feature scale: p = σ(intercept + Σ cⱼ·xⱼ). For reading, not scoring. */

@@ -37,6 +37,13 @@ export interface Dialect {
    * query ask for that (DuckDB's MATERIALIZED). `name` is an unquoted alias.
    */
   materializedCte(name: string, select: string): string;
+  /**
+   * 1 / (1 + e^−expr), never an overflow error, NULL for a NULL expr. Where
+   * the warehouse's EXP overflows to infinity (DuckDB) `expr` appears once;
+   * elsewhere (BigQuery raises an error on EXP overflow) three times, in a
+   * CASE that never exponentiates a positive number.
+   */
+  logistic(expr: string): string;
   approxQuantile(expr: string, q: number): string;
   /**
    * Several approximate quantiles of one expression in as few aggregates as
@@ -108,6 +115,10 @@ abstract class BaseDialect implements Dialect {
 
   materializedCte(name: string, select: string): string {
     return `${assertIdentifier(name, 'table alias')} AS (${select})`;
+  }
+
+  logistic(expr: string): string {
+    return `CASE WHEN ${expr} >= 0 THEN 1.0 / (1.0 + EXP(-(${expr}))) ELSE EXP(${expr}) / (1.0 + EXP(${expr})) END`;
   }
 
   /** The sample's share as a threshold on a hash bucket in [0, SAMPLE_BUCKETS) */
@@ -232,6 +243,11 @@ export class DuckDbDialect extends BaseDialect {
 
   override materializedCte(name: string, select: string): string {
     return `${assertIdentifier(name, 'table alias')} AS MATERIALIZED (${select})`;
+  }
+
+  override logistic(expr: string): string {
+    // EXP(709+) is infinity here, and 1 / (1 + ∞) = 0: one evaluation of expr instead of three (the CASE is not factored).
+    return `1.0 / (1.0 + EXP(-(${expr})))`;
   }
 
   hashSample(exprs: readonly string[], fraction: number): string {
