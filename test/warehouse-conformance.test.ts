@@ -199,6 +199,35 @@ describe.each(targets)('$name', (target) => {
     });
   });
 
+  it('hashSample keeps a stable share of rows; logistic is exact without overflow, and NULL for NULL', async () => {
+    const digits = Array.from({ length: 10 }, (_, i) => `SELECT ${i} AS ${q('d')}`).join(' UNION ALL ');
+    const x = `(a.${q('d')} * 100 + b.${q('d')} * 10 + c.${q('d')})`;
+    await wh.createOrReplaceTableAs(
+      { name: 'sample_rows' },
+      `SELECT ${x} AS ${q('i')}, ${d.cast(`MOD(${x} * 7919, 1000)`, 'float')} / 7.0 AS ${q('v')} FROM (${digits}) a CROSS JOIN (${digits}) b CROSS JOIN (${digits}) c`,
+    );
+    const sampled = () =>
+      wh.query<{ i: number }>(`SELECT ${q('i')} FROM ${d.table({ name: 'sample_rows' })} WHERE ${d.hashSample([q('i'), q('v')], 0.2)} ORDER BY ${q('i')}`);
+    const first = (await sampled()).map((r) => Number(r.i));
+    expect(first.length).toBeGreaterThan(140);
+    expect(first.length).toBeLessThan(260);
+    expect((await sampled()).map((r) => Number(r.i))).toEqual(first);
+    const [everything] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS ${q('n')} FROM ${d.table({ name: 'sample_rows' })} WHERE ${d.hashSample([q('i')], 1)}`);
+    expect(Number(everything!.n)).toBe(1000);
+
+    const etas = [-1000, -40, -1.5, 0, 2.25, 40, 1000];
+    const [row] = await wh.query(
+      `WITH ${d.materializedCte('aimo_etas', `SELECT ${etas.map((e, k) => `${d.cast(String(e), 'float')} AS ${q(`e${k}`)}`).join(', ')}`)}
+       SELECT ${etas.map((_, k) => `${d.logistic(q(`e${k}`))} AS ${q(`p${k}`)}`).join(', ')}, ${d.logistic(d.cast('NULL', 'float'))} AS ${q('p_null')} FROM aimo_etas`,
+    );
+    etas.forEach((e, k) => {
+      const expected = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
+      const got = Number(row![`p${k}`]);
+      expect(Math.abs(got - expected)).toBeLessThanOrEqual(4e-16 * expected);
+    });
+    expect(row!['p_null']).toBeNull();
+  });
+
   it('approxQuantile lands near the exact quantile', async () => {
     const digits = Array.from({ length: 10 }, (_, i) => `SELECT ${i} AS ${q('d')}`).join(' UNION ALL ');
     await wh.createOrReplaceTableAs(
