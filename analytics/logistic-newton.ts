@@ -48,6 +48,13 @@ export type Scan = (beta: readonly number[], options: ScanOptions) => Promise<Lo
  * computes only the gradient (k + 1 sums per row instead of about k²/2) as
  * long as the steps keep contracting; a reused-Hessian step that raises the
  * loss is taken back and replaced by a fresh Newton step from the same point.
+ *
+ * The convergence rule is plain Newton's: no coefficient moves more than the
+ * tolerance in a step. A step with a reused Hessian counts only when it is at
+ * most MAX_REUSED_CONTRACTION times the step before: the iteration then
+ * contracts by ρ ≤ ½, the error left after the step is at most ρ/(1 − ρ) of
+ * it, within the tolerance, and the step itself is within a factor (1 ± ρ) of
+ * the Newton step at that point.
  */
 export async function newtonMinimise(scan: Scan, start: readonly number[], options: NewtonOptions): Promise<NewtonResult> {
   const reuse = options.reuseHessian || options.startHessian !== undefined;
