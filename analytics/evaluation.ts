@@ -46,10 +46,10 @@ export interface ClassifierEvaluation extends ClassifierMetrics {
 }
 
 /**
- * Holdout metrics of a probabilistic classifier in one warehouse query: the
- * rows are grouped by distinct score, so AUC is exact (average ranks for
- * ties) and log loss, Brier and the calibration bins come from the same
- * groups. Only one row per calibration bin comes back. Rows with a NULL label
+ * Holdout metrics of a probabilistic classifier in one warehouse query with
+ * one sort: the rows are ranked by score and grouped by distinct score, so
+ * AUC is exact (average ranks for ties) and log loss, Brier and the
+ * calibration bins come from the same groups. Only one row per calibration bin comes back. Rows with a NULL label
  * or score are left out. Every metric is NaN on an empty holdout.
  */
 export async function evaluateClassifier(wh: Warehouse, spec: ClassifierEvaluationSpec): Promise<ClassifierEvaluation> {
@@ -138,8 +138,8 @@ interface EvaluationRow {
   readonly rows: number;
   readonly positives: number;
   readonly scoreSum: number;
-  /** Σ over positives of the negatives ranked below them (ties count ½) */
-  readonly concordantPairs: number;
+  /** Σ over positives of their rank among the rows (1-based; tied scores share their average rank) */
+  readonly positiveRankSum: number;
   readonly logLossSum: number;
   readonly brierSum: number;
   readonly predictedPositive: number;
@@ -167,7 +167,7 @@ async function runEvaluationQuery(wh: Warehouse, spec: EvaluationQuerySpec): Pro
     rows: toNumber(r['rows']),
     positives: toNumber(r['positives']),
     scoreSum: toNumber(r['score_sum']),
-    concordantPairs: toNumber(r['concordant_pairs']),
+    positiveRankSum: toNumber(r['positive_rank_sum']),
     logLossSum: toNumber(r['log_loss_sum']),
     brierSum: toNumber(r['brier_sum']),
     predictedPositive: toNumber(r['predicted_positive']),
@@ -175,11 +175,18 @@ async function runEvaluationQuery(wh: Warehouse, spec: EvaluationQuerySpec): Pro
 }
 
 /**
- * Rows are grouped by (segment, score). A window over the ordered scores
- * counts the negatives strictly below each score, which gives the
- * Mann–Whitney statistic Σ pos·(negBelow + ½·negTied) exactly; the rows
- * below a score give its rank, and from it the calibration bin (tied scores
- * share a bin, so bins are deterministic).
+ * One sort of the scored rows: RANK() (which streams over the sorted rows,
+ * unlike running sums, which build a segment tree) gives each row the number
+ * of rows strictly below its score; rows are then grouped by
+ * (segment, score), so a group of tied scores has its rows below, its
+ * average rank (rows below + (n + 1)/2) and its positives, which gives the
+ * Mann–Whitney rank sum of the positives exactly; the rows below also give
+ * the calibration bin (tied scores share a bin, so bins are deterministic).
+ * Every count and rank sum is an integer or a half-integer, exact in floating
+ * point below 2^53, so the AUC equals the pair count's to the last bit.
+ * Rows without a score rank last and their group is dropped after ranking:
+ * a filter on the score before it would be pushed down to the table scan
+ * and compute the score expression twice per row.
  */
 function evaluationSql(d: Dialect, spec: EvaluationQuerySpec): { sql: string; params: SqlParams } {
   const where = filterCondition(d, spec.filter);
@@ -198,32 +205,32 @@ WITH aimo_scored AS (
   FROM ${d.table(spec.table)}
   WHERE (${where.sql}) AND ${d.quote(spec.label)} IS NOT NULL
 ),
+aimo_ranked AS (
+  SELECT ${segCol}aimo_s, aimo_y, RANK() OVER (${partition}ORDER BY aimo_s ASC NULLS LAST) - 1 AS aimo_rows_below
+  FROM aimo_scored
+),
 aimo_by_score AS (
   SELECT ${segCol}aimo_s,
+         ${f('MIN(aimo_rows_below)')} AS aimo_rows_below,
          ${f('COUNT(*)')} AS aimo_n,
          ${f('SUM(CASE WHEN aimo_y = 1 THEN 1 ELSE 0 END)')} AS aimo_pos,
          ${f('SUM(CASE WHEN aimo_y = 0 OR aimo_y = 1 THEN 0 ELSE 1 END)')} AS aimo_bad,
          CASE WHEN aimo_s < ${eps} THEN ${eps} WHEN aimo_s > ${oneMinusEps} THEN ${oneMinusEps} ELSE aimo_s END AS aimo_clipped
-  FROM aimo_scored
-  WHERE aimo_s IS NOT NULL
+  FROM aimo_ranked
   GROUP BY ${segCol}aimo_s
-),
-aimo_ranked AS (
-  SELECT ${segCol}aimo_s, aimo_n, aimo_pos, aimo_bad, aimo_clipped, aimo_n - aimo_pos AS aimo_neg,
-         SUM(aimo_n - aimo_pos) OVER (${partition}ORDER BY aimo_s ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - (aimo_n - aimo_pos) AS aimo_neg_below,
-         SUM(aimo_n) OVER (${partition}ORDER BY aimo_s ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - aimo_n AS aimo_rows_below,
-         SUM(aimo_n) OVER (${partition.trim()}) AS aimo_total
-  FROM aimo_by_score
+  HAVING aimo_s IS NOT NULL
 ),
 aimo_binned AS (
-  SELECT aimo_ranked.*, FLOOR(aimo_rows_below * ${spec.bins} / aimo_total) AS aimo_bin FROM aimo_ranked
+  SELECT aimo_by_score.*, aimo_n - aimo_pos AS aimo_neg,
+         FLOOR(aimo_rows_below * ${spec.bins} / SUM(aimo_n) OVER (${partition.trim()})) AS aimo_bin
+  FROM aimo_by_score
 )
 SELECT ${seg ? `aimo_seg AS ${q('segment')}, ` : ''}aimo_bin AS ${q('bin')},
        SUM(aimo_n) AS ${q('rows')},
        SUM(aimo_pos) AS ${q('positives')},
        SUM(aimo_bad) AS ${q('bad_labels')},
        SUM(aimo_s * aimo_n) AS ${q('score_sum')},
-       SUM(aimo_pos * (aimo_neg_below + 0.5 * aimo_neg)) AS ${q('concordant_pairs')},
+       SUM(aimo_pos * (aimo_rows_below + (aimo_n + 1.0) / 2.0)) AS ${q('positive_rank_sum')},
        SUM(-aimo_pos * LN(aimo_clipped) - aimo_neg * LN(1.0 - aimo_clipped)) AS ${q('log_loss_sum')},
        SUM(aimo_pos * (1.0 - aimo_s) * (1.0 - aimo_s) + aimo_neg * aimo_s * aimo_s) AS ${q('brier_sum')},
        SUM(CASE WHEN aimo_s >= @aimo_threshold THEN aimo_n ELSE 0 END) AS ${q('predicted_positive')}
@@ -244,7 +251,8 @@ function combine(rows: readonly EvaluationRow[]): ClassifierMetrics {
     positives,
     prevalence: perRow(positives),
     meanScore: perRow(sum((r) => r.scoreSum)),
-    auc: positives > 0 && negatives > 0 ? sum((r) => r.concordantPairs) / (positives * negatives) : NaN,
+    // Mann–Whitney: the positives' rank sum less its minimum P(P+1)/2 counts the (positive, negative) pairs ranked right, ties as ½.
+    auc: positives > 0 && negatives > 0 ? (sum((r) => r.positiveRankSum) - (positives * (positives + 1)) / 2) / (positives * negatives) : NaN,
     logLoss: perRow(sum((r) => r.logLossSum)),
     brier: perRow(sum((r) => r.brierSum)),
   };

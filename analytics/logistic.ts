@@ -1,11 +1,13 @@
 import type { FeatureScaling, LogisticModel } from '../domain/stats/logistic';
 import { NonRetryableError } from '../domain/errors';
-import { choleskySolve, logit } from '../domain/stats';
+import { logit } from '../domain/stats';
 import type { Dialect } from '../warehouse/dialect';
+import { logisticScanner, type LogisticScanner } from './logistic-scan';
+import { newtonMinimise, type Scan } from './logistic-newton';
 import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from '../warehouse/params';
 import type { Warehouse } from '../warehouse/warehouse';
-import { assertDistinct, filterCondition, qualifiedColumn, sqlLogistic, sqlNumber, sqlSoftplus, toNumber, type RowFilter } from './sql';
+import { assertDistinct, filterCondition, qualifiedColumn, sqlNumber, toNumber, type RowFilter } from './sql';
 import { groupDigits } from '../domain/rollout/format';
 
 export interface LogisticTrainingSpec {
@@ -24,19 +26,43 @@ export interface LogisticTrainingSpec {
   readonly maxIterations: number;
   /** Converged when no standardised coefficient moves more than this in a Newton step */
   readonly tolerance: number;
+  /**
+   * Tables of at least 4× this many rows are first fitted on a hash sample of
+   * about this many rows, as a warm start (default WARM_START_ROWS; 0 turns it off).
+   */
+  readonly warmStartRows?: number;
 }
 
-
-
-const MAX_STEP_HALVINGS = 30;
+/** The warm start's sample: about this many rows, drawn by a hash of each row's values */
+export const WARM_START_ROWS = 50_000;
+/**
+ * The sample fit stops at a step this small: Newton is quadratic by then, so it is about 1e-4 from the
+ * sample's optimum, which is itself a sampling error (about 1/√rows, 0.01–0.02) from the full one.
+ */
+const WARM_START_TOLERANCE = 1e-2;
+const WARM_START_MAX_ITERATIONS = 15;
 
 /**
  * Trains a regularised logistic regression where the data lives. One query
  * measures the features (mean, standard deviation, label balance); then each
- * Newton iteration is one aggregate query returning the gradient and Hessian
- * of the penalised log-likelihood at the current coefficients — (k+1)(k+2)/2
- * + k + 1 numbers — and the worker solves the small system. Rows never leave
- * the warehouse.
+ * iteration is one aggregate query over the training rows returning the
+ * gradient of the penalised log-likelihood at the current coefficients, and
+ * when needed its Hessian — (k+1)(k+2)/2 + k + 1 numbers — and the worker
+ * solves the small system. Rows never leave the warehouse.
+ *
+ * On large tables a Newton fit on a hash sample of about WARM_START_ROWS rows
+ * comes first. Its optimum is within sampling error of the full one, and its
+ * Hessian (scaled to the full row count) is close to the full Hessian there,
+ * so the full-data passes compute only the gradient — k + 3 sums per row
+ * instead of about k²/2 — with that Hessian, improved by BFGS updates, and
+ * the steps shrink about 50× a pass (1M rows × 20 features: five gradient
+ * passes instead of six full Newton passes, about a third of the time). A
+ * fresh full Hessian is computed whenever the steps stop shrinking fast or
+ * the loss rises. The optimum is the same (the gradient is exact), and so is
+ * the convergence rule, with the error bound newtonMinimise explains. If the
+ * sample fit fails or does not converge, training starts over as plain Newton
+ * from the prevalence, so non-convergence and separable data are reported as
+ * before. The model's `iterations` counts the full-data passes only.
  */
 export async function trainLogisticRegression(wh: Warehouse, spec: LogisticTrainingSpec): Promise<LogisticModel> {
   checkSpec(spec);
@@ -55,67 +81,78 @@ export async function trainLogisticRegression(wh: Warehouse, spec: LogisticTrain
     if (!constant) design.push(f);
   });
 
-  const iterate = buildIterationQuery(d, spec, design, standardisation, where.sql, complete);
-
-  // Start at the prevalence's log-odds: the exact optimum of the intercept-only model.
-  let beta = [logit(summary.positives / summary.rows), ...design.map(() => 0)];
-  let accepted: { beta: number[]; loss: number; direction: number[] } | undefined;
-  let stepScale = 1;
-  let halvings = 0;
-  let iterations = 0;
-  let converged = false;
-  let meanLogLoss = NaN;
-
-  while (iterations < spec.maxIterations) {
-    iterations++;
-    const stats = await evaluateAt(wh, iterate, beta, where.params);
+  const scanner = logisticScanner(wh, { table: spec.table, label: spec.label, design, standardisation, where: `(${where.sql}) AND ${complete}`, params: where.params });
+  const scan: Scan = async (beta, options) => {
+    const stats = await scanner(beta, options);
     if (stats.rows !== summary.rows) {
       // Retryable on purpose: the table changed under the training run, and a fresh run will see one version of it.
       throw new Error(`${spec.table.name} changed during training: ${summary.rows} rows at the start, ${stats.rows} now`);
     }
-    const penalisedLoss = stats.negLogLikelihood + (spec.l2 / 2) * beta.slice(1).reduce((s, b) => s + b * b, 0);
+    return stats;
+  };
 
-    // Newton overshoots when far from the optimum (nearly separable data): halve the step instead.
-    if (accepted && penalisedLoss > accepted.loss + 1e-12 * Math.abs(accepted.loss) && halvings < MAX_STEP_HALVINGS) {
-      halvings++;
-      stepScale /= 2;
-      beta = accepted.beta.map((b, i) => b + stepScale * accepted!.direction[i]!);
-      continue;
-    }
-
-    meanLogLoss = stats.negLogLikelihood / summary.rows;
-    const gradient = stats.gradient.map((g, i) => (i === 0 ? g : g + spec.l2 * beta[i]!));
-    const hessian = stats.hessian.map((row, i) => row.map((h, j) => (i === j && i > 0 ? h + spec.l2 : h)));
-    const direction = solveNewtonStep(hessian, gradient);
-    accepted = { beta, loss: penalisedLoss, direction };
-    stepScale = 1;
-    halvings = 0;
-    beta = beta.map((b, i) => b + direction[i]!);
-    if (Math.max(...direction.map(Math.abs)) <= spec.tolerance) {
-      converged = true;
-      break;
-    }
-  }
-  if (!converged && accepted) beta = accepted.beta;
+  // Start at the prevalence's log-odds: the exact optimum of the intercept-only model.
+  const prevalenceStart = [logit(summary.positives / summary.rows), ...design.map(() => 0)];
+  const warm = await warmStart(wh, spec, scanner, design, summary, prevalenceStart);
+  const fit = warm
+    ? await newtonMinimise(scan, warm.beta, { l2: spec.l2, maxIterations: spec.maxIterations, tolerance: spec.tolerance, reuseHessian: true, startHessian: warm.hessian })
+    : await newtonMinimise(scan, prevalenceStart, { l2: spec.l2, maxIterations: spec.maxIterations, tolerance: spec.tolerance, reuseHessian: false });
 
   const coefficients: Record<string, number> = {};
   for (const f of spec.features) coefficients[f] = 0;
   design.forEach((f, i) => {
-    coefficients[f] = beta[i + 1]!;
+    coefficients[f] = fit.beta[i + 1]!;
   });
   return {
     features: [...spec.features],
-    intercept: beta[0]!,
+    intercept: fit.beta[0]!,
     coefficients,
     standardisation,
     l2: spec.l2,
-    iterations,
-    converged,
+    iterations: fit.iterations,
+    converged: fit.converged,
     trainRows: summary.rows,
     positives: summary.positives,
     skippedRows: summary.skipped,
-    trainLogLoss: meanLogLoss,
+    trainLogLoss: fit.negLogLikelihood / summary.rows,
   };
+}
+
+/**
+ * Newton on a hash sample, with the penalty scaled to the sample so its
+ * optimum estimates the full data's. Nothing (undefined) when the table is
+ * too small for a sample to save passes, or when the sample fit fails to
+ * converge: the caller then fits the full data from the prevalence.
+ */
+async function warmStart(
+  wh: Warehouse,
+  spec: LogisticTrainingSpec,
+  scanner: LogisticScanner,
+  design: readonly string[],
+  summary: TrainingRows,
+  start: number[],
+): Promise<{ beta: number[]; hessian: number[][] } | undefined> {
+  const sampleRows = spec.warmStartRows ?? WARM_START_ROWS;
+  if (design.length === 0 || sampleRows <= 0 || summary.rows < 4 * sampleRows) return undefined;
+  const fraction = sampleRows / summary.rows;
+  const d = wh.dialect;
+  const sample = d.hashSample([spec.label, ...design].map((c) => d.quote(c)), fraction);
+  const scanSample: Scan = (beta, options) => scanner(beta, { ...options, sample });
+  try {
+    const fit = await newtonMinimise(scanSample, start, {
+      l2: spec.l2 * fraction,
+      maxIterations: Math.min(spec.maxIterations, WARM_START_MAX_ITERATIONS),
+      tolerance: Math.max(spec.tolerance, WARM_START_TOLERANCE),
+      reuseHessian: false,
+    });
+    if (!fit.converged || !fit.hessian || fit.hessian.rows === 0) return undefined;
+    const scale = summary.rows / fit.hessian.rows;
+    return { beta: fit.beta, hessian: fit.hessian.matrix.map((row) => row.map((h) => h * scale)) };
+  } catch (err) {
+    // A sample can be singular where the full data are not (a rare category it missed): fit the full data instead.
+    if (err instanceof NonRetryableError && err.type === 'NotPositiveDefinite') return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -131,7 +168,7 @@ export function scoreExpression(dialect: Dialect, model: LogisticModel, qualifie
     return `${sqlNumber(dialect, c)} * ((${dialect.cast(column(f), 'float')} - ${sqlNumber(dialect, mean)}) / ${sqlNumber(dialect, std)})`;
   });
   const eta = `(${[sqlNumber(dialect, model.intercept), ...terms].join(' + ')})`;
-  return `(${sqlLogistic(eta)})`;
+  return `(${dialect.logistic(eta)})`;
 }
 
 /** The same model on the original feature scale: p = σ(intercept + Σ cⱼ·xⱼ). For reading, not scoring. */
@@ -161,6 +198,9 @@ function checkSpec(spec: LogisticTrainingSpec): void {
     throw bad(`maxIterations must be an integer from 1 to 1000, got ${spec.maxIterations}`);
   }
   if (!(spec.tolerance > 0 && Number.isFinite(spec.tolerance))) throw bad(`tolerance must be a positive number, got ${spec.tolerance}`);
+  if (spec.warmStartRows !== undefined && !(Number.isInteger(spec.warmStartRows) && spec.warmStartRows >= 0)) {
+    throw bad(`warmStartRows must be a non-negative integer (0 turns the warm start off), got ${spec.warmStartRows}`);
+  }
 }
 
 interface TrainingRows {
@@ -219,82 +259,4 @@ async function measureTrainingRows(
     skipped: toNumber(r['filtered']) - rows,
     scaling: spec.features.map((_, j) => ({ mean: toNumber(r[`mean_${j}`]), std: toNumber(r[`std_${j}`]) })),
   };
-}
-
-/** Builds, for given coefficients, the one aggregate query of an iteration. */
-type IterationQuery = (beta: readonly number[]) => string;
-
-function buildIterationQuery(
-  d: Dialect,
-  spec: LogisticTrainingSpec,
-  design: readonly string[],
-  standardisation: Record<string, FeatureScaling>,
-  where: string,
-  complete: string,
-): IterationQuery {
-  const k = design.length;
-  // Column 0 of the design matrix is the intercept's constant 1.
-  const z = (i: number) => (i === 0 ? '1.0' : `aimo_z${i}`);
-  const standardised = design.map((f, j) => {
-    const s = standardisation[f]!;
-    return `(${d.cast(d.quote(f), 'float')} - ${sqlNumber(d, s.mean)}) / ${sqlNumber(d, s.std)} AS ${z(j + 1)}`;
-  });
-  const zColumns = design.map((_, j) => z(j + 1));
-  const aggregates: string[] = [`COUNT(*) AS ${d.quote('n')}`, `SUM(aimo_loss) AS ${d.quote('nll')}`];
-  for (let i = 0; i <= k; i++) {
-    aggregates.push(`SUM((aimo_p - aimo_y) * ${z(i)}) AS ${d.quote(`g_${i}`)}`);
-    for (let j = i; j <= k; j++) aggregates.push(`SUM(aimo_p * (1.0 - aimo_p) * ${z(i)} * ${z(j)}) AS ${d.quote(`h_${i}_${j}`)}`);
-  }
-  const base = `SELECT ${[`${d.cast(d.quote(spec.label), 'float')} AS aimo_y`, ...standardised].join(', ')}
-                FROM ${d.table(spec.table)} WHERE (${where}) AND ${complete}`;
-  return (beta) => {
-    const eta = [sqlNumber(d, beta[0]!), ...zColumns.map((c, j) => `${sqlNumber(d, beta[j + 1]!)} * ${c}`)].join(' + ');
-    const carried = ['aimo_y', ...zColumns].join(', ');
-    return `SELECT ${aggregates.join(',\n       ')}
-FROM (
-  SELECT ${carried}, ${sqlLogistic('aimo_eta')} AS aimo_p, ${sqlSoftplus('aimo_eta')} - aimo_y * aimo_eta AS aimo_loss
-  FROM (SELECT ${carried}, ${eta} AS aimo_eta FROM (${base}) aimo_base) aimo_linear
-) aimo_scored`;
-  };
-}
-
-interface IterationStats {
-  readonly rows: number;
-  readonly negLogLikelihood: number;
-  readonly gradient: number[];
-  readonly hessian: number[][];
-}
-
-async function evaluateAt(wh: Warehouse, iterate: IterationQuery, beta: readonly number[], params: SqlParams): Promise<IterationStats> {
-  const [row] = await wh.query(iterate(beta), params);
-  const r = row ?? {};
-  const size = beta.length;
-  const hessian = Array.from({ length: size }, () => new Array<number>(size).fill(0));
-  for (let i = 0; i < size; i++) {
-    for (let j = i; j < size; j++) {
-      const h = toNumber(r[`h_${i}_${j}`]);
-      hessian[i]![j] = h;
-      hessian[j]![i] = h;
-    }
-  }
-  return {
-    rows: toNumber(r['n']),
-    negLogLikelihood: toNumber(r['nll']),
-    gradient: beta.map((_, i) => toNumber(r[`g_${i}`])),
-    hessian,
-  };
-}
-
-/** Newton direction −H⁻¹g; a tiny ridge rescues a Hessian made singular by collinear features when λ = 0. */
-function solveNewtonStep(hessian: number[][], gradient: number[]): number[] {
-  let ridge = 0;
-  const scale = Math.max(...hessian.map((row, i) => Math.abs(row[i]!)), 1e-300);
-  for (;;) {
-    try {
-      return choleskySolve(hessian, gradient, ridge).map((x) => -x);
-    } catch (err) {
-      if (!(err instanceof NonRetryableError && err.type === 'NotPositiveDefinite') || ridge > scale) throw err;
-      ridge = ridge === 0 ? scale * 1e-10 : ridge * 100;
-    }
-  }
 }

@@ -3,6 +3,7 @@ import { scoreExpression, trainLogisticRegression, unstandardisedCoefficients } 
 import { type LogisticModel } from '../domain/stats/logistic';
 import { choleskySolve, logistic } from '../domain/stats';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
+import type { SqlParams } from '../warehouse/params';
 
 /**
  * Synthetic propensity data from a known logistic model, generated in SQL
@@ -95,6 +96,15 @@ const logLoss = (pairs: Array<{ s: number; y: number }>) =>
   pairs.reduce((sum, p) => sum - (p.y === 1 ? Math.log(clip(p.s)) : Math.log(1 - clip(p.s))), 0) / pairs.length;
 const brier = (pairs: Array<{ s: number; y: number }>) => pairs.reduce((sum, p) => sum + (p.s - p.y) ** 2, 0) / pairs.length;
 
+/** The warehouse, with every query's SQL kept: which passes ran, not how long they took. */
+function recordingQueries(target: DuckDbWarehouse): { warehouse: DuckDbWarehouse; sent: string[] } {
+  const sent: string[] = [];
+  const warehouse = new Proxy(target, {
+    get: (t, key) => (key === 'query' ? (sql: string, params?: SqlParams) => (sent.push(sql), t.query(sql, params)) : Reflect.get(t, key, t)),
+  });
+  return { warehouse, sent };
+}
+
 const relativeError = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
 describe('trainLogisticRegression', () => {
@@ -133,6 +143,39 @@ describe('trainLogisticRegression', () => {
       expect(Math.abs(model.coefficients[f]! - reference.beta[j + 1]!)).toBeLessThan(1e-8);
     });
     expect(Math.abs(model.intercept - reference.beta[0]!)).toBeLessThan(1e-8);
+  });
+
+  it('warm-started from hash samples of any size, reaches the same optimum as plain Newton and the in-memory fit', async () => {
+    const rows = await trainingRows();
+    const reference = fitInMemory(rows, 1);
+    const spec = { table: { name: 'features' }, features: FEATURES, label: 'label', filter: { column: 'split', value: 'train' }, l2: 1, maxIterations: 25, tolerance: 1e-9 };
+    const plain = await trainLogisticRegression(wh, { ...spec, warmStartRows: 0 });
+    // 40 rows: a sample too small to trust (singular, unconverged or a poor Hessian) must still end at the optimum.
+    for (const warmStartRows of [40, 400, 5000]) {
+      const { warehouse, sent } = recordingQueries(wh);
+      const warm = await trainLogisticRegression(warehouse, { ...spec, warmStartRows });
+      expect(warm.converged).toBe(true);
+      expect(Math.abs(warm.intercept - reference.beta[0]!)).toBeLessThan(1e-8);
+      FEATURES.forEach((f, j) => expect(Math.abs(warm.coefficients[f]! - reference.beta[j + 1]!)).toBeLessThan(1e-8));
+      expect(Math.abs(warm.intercept - plain.intercept)).toBeLessThan(1e-9);
+      expect(Math.abs(warm.trainLogLoss - plain.trainLogLoss)).toBeLessThan(1e-12);
+      expect(sent.filter((sql) => sql.includes('aimo_sample')).length).toBeGreaterThan(0);
+      if (warmStartRows === 5000) {
+        // The sample's Hessian serves every full-data pass: each one sums the gradient only.
+        expect(sent.filter((sql) => !sql.includes('aimo_sample') && sql.includes('h_1_1'))).toEqual([]);
+        expect(warm.iterations).toBeLessThanOrEqual(plain.iterations);
+      }
+    }
+  });
+
+  it('with separable data and no penalty, fails the same way with or without the warm start', async () => {
+    await wh.execute(`CREATE OR REPLACE TABLE separable_large AS SELECT x1, x3, CASE WHEN x1 > 0.3 THEN 1 ELSE 0 END AS label FROM features`);
+    const spec = { table: { name: 'separable_large' }, features: ['x1', 'x3'], label: 'label', l2: 0, maxIterations: 25, tolerance: 1e-8 };
+    const outcome = (p: Promise<LogisticModel>) => p.then((m) => ({ converged: m.converged, iterations: m.iterations, x1: m.coefficients['x1'] }), (err: { type?: string }) => ({ error: err.type }));
+    const plain = await outcome(trainLogisticRegression(wh, { ...spec, warmStartRows: 0 }));
+    const warm = await outcome(trainLogisticRegression(wh, { ...spec, warmStartRows: 5000 }));
+    expect(plain).not.toMatchObject({ converged: true });
+    expect(warm).toEqual(plain);
   });
 
   it('scores in SQL exactly as the model says', async () => {

@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import { NonRetryableError } from '../domain/errors';
 import type { Dialect } from '../warehouse/dialect';
+import type { SqlParams } from '../warehouse/params';
 import { listTables, type Warehouse } from '../warehouse/warehouse';
 import { computeDrift } from '../analytics/drift';
 import { runExpectations } from '../analytics/expectations';
 import type { NumericFeatureDrift } from '../domain/drift';
+import { evaluateBySegment, evaluateClassifier } from '../analytics/evaluation';
+import { trainLogisticRegression } from '../analytics/logistic';
+import { classifierFixture, loadClassifierFixture } from './support/classifier-fixture';
 import { openBigQueryEmulator, openDuckDb, openSnowflakeEmulator, type OpenedWarehouse } from './support/emulators/targets';
 
 /**
@@ -206,6 +210,35 @@ describe.each(targets)('$name', (target) => {
     });
   });
 
+  it('hashSample keeps a stable share of rows; logistic is exact without overflow, and NULL for NULL', async () => {
+    const digits = Array.from({ length: 10 }, (_, i) => `SELECT ${i} AS ${q('d')}`).join(' UNION ALL ');
+    const x = `(a.${q('d')} * 100 + b.${q('d')} * 10 + c.${q('d')})`;
+    await wh.createOrReplaceTableAs(
+      { name: 'sample_rows' },
+      `SELECT ${x} AS ${q('i')}, ${d.cast(`MOD(${x} * 7919, 1000)`, 'float')} / 7.0 AS ${q('v')} FROM (${digits}) a CROSS JOIN (${digits}) b CROSS JOIN (${digits}) c`,
+    );
+    const sampled = () =>
+      wh.query<{ i: number }>(`SELECT ${q('i')} FROM ${d.table({ name: 'sample_rows' })} WHERE ${d.hashSample([q('i'), q('v')], 0.2)} ORDER BY ${q('i')}`);
+    const first = (await sampled()).map((r) => Number(r.i));
+    expect(first.length).toBeGreaterThan(140);
+    expect(first.length).toBeLessThan(260);
+    expect((await sampled()).map((r) => Number(r.i))).toEqual(first);
+    const [everything] = await wh.query<{ n: number }>(`SELECT COUNT(*) AS ${q('n')} FROM ${d.table({ name: 'sample_rows' })} WHERE ${d.hashSample([q('i')], 1)}`);
+    expect(Number(everything!.n)).toBe(1000);
+
+    const etas = [-1000, -40, -1.5, 0, 2.25, 40, 1000];
+    const [row] = await wh.query(
+      `WITH ${d.materializedCte('aimo_etas', `SELECT ${etas.map((e, k) => `${d.cast(String(e), 'float')} AS ${q(`e${k}`)}`).join(', ')}`)}
+       SELECT ${etas.map((_, k) => `${d.logistic(q(`e${k}`))} AS ${q(`p${k}`)}`).join(', ')}, ${d.logistic(d.cast('NULL', 'float'))} AS ${q('p_null')} FROM aimo_etas`,
+    );
+    etas.forEach((e, k) => {
+      const expected = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
+      const got = Number(row![`p${k}`]);
+      expect(Math.abs(got - expected)).toBeLessThanOrEqual(4e-16 * expected);
+    });
+    expect(row!['p_null']).toBeNull();
+  });
+
   it('approxQuantile lands near the exact quantile', async () => {
     const digits = Array.from({ length: 10 }, (_, i) => `SELECT ${i} AS ${q('d')}`).join(' UNION ALL ');
     await wh.createOrReplaceTableAs(
@@ -314,5 +347,66 @@ describe.each(targets)('$name', (target) => {
     expect(checks.map((r) => r.unexpectedCount)).toEqual([0, ids.filter((i) => cat(i) === 'r').length, ids.filter((i) => i % 13 === 0 || i % 13 === 12).length, 1000]);
     expect(checks[1]!.sample).toEqual(['r']);
     expect(checks[2]!.sample.sort()).toEqual([0, 12]);
+  });
+  it('trains the logistic baseline as scikit-learn does, with and without the sampled warm start, and scores holdouts as it does', async () => {
+    const fixture = classifierFixture();
+    const table = { name: 'classifier_rows' };
+    await loadClassifierFixture(wh, table, fixture);
+    const spec = { table, features: fixture.features, label: 'label', filter: { column: 'split', value: 'train' }, maxIterations: 25, tolerance: 1e-10 };
+    const trainRows = fixture.rows.filter((r) => r.split === 'train').length;
+    for (const [penalty, sklearn] of Object.entries(fixture.fits)) {
+      const l2 = Number(penalty);
+      // 1 500 training rows: a warm start from about 300 of them, against plain Newton from the prevalence.
+      const sent: string[] = [];
+      const recording = new Proxy(wh, {
+        get: (target, key) => (key === 'query' ? (sql: string, params?: SqlParams) => (sent.push(sql), target.query(sql, params)) : Reflect.get(target, key, target)),
+      });
+      const warm = await trainLogisticRegression(recording, { ...spec, l2, warmStartRows: 300 });
+      const plain = await trainLogisticRegression(wh, { ...spec, l2, warmStartRows: 0 });
+      const samplePasses = sent.filter((sql) => sql.includes('aimo_sample')).length;
+      const fullHessianPasses = sent.filter((sql) => !sql.includes('aimo_sample') && sql.includes('h_1_1')).length;
+      expect(samplePasses).toBeGreaterThan(0);
+      expect(fullHessianPasses).toBe(0);
+      for (const model of [warm, plain]) {
+        expect(model).toMatchObject({ converged: true, trainRows: trainRows });
+        expect(Math.abs(model.intercept - sklearn.intercept)).toBeLessThan(1e-7);
+        for (const f of fixture.features) expect(Math.abs(model.coefficients[f]! - sklearn.coefficients[f]!)).toBeLessThan(1e-7);
+      }
+      expect(Math.abs(warm.intercept - plain.intercept)).toBeLessThan(1e-10);
+      for (const f of fixture.features) expect(Math.abs(warm.coefficients[f]! - plain.coefficients[f]!)).toBeLessThan(1e-10);
+      expect(Math.abs(warm.trainLogLoss - plain.trainLogLoss)).toBeLessThan(1e-12);
+    }
+
+    const holdout = { table, filter: { column: 'split', value: 'holdout' }, label: 'label', score: q('score') };
+    const metrics = await evaluateClassifier(wh, holdout);
+    expect(metrics.rows).toBe(fixture.rows.length - trainRows);
+    expect(Math.abs(metrics.auc - fixture.holdout.auc)).toBeLessThan(1e-12);
+    expect(Math.abs(metrics.logLoss - fixture.holdout.logLoss)).toBeLessThan(1e-12);
+    expect(Math.abs(metrics.brier - fixture.holdout.brier)).toBeLessThan(1e-12);
+    expect(metrics.calibration.reduce((s, b) => s + b.count, 0)).toBe(metrics.rows);
+
+    // Rows without a score are left out, a NULL segment is a group of its own, and ties rank together within each group.
+    await wh.createOrReplaceTableAs(
+      { name: 'classifier_segments' },
+      `SELECT ${q('label')}, CASE WHEN MOD(${q('id')}, 10) = 4 THEN NULL ELSE ${q('score')} END AS ${q('score')},
+              CASE WHEN MOD(${q('id')}, 3) = 0 THEN NULL WHEN MOD(${q('id')}, 3) = 1 THEN 'a' ELSE 'b' END AS ${q('segment')}
+       FROM ${d.table(table)} WHERE ${q('split')} = 'holdout'`,
+    );
+    const bySegment = await evaluateBySegment(wh, { table: { name: 'classifier_segments' }, label: 'label', score: q('score'), segment: 'segment', minRows: 1 });
+    const auc = (pairs: Array<{ s: number; y: number }>) => {
+      let concordant = 0;
+      const positives = pairs.filter((p) => p.y === 1);
+      const negatives = pairs.filter((p) => p.y === 0);
+      for (const p of positives) for (const n of negatives) concordant += p.s > n.s ? 1 : p.s === n.s ? 0.5 : 0;
+      return concordant / (positives.length * negatives.length);
+    };
+    const holdoutRows = fixture.rows.filter((r) => r.split === 'holdout' && r.id % 10 !== 4);
+    const segmentOf = (id: number) => (id % 3 === 0 ? '(null)' : id % 3 === 1 ? 'a' : 'b');
+    expect(bySegment.groups.map((g) => g.value)).toEqual(['(null)', 'a', 'b']);
+    for (const g of bySegment.groups) {
+      const members = holdoutRows.filter((r) => segmentOf(r.id) === g.value).map((r) => ({ s: r.score, y: r.label }));
+      expect(g.rows).toBe(members.length);
+      expect(Math.abs(g.auc! - auc(members))).toBeLessThan(1e-12);
+    }
   });
 });

@@ -22,6 +22,28 @@ export interface Dialect {
   saltedHash(expr: string, saltParam: string): string;
   /** A stable pseudo-uniform number in [0, 1) derived from a string expression */
   unitHash(expr: string): string;
+  /**
+   * A condition true on a stable pseudo-random share (about `fraction`) of
+   * the rows, decided by the values of `exprs` (rows with equal values fall
+   * together). Cheaper than unitHash — the warehouse's own non-cryptographic
+   * hash, no string building where it can be avoided — and meant for
+   * approximate work such as a warm start, never for splits that must match
+   * across warehouses.
+   */
+  hashSample(exprs: readonly string[], fraction: number): string;
+  /**
+   * `name AS (select)` for a WITH clause, computed once and kept, not
+   * recomputed or streamed into the outer query, where the warehouse lets a
+   * query ask for that (DuckDB's MATERIALIZED). `name` is an unquoted alias.
+   */
+  materializedCte(name: string, select: string): string;
+  /**
+   * 1 / (1 + e^−expr), never an overflow error, NULL for a NULL expr. Where
+   * the warehouse's EXP overflows to infinity (DuckDB) `expr` appears once;
+   * elsewhere (BigQuery raises an error on EXP overflow) three times, in a
+   * CASE that never exponentiates a positive number.
+   */
+  logistic(expr: string): string;
   approxQuantile(expr: string, q: number): string;
   /**
    * Several approximate quantiles of one expression in as few aggregates as
@@ -58,6 +80,9 @@ export interface QuantileSelect {
   read(row: Readonly<Record<string, unknown>>): Array<number | null>;
 }
 
+/** Resolution of hashSample's share: 2^20 buckets */
+const SAMPLE_BUCKETS = 1_048_576;
+
 abstract class BaseDialect implements Dialect {
   abstract readonly name: DialectName;
   protected abstract readonly quoteChar: string;
@@ -86,6 +111,22 @@ abstract class BaseDialect implements Dialect {
   }
 
   abstract unitHash(expr: string): string;
+  abstract hashSample(exprs: readonly string[], fraction: number): string;
+
+  materializedCte(name: string, select: string): string {
+    return `${assertIdentifier(name, 'table alias')} AS (${select})`;
+  }
+
+  logistic(expr: string): string {
+    return `CASE WHEN ${expr} >= 0 THEN 1.0 / (1.0 + EXP(-(${expr}))) ELSE EXP(${expr}) / (1.0 + EXP(${expr})) END`;
+  }
+
+  /** The sample's share as a threshold on a hash bucket in [0, SAMPLE_BUCKETS) */
+  protected sampleThreshold(exprs: readonly string[], fraction: number): number {
+    if (exprs.length === 0) throw new Error('hashSample needs at least one expression');
+    if (!(fraction > 0 && fraction <= 1)) throw new Error(`hashSample fraction must be within (0, 1], got ${fraction}`);
+    return Math.max(1, Math.round(fraction * SAMPLE_BUCKETS));
+  }
   abstract approxQuantile(expr: string, q: number): string;
   abstract approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect;
 
@@ -200,6 +241,21 @@ export class DuckDbDialect extends BaseDialect {
     return `(CAST(('0x' || substr(sha256(${this.cast(expr, 'string')}), 1, 8)) AS UBIGINT) / 4294967296.0)`;
   }
 
+  override materializedCte(name: string, select: string): string {
+    return `${assertIdentifier(name, 'table alias')} AS MATERIALIZED (${select})`;
+  }
+
+  override logistic(expr: string): string {
+    // EXP(709+) is infinity here, and 1 / (1 + ∞) = 0: one evaluation of expr instead of three (the CASE is not factored).
+    return `1.0 / (1.0 + EXP(-(${expr})))`;
+  }
+
+  hashSample(exprs: readonly string[], fraction: number): string {
+    const threshold = this.sampleThreshold(exprs, fraction);
+    // DuckDB's hash() takes any number of typed values: no text is built per row.
+    return `(hash(${exprs.join(', ')}) % ${SAMPLE_BUCKETS}) < ${threshold}`;
+  }
+
   approxQuantile(expr: string, q: number): string {
     return `approx_quantile(${expr}, ${this.checkQuantile(q)})`;
   }
@@ -265,6 +321,13 @@ export class BigQueryDialect extends BaseDialect {
 
   unitHash(expr: string): string {
     return `(CAST(CONCAT('0x', SUBSTR(TO_HEX(SHA256(${this.cast(expr, 'string')})), 1, 8)) AS INT64) / 4294967296.0)`;
+  }
+
+  hashSample(exprs: readonly string[], fraction: number): string {
+    const threshold = this.sampleThreshold(exprs, fraction);
+    const text = exprs.map((e) => `IFNULL(${this.cast(e, 'string')}, '')`).join(", '|', ");
+    // MOD of a negative fingerprint is negative: ABS after MOD cannot overflow, ABS before it could.
+    return `ABS(MOD(FARM_FINGERPRINT(CONCAT(${text})), ${SAMPLE_BUCKETS})) < ${threshold}`;
   }
 
   approxQuantile(expr: string, q: number): string {
@@ -345,6 +408,12 @@ export class SnowflakeDialect extends BaseDialect {
     // Divide as DOUBLE: NUMBER division keeps only about six decimals in Snowflake, which would
     // round values near a split boundary differently from DuckDB and BigQuery.
     return `(CAST(TO_NUMBER(SUBSTR(SHA2(${this.cast(expr, 'string')}, 256), 1, 8), 'XXXXXXXX') AS DOUBLE) / 4294967296.0)`;
+  }
+
+  hashSample(exprs: readonly string[], fraction: number): string {
+    const threshold = this.sampleThreshold(exprs, fraction);
+    // Snowflake's HASH takes any number of typed values; MOD first, so ABS cannot overflow.
+    return `ABS(MOD(HASH(${exprs.join(', ')}), ${SAMPLE_BUCKETS})) < ${threshold}`;
   }
 
   approxQuantile(expr: string, q: number): string {

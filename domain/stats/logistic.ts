@@ -26,7 +26,7 @@ export interface LogisticModel {
   readonly coefficients: Record<string, number>;
   readonly standardisation: Record<string, FeatureScaling>;
   readonly l2: number;
-  /** Aggregate queries run: one per Newton (or step-halving) iteration */
+  /** Aggregate passes over the training rows: one per Newton, quasi-Newton or step-halving iteration (a warm start's sample passes are not counted) */
   readonly iterations: number;
   readonly converged: boolean;
   readonly trainRows: number;

@@ -4,6 +4,9 @@ scripts/bench-anchors.ts, one task per process so peak memory is the task's own.
   python anchors.py drift <ref.parquet> <cur.parquet> <spec.json>
   python anchors.py quality <table.parquet> <spec.json>
   python anchors.py agree-drift <ref.parquet> <cur.parquet> <aimo-report.json>
+  python anchors.py train <training.parquet> <spec.json>
+  python anchors.py evaluate <training.parquet> <spec.json>
+  python anchors.py classifier-fixture <out.json>
 
 Prints one JSON line: seconds (the tool's work, the Parquet load excluded), peak RSS
 in MB, and what the tool found.
@@ -119,9 +122,127 @@ def agree_drift(ref_path: str, cur_path: str, report_path: str) -> dict:
     return worst
 
 
+def _design(df, spec):
+    import numpy as np
+
+    x = df[spec["features"]].to_numpy(dtype=float)
+    return x, df[spec["label"]].to_numpy(dtype=float)
+
+
+def train(table_path: str, spec_path: str) -> dict:
+    """scikit-learn's LogisticRegression (lbfgs, its default tolerance) on the same standardised
+    objective as aimo: C = 1/l2, population standard deviations, intercept not penalised."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    spec = json.load(open(spec_path))
+    df = pd.read_parquet(table_path)
+    df = df[df[spec["split"]] == spec["train"]]
+    started = time.perf_counter()
+    x, y = _design(df, spec)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    model = LogisticRegression(C=1.0 / spec["l2"], **({"tol": spec["tol"]} if "tol" in spec else {}), max_iter=1000)
+    model.fit((x - mean) / std, y)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "peakMb": peak_mb(),
+        "iterations": int(model.n_iter_[0]),
+        "intercept": float(model.intercept_[0]),
+        "coefficients": dict(zip(spec["features"], map(float, model.coef_[0]))),
+        "mean": dict(zip(spec["features"], map(float, mean))),
+        "std": dict(zip(spec["features"], map(float, std))),
+    }
+
+
+def evaluate(table_path: str, spec_path: str) -> dict:
+    """Scores a holdout with aimo's model and computes AUC, log loss, Brier and ten quantile
+    calibration bins with scikit-learn, as a data scientist would on the same predictions."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    spec = json.load(open(spec_path))
+    model = spec["model"]
+    df = pd.read_parquet(table_path)
+    df = df[df[spec["split"]] == spec["holdout"]]
+    started = time.perf_counter()
+    x, y = _design(df, spec)
+    mean = np.array([model["standardisation"][f]["mean"] for f in spec["features"]])
+    std = np.array([model["standardisation"][f]["std"] for f in spec["features"]])
+    coef = np.array([model["coefficients"][f] for f in spec["features"]])
+    p = 1.0 / (1.0 + np.exp(-(model["intercept"] + ((x - mean) / std) @ coef)))
+    auc = roc_auc_score(y, p)
+    loss = log_loss(y, np.clip(p, 1e-15, 1 - 1e-15))
+    brier = brier_score_loss(y, p)
+    calibration_curve(y, p, n_bins=10, strategy="quantile")
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peakMb": peak_mb(), "auc": float(auc), "logLoss": float(loss), "brier": float(brier)}
+
+
+def classifier_fixture(out_path: str) -> dict:
+    """A small fixed data set with scikit-learn's answers, for aimo's tests (test/fixtures/sklearn-classifier.json).
+    Rows come from an integer hash, so the file holds the data as well as the answers."""
+    import math
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    def unit(i: int, salt: int) -> float:
+        # splitmix64 of (row, salt): independent streams per salt
+        h = (i * 0x9E3779B97F4A7C15 + salt * 0xD1B54A32D192ED03) % 2**64
+        h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
+        h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) % 2**64
+        return ((h ^ (h >> 31)) >> 11) / 2**53
+
+    rows = []
+    for i in range(2000):
+        x1 = round(4 * unit(i, 1) - 2, 6)
+        x2 = 1 if unit(i, 2) < 0.3 else 0
+        x3 = math.floor(10 * unit(i, 3))  # whole numbers: many ties
+        eta = -0.4 + 1.3 * x1 - 0.9 * x2 + 0.15 * x3
+        label = 1 if unit(i, 4) < 1 / (1 + math.exp(-eta)) else 0
+        # A given score with two decimals (ties), for the holdout metrics.
+        score = round(1 / (1 + math.exp(-(eta + 0.8 * (unit(i, 5) - 0.5)))), 2)
+        rows.append({"id": i, "x1": x1, "x2": x2, "x3": x3, "label": label, "score": score, "split": "holdout" if i % 4 == 0 else "train"})
+    train = [r for r in rows if r["split"] == "train"]
+    holdout = [r for r in rows if r["split"] == "holdout"]
+    features = ["x1", "x2", "x3"]
+    x = np.array([[r[f] for f in features] for r in train], dtype=float)
+    y = np.array([r["label"] for r in train], dtype=float)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    fits = {}
+    for l2 in (1.0, 0.01):
+        model = LogisticRegression(C=1.0 / l2, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit((x - mean) / std, y)
+        fits[str(l2)] = {"intercept": float(model.intercept_[0]), "coefficients": dict(zip(features, map(float, model.coef_[0])))}
+    hy = np.array([r["label"] for r in holdout], dtype=float)
+    hp = np.array([r["score"] for r in holdout], dtype=float)
+    import sklearn
+
+    fixture = {
+        "about": "generated by scripts/anchors/anchors.py classifier-fixture with scikit-learn " + sklearn.__version__,
+        "features": features,
+        "rows": rows,
+        "fits": fits,
+        "holdout": {
+            "auc": float(roc_auc_score(hy, hp)),
+            "logLoss": float(log_loss(hy, np.clip(hp, 1e-15, 1 - 1e-15))),
+            "brier": float(brier_score_loss(hy, hp)),
+        },
+    }
+    with open(out_path, "w") as f:
+        json.dump(fixture, f, separators=(",", ":"))
+        f.write("\n")
+    return {"rows": len(rows), "fits": fits, "holdout": fixture["holdout"]}
+
+
 def main() -> int:
     task, *args = sys.argv[1:]
-    result = {"drift": drift, "quality": quality, "agree-drift": agree_drift}[task](*args)
+    tasks = {"drift": drift, "quality": quality, "agree-drift": agree_drift, "train": train, "evaluate": evaluate, "classifier-fixture": classifier_fixture}
+    result = tasks[task](*args)
     print(json.dumps(result), flush=True)
     return 0
 
