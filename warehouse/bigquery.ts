@@ -28,6 +28,7 @@ import {
 import { assertIdentifier, type TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
 import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
+import { reportStatement } from './statement-stats';
 
 export interface BigQueryWarehouseOptions {
   readonly projectId: string;
@@ -84,6 +85,7 @@ export class BigQueryWarehouse extends DialectWarehouse {
     const job = await this.startJob(sql, params, ctx);
     try {
       const [rows] = await job.getQueryResults({ wrapIntegers: true, autoPaginate: true });
+      reportStatement({ warehouse: 'bigquery', kind: 'query', rowsReturned: rows.length, ...jobStatistics(job), ...(ctx.useCase ? { useCase: ctx.useCase } : {}) });
       return (rows as Record<string, unknown>[]).map((row) => normaliseRow(row) as T);
     } catch (err) {
       throw classifyBigQueryError(err);
@@ -94,6 +96,7 @@ export class BigQueryWarehouse extends DialectWarehouse {
     const job = await this.startJob(sql, params, ctx);
     try {
       await job.promise();
+      reportStatement({ warehouse: 'bigquery', kind: 'execute', ...jobStatistics(job), ...(ctx.useCase ? { useCase: ctx.useCase } : {}) });
     } catch (err) {
       throw classifyBigQueryError(err);
     }
@@ -230,6 +233,14 @@ function clientOptions(options: BigQueryWarehouseOptions): BigQueryOptions {
  */
 function anonymousAuthClient(): { getRequestHeaders(): Promise<Headers> } {
   return { getRequestHeaders: async () => new Headers() };
+}
+
+/** What a finished job's statistics say it scanned and changed (the emulator may leave either out). */
+function jobStatistics(job: Job): { bytesScanned?: number; rowsChanged?: number } {
+  const statistics = job.metadata?.statistics as { totalBytesProcessed?: string; query?: { totalBytesProcessed?: string; numDmlAffectedRows?: string } } | undefined;
+  const bytes = statistics?.query?.totalBytesProcessed ?? statistics?.totalBytesProcessed;
+  const changed = statistics?.query?.numDmlAffectedRows;
+  return { ...(bytes !== undefined ? { bytesScanned: Number(bytes) } : {}), ...(changed !== undefined ? { rowsChanged: Number(changed) } : {}) };
 }
 
 function dryRunBytes(job: Job): number {

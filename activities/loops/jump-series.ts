@@ -135,24 +135,27 @@ export async function llmCostSeries(wh: Warehouse, useCase: string, from: string
 /**
  * The champion's top-decile capture of each day: of the users who bought
  * through the plan's channel in its market that day, the share whose served
- * score is in the top TOP_SHARE of all served scores. A model that stops
+ * score ranks in the top TOP_SHARE of all served users. A model that stops
  * ranking buyers first shows here before its next retrain measures an AUC.
  */
 export async function modelCaptureSeries(wh: Warehouse, plan: RolloutPlan, served: TableRef, from: string, through: string): Promise<NamedSeries[]> {
   const d = wh.dialect;
   const q = (c: string) => d.quote(c);
   const rows = await wh.query<{ day: string; capture: unknown }>(
-    `WITH scores AS (SELECT ${q('user_id')}, ${q('score')} FROM ${d.table(served)}),
-     cut AS (SELECT ${d.approxQuantile(q('score'), 1 - TOP_SHARE)} AS top FROM scores),
+    // Ranked rather than cut at an approximate quantile: the same scores put the same users on top on every run.
+    `WITH scores AS (
+       SELECT ${q('user_id')}, ROW_NUMBER() OVER (ORDER BY ${q('score')} DESC, ${q('user_id')}) AS score_rank, COUNT(*) OVER () AS scored
+       FROM ${d.table(served)}
+     ),
      buyers AS (
        SELECT DISTINCT ${d.cast(d.cast(q('order_ts'), 'date'), 'string')} AS day, ${q('user_id')} FROM ${d.table(sourceTable(plan, 'orders'))}
        WHERE ${q('channel')} = @channel AND ${q('market')} = @market
          AND ${q('order_ts')} >= CAST(@from_date AS TIMESTAMP) AND ${q('order_ts')} < CAST(@to_date AS TIMESTAMP)
      )
-     SELECT b.day AS day, AVG(CASE WHEN s.${q('score')} >= cut.top THEN 1.0 ELSE 0.0 END) AS capture
-     FROM buyers b JOIN scores s ON s.${q('user_id')} = b.${q('user_id')} CROSS JOIN cut
+     SELECT b.day AS day, AVG(CASE WHEN s.score_rank <= s.scored * @top_share THEN 1.0 ELSE 0.0 END) AS capture
+     FROM buyers b JOIN scores s ON s.${q('user_id')} = b.${q('user_id')}
      GROUP BY b.day`,
-    { channel: plan.kpi.channel, market: plan.kpi.market, from_date: from, to_date: addDaysIso(through, 1) },
+    { channel: plan.kpi.channel, market: plan.kpi.market, from_date: from, to_date: addDaysIso(through, 1), top_share: TOP_SHARE },
   );
   const byDay = new Map(rows.map((r) => [dayOf(r.day), Math.round(Number(r.capture) * 1e9) / 1e9]));
   return [{ series: 'model-capture', values: everyDay(from, through, byDay, null) }];
