@@ -1,3 +1,4 @@
+import { naturalScale } from '../activities/loops/jump-series';
 import { addDaysIso } from '../domain/dates';
 import { DEFAULT_JUMP_SETTINGS, detectJump, jumpSettingsSchema, MAD_TO_SIGMA, type DailyValue } from '../domain/loops/jumps';
 
@@ -101,6 +102,13 @@ describe('seasonal jump detector', () => {
   it('checks its settings and names the field', () => {
     expect(jumpSettingsSchema.safeParse({ weeks: 3, minWeeks: 4 }).error?.issues[0]?.path).toEqual(['minWeeks']);
     expect(jumpSettingsSchema.safeParse({ sigmas: 0 }).success).toBe(false);
-    expect(DEFAULT_JUMP_SETTINGS).toEqual({ weeks: 8, minWeeks: 4, sigmas: 4, minRelativeChange: 0.25, scale: 'log' });
+    expect(DEFAULT_JUMP_SETTINGS).toEqual({ weeks: 8, minWeeks: 4, sigmas: 4, minRelativeChange: 0.25 });
+  });
+
+  it('judges each series on its own scale unless the settings name one: linear for a margin KPI, log for the rest', () => {
+    const plan = (metric: string) => ({ kpi: { metric } }) as Parameters<typeof naturalScale>[1];
+    expect(naturalScale('kpi', plan('contribution_margin'))).toBe('linear');
+    for (const metric of ['cac', 'conversion_rate', 'roas', 'mer', 'clv']) expect(naturalScale('kpi', plan(metric))).toBe('log');
+    for (const series of ['cost', 'llm-cost', 'model-capture'] as const) expect(naturalScale(series, plan('contribution_margin'))).toBe('log');
   });
 });

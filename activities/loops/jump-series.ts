@@ -19,6 +19,15 @@ export const JUMP_SERIES = {
 } as const;
 export type JumpSeriesName = keyof typeof JUMP_SERIES;
 
+/**
+ * The scale a series is judged on unless the settings say otherwise: log for
+ * what is positive and grows noisier with its level (money, ratios of
+ * counts), linear for a margin, which may be zero or negative.
+ */
+export function naturalScale(series: JumpSeriesName, plan: Pick<RolloutPlan, 'kpi'>): 'log' | 'linear' {
+  return series === 'kpi' && plan.kpi.metric === 'contribution_margin' ? 'linear' : 'log';
+}
+
 /** Share of users the champion's top decile holds: model-capture's cut. */
 export const TOP_SHARE = 0.1;
 

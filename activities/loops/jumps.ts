@@ -9,7 +9,7 @@ import { servingView } from '../../serving/registry';
 import { stepWarehouse } from '../../store/query-context';
 import type { ActivityDependencies } from '../dependencies';
 import { newestCompleteDay } from './freshness';
-import { kpiAndCostSeries, llmCostSeries, modelCaptureSeries } from './jump-series';
+import { kpiAndCostSeries, llmCostSeries, modelCaptureSeries, naturalScale } from './jump-series';
 
 export interface JumpAssessment {
   readonly day: string;
@@ -37,7 +37,7 @@ export function createJumpActivities({ warehouse }: ActivityDependencies) {
         ...(await llmCostSeries(wh, ctx.useCase, from, judged)),
         ...((await wh.tableExists(servingView(ctx.useCase))) ? await modelCaptureSeries(wh, plan, servingView(ctx.useCase), from, judged) : []),
       ];
-      const verdicts = series.map((s) => ({ series: s.series, verdict: detectJump(s.values, judged, resolved) }));
+      const verdicts = series.map((s) => ({ series: s.series, verdict: detectJump(s.values, judged, { ...resolved, scale: resolved.scale ?? naturalScale(s.series, plan) }) }));
       log.info('jumps assessed', { day: judged, verdicts: verdicts.map((v) => `${v.series}:${v.verdict.verdict}`) });
       return { day: judged, settings: resolved, verdicts };
     },

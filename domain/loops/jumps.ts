@@ -26,8 +26,10 @@ export const jumpSettingsSchema = z
     minRelativeChange: z.number().min(0).max(100).default(0.25).describe('Smallest change relative to the baseline that counts as a jump, e.g. 0.25 = 25 %'),
     scale: z
       .enum(['log', 'linear'])
-      .default('log')
-      .describe('Where deviations are measured: log suits positive series whose noise grows with their level (costs, ratios of counts); linear suits series that may be zero or negative'),
+      .optional()
+      .describe(
+        "Where deviations are measured: log suits positive series whose noise grows with their level (costs, ratios of counts); linear suits series that may be zero or negative. Default: the series' own (log, linear for a margin KPI)",
+      ),
   })
   .strict()
   .refine((s) => s.minWeeks <= s.weeks, { path: ['minWeeks'], message: 'must not exceed weeks' });
@@ -73,7 +75,8 @@ export function detectJump(series: readonly DailyValue[], day: string, settings:
   const value = byDay.get(day);
   if (value === undefined || value === null || !Number.isFinite(value)) return { verdict: 'no-verdict', day, reason: `the series has no value on ${day}` };
   // On the log scale a value that is not positive has no place: it stays out of the history, and as the judged value it is a fall beyond any bound.
-  const onScale = (v: number): number | null => (settings.scale === 'linear' ? v : v > 0 ? Math.log(v) : null);
+  const scale = settings.scale ?? 'log';
+  const onScale = (v: number): number | null => (scale === 'linear' ? v : v > 0 ? Math.log(v) : null);
   const weekdays: Array<Array<{ raw: number; scaled: number }>> = [[], [], [], [], [], [], []];
   for (let week = 1; week <= settings.weeks; week++) {
     for (let back = 0; back < 7; back++) {
@@ -87,12 +90,12 @@ export function detectJump(series: readonly DailyValue[], day: string, settings:
     return {
       verdict: 'no-verdict',
       day,
-      reason: `too little history: ${sameWeekday.length} of the previous ${settings.weeks} same weekdays have a value${settings.scale === 'log' ? ' above zero' : ''}, ${settings.minWeeks} are needed`,
+      reason: `too little history: ${sameWeekday.length} of the previous ${settings.weeks} same weekdays have a value${scale === 'log' ? ' above zero' : ''}, ${settings.minWeeks} are needed`,
     };
   }
   const history = sameWeekday.map((p) => p.raw);
   const centre = median(sameWeekday.map((p) => p.scaled));
-  const baseline = settings.scale === 'log' ? Math.exp(centre) : centre;
+  const baseline = scale === 'log' ? Math.exp(centre) : centre;
   // Residuals of every weekday with enough values, each from its own weekday's median.
   const residuals = weekdays
     .filter((values) => values.length >= settings.minWeeks)
