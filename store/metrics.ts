@@ -8,8 +8,8 @@ import { aimoTable, ensureAimoTables, type AimoTable } from './aimo-tables';
 /**
  * aimo's own Prometheus metrics, beside the Temporal SDK's: each use case's
  * KPI, champion, drift, experiment, canary, LLM spend and alerts, read from
- * aimo's tables at scrape time (one query per metric family, whatever the
- * number of use cases), so what Prometheus stores is what the warehouse
+ * aimo's tables at scrape time (at most one query per metric family, whatever
+ * the number of use cases), so what Prometheus stores is what the warehouse
  * holds. Labels are bounded: use case, KPI metric, model, feature and
  * state names, never workflow or run ids. The warehouse counters count the
  * statements this process ran, as far as each driver can tell
@@ -47,6 +47,30 @@ function parseJson(text: unknown): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/**
+ * Two families drawn from one query (KPI value and target, the drift
+ * families, the LLM counters) share its result within a scrape: prom-client
+ * collects the families one after another, and a result younger than
+ * SHARED_READ_MS is reused rather than read again.
+ */
+const SHARED_READ_MS = 2000;
+
+function sharedRead<T>(readRows: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; rows: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at > SHARED_READ_MS) {
+      const rows = readRows();
+      last = { at: now, rows };
+      // A failed read is not shared: the next family tries again.
+      rows.catch(() => {
+        if (last?.rows === rows) last = undefined;
+      });
+    }
+    return last.rows;
+  };
 }
 
 /** The newest row per key: the row sorting last by `order`, then by `tieBreak`. */
@@ -91,13 +115,15 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
     };
   }
 
+  const kpiRows = sharedRead(() => read<{ use_case: string; metric: string; baseline: unknown; target: unknown }>(warehouse, latestKpiSql));
+
   new Gauge({
     name: 'aimo_kpi_value',
     help: "The KPI each use case's latest rollout measured from the data as its baseline (aimo.kpi_specs.baseline), in the metric's own unit",
     labelNames: ['use_case', 'metric'],
     registers,
     collect: guarded('aimo_kpi_value', async (metric) => {
-      const rows = await read<{ use_case: string; metric: string; baseline: unknown; target: unknown }>(warehouse, latestKpiSql);
+      const rows = await kpiRows();
       metric.reset();
       for (const r of rows) {
         const v = num(r.baseline);
@@ -112,7 +138,7 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
     labelNames: ['use_case', 'metric'],
     registers,
     collect: guarded('aimo_kpi_target', async (metric) => {
-      const rows = await read<{ use_case: string; metric: string; baseline: unknown; target: unknown }>(warehouse, latestKpiSql);
+      const rows = await kpiRows();
       metric.reset();
       for (const r of rows) {
         const v = num(r.target);
@@ -131,7 +157,8 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
         warehouse,
         (q, t) => `SELECT a.${q('use_case')} AS use_case, r.${q('metrics_json')} AS metrics_json
           FROM ${t('model_aliases')} a JOIN ${t('model_registry')} r ON r.${q('version_id')} = a.${q('version_id')}
-          WHERE a.${q('alias')} = 'champion'`,
+          WHERE a.${q('alias')} = @alias`,
+        { alias: 'champion' },
       );
       metric.reset();
       for (const r of rows) {
@@ -141,22 +168,24 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
     }),
   });
 
-  const driftRows = () =>
-    read<{ use_case: string; workflow_id: string; drifted_share: unknown; dataset_drift: unknown; report_json: string }>(
-      warehouse,
-      (q, t) => `SELECT d.${q('use_case')} AS use_case, d.${q('workflow_id')} AS workflow_id, d.${q('drifted_share')} AS drifted_share,
-                        d.${q('dataset_drift')} AS dataset_drift, d.${q('report_json')} AS report_json
-        FROM ${t('drift_reports')} d JOIN ${t('model_aliases')} a
-          ON a.${q('use_case')} = d.${q('use_case')} AND a.${q('alias')} = 'champion' AND a.${q('version_id')} = d.${q('champion_version')}`,
-    ).then((rows) =>
-      // The latest check of the serving champion: by the end of its window (checks stored before it was recorded sort first).
-      newestBy(
-        rows.map((r) => ({ ...r, report: parseJson(r.report_json) })),
-        (r) => r.use_case,
-        (r) => String((r.report['window'] as { to?: string } | undefined)?.to ?? ''),
-        (r) => r.workflow_id,
-      ),
-    );
+  // The latest check of the serving champion, by the end of its window (checks stored before it was recorded sort first).
+  const driftRows = sharedRead(async () =>
+    new Map(
+      (
+        await read<{ use_case: string; drifted_share: unknown; report_json: string }>(
+          warehouse,
+          (q, t) => `SELECT use_case, drifted_share, report_json FROM (
+            SELECT d.${q('use_case')} AS use_case, d.${q('drifted_share')} AS drifted_share, d.${q('report_json')} AS report_json,
+                   ROW_NUMBER() OVER (PARTITION BY d.${q('use_case')}
+                                      ORDER BY COALESCE(${warehouse.dialect.jsonText(`d.${q('report_json')}`, ['window', 'to'])}, '') DESC, d.${q('workflow_id')} DESC) AS rn
+            FROM ${t('drift_reports')} d JOIN ${t('model_aliases')} a
+              ON a.${q('use_case')} = d.${q('use_case')} AND a.${q('alias')} = @alias AND a.${q('version_id')} = d.${q('champion_version')}
+          ) latest WHERE rn = 1`,
+          { alias: 'champion' },
+        )
+      ).map((r) => [r.use_case, { ...r, report: parseJson(r.report_json) }] as const),
+    ),
+  );
 
   new Gauge({
     name: 'aimo_drift_drifted_features_ratio',
@@ -245,13 +274,14 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
     }),
   });
 
-  const llmRows = () =>
+  const llmRows = sharedRead(() =>
     read<{ use_case: string; model: string; calls: unknown; prompt_tokens: unknown; completion_tokens: unknown; cost: unknown }>(
       warehouse,
       (q, t) => `SELECT ${q('use_case')} AS use_case, ${q('model')} AS model, COUNT(*) AS calls,
                         SUM(${q('prompt_tokens')}) AS prompt_tokens, SUM(${q('completion_tokens')}) AS completion_tokens, SUM(${q('cost')}) AS cost
         FROM ${t('llm_usage')} GROUP BY ${q('use_case')}, ${q('model')}`,
-    );
+    ),
+  );
 
   new Counter({
     name: 'aimo_llm_tokens_total',
