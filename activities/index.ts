@@ -7,6 +7,7 @@ import type { ActivityDependencies } from './dependencies';
 import { withFailureMapping } from './failures';
 import { createAlertActivities } from './loops/alerts';
 import { createDriftActivities } from './loops/drift';
+import { createJumpActivities } from './loops/jumps';
 import { createRetrainTriggerActivities } from './loops/retrain-trigger';
 import { createChampionActivities } from './loops/champion';
 import { createFreshnessActivities } from './loops/freshness';
@@ -48,6 +49,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createFreshnessActivities(deps),
     ...createServingActivities(deps),
     ...createDriftActivities(deps),
+    ...createJumpActivities(deps),
     ...createRetrainTriggerActivities(deps),
     ...createAlertActivities(deps),
     ...createContentBaselineActivities(deps),

@@ -97,10 +97,15 @@ export const FINGERPRINT_MEMO_KEY = 'aimoScheduleFingerprint';
 export const MANAGED_BY_MEMO_KEY = 'aimoManagedBy';
 
 /** The recurring loops a use case has a schedule for. */
-export const SCHEDULED_LOOPS = ['retrain', 'drift', 'retention'] as const;
+export const SCHEDULED_LOOPS = ['retrain', 'drift', 'retention', 'jumps'] as const;
 export type ScheduledLoop = (typeof SCHEDULED_LOOPS)[number];
 
-const LOOP_WORKFLOW_TYPES: Record<ScheduledLoop, string> = { retrain: WORKFLOW_TYPES.retrain, drift: WORKFLOW_TYPES.drift, retention: WORKFLOW_TYPES.retention };
+const LOOP_WORKFLOW_TYPES: Record<ScheduledLoop, string> = {
+  retrain: WORKFLOW_TYPES.retrain,
+  drift: WORKFLOW_TYPES.drift,
+  retention: WORKFLOW_TYPES.retention,
+  jumps: WORKFLOW_TYPES.jumps,
+};
 
 export function scheduleIdFor(useCase: string, kind: ScheduledLoop): string {
   return `${SCHEDULE_PREFIX}${useCase}-${kind}`;

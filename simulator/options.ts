@@ -66,6 +66,23 @@ const conceptDriftSchema = z
   .strict()
   .describe("A change in what makes users buy: from fromDate each user's purchase hazard is a different function of their traits");
 
+/** The daily series a planted jump moves, and how: a source table's rows of that one day */
+export const JUMP_SERIES = {
+  orders: 'the share `factor` of the day\'s orders is kept, the rest never reaches the orders table (a tracking outage): conversion falls, CAC rises',
+  spend: 'every campaign\'s spend of the day is multiplied by `factor` (a bidding error): cost rises',
+} as const;
+export type JumpSeries = keyof typeof JUMP_SERIES;
+
+const jumpSchema = z
+  .object({
+    date: isoDate.describe('The one day that jumps; may lie after the last simulated day, so an appended day jumps'),
+    series: z.enum(Object.keys(JUMP_SERIES) as [JumpSeries, ...JumpSeries[]]).describe(Object.entries(JUMP_SERIES).map(([k, v]) => `${k}: ${v}`).join('; ')),
+    factor: z.number().gt(0).max(20).describe('The factor of that day: below 1 for orders (the share kept), any for spend'),
+  })
+  .strict()
+  .refine((j) => j.series !== 'orders' || j.factor < 1, { path: ['factor'], message: 'orders can only be lost: give the share kept, below 1' })
+  .describe('A one-day jump in a KPI or cost series, for the daily jump check: what people, users and the truth tables do is unchanged');
+
 const faultsSchema = z
   .object({
     nullRate: z
@@ -111,6 +128,7 @@ const marketOptionsObject = z.object({
   promotion: promotionSchema.optional(),
   conceptDrift: conceptDriftSchema.optional(),
   faults: faultsSchema.optional(),
+  jump: jumpSchema.optional(),
 });
 
 /** The market options as truth_dataset records them, checked again when read back */
@@ -178,6 +196,7 @@ function plantedDateIssues(o: PlantedDates, startDate: string): { path: string[]
   const issues: { path: string[]; message: string }[] = [];
   if (o.drift && !(o.drift.fromDate > startDate)) issues.push({ path: ['drift', 'fromDate'], message: `must come after the first simulated day, ${startDate}` });
   if (o.conceptDrift && !(o.conceptDrift.fromDate > startDate)) issues.push({ path: ['conceptDrift', 'fromDate'], message: `must come after the first simulated day, ${startDate}` });
+  if (o.jump && !(o.jump.date > startDate)) issues.push({ path: ['jump', 'date'], message: `must come after the first simulated day, ${startDate}` });
   if (o.promotion) {
     const { fromDate, toDate } = o.promotion;
     if (!(fromDate >= startDate)) issues.push({ path: ['promotion', 'fromDate'], message: `must not come before the first simulated day, ${startDate}` });
@@ -190,6 +209,7 @@ interface PlantedDates {
   readonly drift?: { readonly fromDate: string } | undefined;
   readonly conceptDrift?: { readonly fromDate: string } | undefined;
   readonly promotion?: { readonly fromDate: string; readonly toDate?: string | undefined } | undefined;
+  readonly jump?: { readonly date: string } | undefined;
 }
 
 export const marketResponseOptionsSchema = z

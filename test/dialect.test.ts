@@ -30,6 +30,24 @@ describe('dialects', () => {
     }
   });
 
+  it('read text from JSON documents at a path of validated keys', async () => {
+    expect(duck.jsonText('doc', ['window', 'to'])).toBe(`json_extract_string(doc, '$.window.to')`);
+    expect(bq.jsonText('doc', ['window', 'to'])).toBe(`JSON_VALUE(doc, '$.window.to')`);
+    expect(sf.jsonText('doc', ['window', 'to'])).toBe(`JSON_EXTRACT_PATH_TEXT(doc, 'window.to')`);
+    expect(() => duck.jsonText('doc', ["a') OR 1=1 --"])).toThrow(/not a valid SQL identifier/);
+    expect(() => bq.jsonText('doc', [])).toThrow(/at least one key/);
+    const wh = await DuckDbWarehouse.open(':memory:');
+    try {
+      const rows = await wh.query<{ to: string | null; missing: string | null }>(
+        `SELECT ${duck.jsonText('@doc', ['window', 'to'])} AS "to", ${duck.jsonText('@doc', ['window', 'from'])} AS missing`,
+        { doc: JSON.stringify({ window: { to: '2026-11-30' } }) },
+      );
+      expect(rows).toEqual([{ to: '2026-11-30', missing: null }]);
+    } finally {
+      await wh.close();
+    }
+  });
+
   it('write the dialect-specific fragments', () => {
     expect(bq.sha256Hex('x')).toBe('TO_HEX(SHA256(x))');
     expect(sf.sha256Hex('x')).toBe('SHA2(x, 256)');

@@ -76,7 +76,9 @@ describe('rollout workflow', () => {
     const schedules = await listSchedules(devServer.client, 'aimo-rt-full-');
     expect(schedules.map((s) => s.scheduleId).sort()).toEqual([
       'aimo-rt-full-drift',
+      'aimo-rt-full-jumps',
       'aimo-rt-full-paid-search-fr-drift',
+      'aimo-rt-full-paid-search-fr-jumps',
       'aimo-rt-full-paid-search-fr-retention',
       'aimo-rt-full-paid-search-fr-retrain',
       'aimo-rt-full-retention',

@@ -232,7 +232,7 @@ schedules:
         expect.arrayContaining([
           'schedules.0.cron: give cron or every',
           expect.stringMatching(/^schedules\.1\.useCase: use lower-case letters/),
-          'schedules.1.loop: expected one of "retrain", "drift", "retention"',
+          'schedules.1.loop: expected one of "retrain", "drift", "retention", "jumps"',
           expect.stringMatching(/^schedules\.1\.cron: use a cron expression with 5 fields/),
           expect.stringMatching(/^schedules\.1\.overlap: expected one of SKIP/),
           expect.stringMatching(/^schedules\.2: .*crn/),

@@ -29,6 +29,7 @@ import { assertIdentifier, type TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
 import { interruptible, querySignal } from './cancellation';
 import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
+import { reportStatement } from './statement-stats';
 
 export interface BigQueryWarehouseOptions {
   readonly projectId: string;
@@ -82,21 +83,23 @@ export class BigQueryWarehouse extends DialectWarehouse {
   }
 
   async query<T extends Row = Row>(sql: string, params: SqlParams = {}, ctx: QueryContext = {}): Promise<T[]> {
-    const [rows] = await this.runJob(sql, params, ctx, (job) => job.getQueryResults({ wrapIntegers: true, autoPaginate: true }));
+    const { value: [rows], job } = await this.runJob(sql, params, ctx, (job) => job.getQueryResults({ wrapIntegers: true, autoPaginate: true }));
+    reportStatement({ warehouse: 'bigquery', kind: 'query', rowsReturned: rows.length, ...jobStatistics(job), ...(ctx.useCase ? { useCase: ctx.useCase } : {}) });
     return (rows as Record<string, unknown>[]).map((row) => normaliseRow(row) as T);
   }
 
   async execute(sql: string, params: SqlParams = {}, ctx: QueryContext = {}): Promise<void> {
-    await this.runJob(sql, params, ctx, (job) => job.promise());
+    const { job } = await this.runJob(sql, params, ctx, (job) => job.promise());
+    reportStatement({ warehouse: 'bigquery', kind: 'execute', ...jobStatistics(job), ...(ctx.useCase ? { useCase: ctx.useCase } : {}) });
   }
 
   /** Starts the job and waits for it; a cancelled activity cancels the job in BigQuery, so it stops scanning (and billing). */
-  private async runJob<R>(sql: string, params: SqlParams, ctx: QueryContext, wait: (job: Job) => Promise<R>): Promise<R> {
+  private async runJob<R>(sql: string, params: SqlParams, ctx: QueryContext, wait: (job: Job) => Promise<R>): Promise<{ value: R; job: Job }> {
     const signal = querySignal(ctx);
     signal?.throwIfAborted();
     const job = await this.startJob(sql, params, ctx);
     try {
-      return await interruptible(signal, () => wait(job), () => job.cancel());
+      return { value: await interruptible(signal, () => wait(job), () => job.cancel()), job };
     } catch (err) {
       if (signal?.aborted) throw err;
       throw classifyBigQueryError(err);
@@ -234,6 +237,14 @@ function clientOptions(options: BigQueryWarehouseOptions): BigQueryOptions {
  */
 function anonymousAuthClient(): { getRequestHeaders(): Promise<Headers> } {
   return { getRequestHeaders: async () => new Headers() };
+}
+
+/** What a finished job's statistics say it scanned and changed (the emulator may leave either out). */
+function jobStatistics(job: Job): { bytesScanned?: number; rowsChanged?: number } {
+  const statistics = job.metadata?.statistics as { totalBytesProcessed?: string; query?: { totalBytesProcessed?: string; numDmlAffectedRows?: string } } | undefined;
+  const bytes = statistics?.query?.totalBytesProcessed ?? statistics?.totalBytesProcessed;
+  const changed = statistics?.query?.numDmlAffectedRows;
+  return { ...(bytes !== undefined ? { bytesScanned: Number(bytes) } : {}), ...(changed !== undefined ? { rowsChanged: Number(changed) } : {}) };
 }
 
 function dryRunBytes(job: Job): number {

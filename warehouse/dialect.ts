@@ -71,6 +71,8 @@ export interface Dialect {
   listViews(schema: string): string;
   /** True where a string expression contains a match of the regular expression bound as @param */
   regexpContains(expr: string, patternParam: string): string;
+  /** The text at a path of object keys (each a validated identifier) in a JSON string expression; NULL where absent */
+  jsonText(expr: string, path: readonly string[]): string;
   /** Upsert the rows of `source` (a SELECT) into `target`, matching on `keys` */
   merge(target: TableRef, source: string, keys: readonly string[], columns: readonly string[]): string;
 }
@@ -188,6 +190,10 @@ abstract class BaseDialect implements Dialect {
     return `regexp_matches(${expr}, @${patternParam})`;
   }
 
+  jsonText(expr: string, path: readonly string[]): string {
+    return `json_extract_string(${expr}, '${jsonPath(path)}')`;
+  }
+
   merge(target: TableRef, source: string, keys: readonly string[], columns: readonly string[]): string {
     if (keys.length === 0) throw new Error('merge needs at least one key column');
     const q = (c: string): string => this.quote(c);
@@ -215,6 +221,12 @@ abstract class BaseDialect implements Dialect {
     }
     return days;
   }
+}
+
+/** `$.a.b` from validated keys: nothing but identifiers reaches the SQL text. */
+function jsonPath(path: readonly string[]): string {
+  if (path.length === 0) throw new Error('a JSON path needs at least one key');
+  return `$.${path.map((key) => assertIdentifier(key, 'JSON key')).join('.')}`;
 }
 
 export class DuckDbDialect extends BaseDialect {
@@ -367,6 +379,10 @@ export class BigQueryDialect extends BaseDialect {
     return `REGEXP_CONTAINS(${expr}, @${patternParam})`;
   }
 
+  override jsonText(expr: string, path: readonly string[]): string {
+    return `JSON_VALUE(${expr}, '${jsonPath(path)}')`;
+  }
+
   protected readonly creationTimeColumn = 'creation_time';
 
   /** A dataset's own INFORMATION_SCHEMA: no region qualifier and no project-wide scan. */
@@ -444,6 +460,10 @@ export class SnowflakeDialect extends BaseDialect {
   override regexpContains(expr: string, patternParam: string): string {
     assertIdentifier(patternParam, 'pattern parameter');
     return `(REGEXP_INSTR(${expr}, @${patternParam}) > 0)`;
+  }
+
+  override jsonText(expr: string, path: readonly string[]): string {
+    return `JSON_EXTRACT_PATH_TEXT(${expr}, '${path.map((key) => assertIdentifier(key, 'JSON key')).join('.')}')`;
   }
 
   protected readonly creationTimeColumn = 'created';

@@ -5,6 +5,7 @@ import type { TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
 import { ConcurrencyLimit } from './limiter';
 import { interruptible, querySignal } from './cancellation';
+import { reportStatement } from './statement-stats';
 import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
 
 export interface DuckDbOptions {
@@ -50,18 +51,21 @@ export class DuckDbWarehouse extends DialectWarehouse {
     return new DuckDbWarehouse(instance, new ConcurrencyLimit(options.maxConcurrentQueries ?? DEFAULT_CONCURRENT_QUERIES));
   }
 
-  async query<T extends Row = Row>(sql: string, params: SqlParams = {}, ctx?: QueryContext): Promise<T[]> {
+  async query<T extends Row = Row>(sql: string, params: SqlParams = {}, ctx: QueryContext = {}): Promise<T[]> {
     return this.withConnection(querySignal(ctx), async (conn) => {
       const compiled = compileParams(sql, params, 'dollar');
       const reader = await runWithErrors(conn, compiled.sql, toDuckValues(compiled.named));
-      return reader.getRowObjectsJS().map((row) => normaliseRow(row) as T);
+      const rows = reader.getRowObjectsJS().map((row) => normaliseRow(row) as T);
+      reportStatement({ warehouse: 'duckdb', kind: 'query', rowsReturned: rows.length, ...useCaseOf(ctx) });
+      return rows;
     });
   }
 
-  async execute(sql: string, params: SqlParams = {}, ctx?: QueryContext): Promise<void> {
+  async execute(sql: string, params: SqlParams = {}, ctx: QueryContext = {}): Promise<void> {
     await this.withConnection(querySignal(ctx), async (conn) => {
       const compiled = compileParams(sql, params, 'dollar');
-      await runWithErrors(conn, compiled.sql, toDuckValues(compiled.named));
+      const reader = await runWithErrors(conn, compiled.sql, toDuckValues(compiled.named));
+      reportStatement({ warehouse: 'duckdb', kind: 'execute', rowsChanged: rowsChangedBy(reader), ...useCaseOf(ctx) });
     });
   }
 
@@ -98,6 +102,19 @@ export class DuckDbWarehouse extends DialectWarehouse {
       }
     });
   }
+}
+
+/** DuckDB counts DML in rowsChanged; CREATE TABLE AS reports its rows only in a one-row `Count` result. */
+function rowsChangedBy(reader: Awaited<ReturnType<typeof runWithErrors>>): number {
+  if (reader.rowsChanged > 0) return reader.rowsChanged;
+  const names = reader.columnNames();
+  if (names.length !== 1 || names[0] !== 'Count') return 0;
+  const rows = reader.getRowsJS();
+  return rows.length === 1 ? Number(rows[0]![0] ?? 0) : 0;
+}
+
+function useCaseOf(ctx: QueryContext): { useCase?: string } {
+  return ctx.useCase ? { useCase: ctx.useCase } : {};
 }
 
 function assertSize(size: string): string {

@@ -8,6 +8,7 @@ import type { TableRef } from '../domain/table-ref';
 import { compileParams, type SqlParams, type SqlValue } from './params';
 import { interruptible, querySignal } from './cancellation';
 import { DialectWarehouse, type ColumnInfo, type QueryContext, type Row } from './warehouse';
+import { reportStatement } from './statement-stats';
 
 export type SnowflakeAuth =
   | { readonly kind: 'password'; readonly password: string }
@@ -77,11 +78,11 @@ export class SnowflakeWarehouse extends DialectWarehouse {
   }
 
   async query<T extends Row = Row>(sql: string, params: SqlParams = {}, ctx: QueryContext = {}): Promise<T[]> {
-    return (await this.run(sql, params, ctx)) as T[];
+    return (await this.run(sql, params, ctx, 'query')) as T[];
   }
 
   async execute(sql: string, params: SqlParams = {}, ctx: QueryContext = {}): Promise<void> {
-    await this.run(sql, params, ctx);
+    await this.run(sql, params, ctx, 'execute');
   }
 
   async tableExists(table: TableRef): Promise<boolean> {
@@ -124,7 +125,7 @@ export class SnowflakeWarehouse extends DialectWarehouse {
     await this.pool.close();
   }
 
-  private async run(sql: string, params: SqlParams, ctx: QueryContext): Promise<Row[]> {
+  private async run(sql: string, params: SqlParams, ctx: QueryContext, kind: 'query' | 'execute'): Promise<Row[]> {
     const compiled = compileParams(sql, params, 'positional');
     const statementParameters = {
       QUERY_TAG: queryTag(ctx),
@@ -144,8 +145,9 @@ export class SnowflakeWarehouse extends DialectWarehouse {
             // Numbers come as text so large integers keep every digit (see numberFromText).
             fetchAsString: ['Number'],
             complete: (err, stmt, rows) => {
-              if (err) reject(classifySnowflakeError(err));
-              else resolve(toRows(stmt.getColumns() ?? [], (rows ?? []) as unknown[][]));
+              if (err) return reject(classifySnowflakeError(err));
+              reportStatement({ warehouse: 'snowflake', kind, rowsReturned: rows?.length ?? 0, ...changedRows(stmt), ...(ctx.useCase ? { useCase: ctx.useCase } : {}) });
+              resolve(toRows(stmt.getColumns() ?? [], (rows ?? []) as unknown[][]));
             },
           });
         });
@@ -153,6 +155,12 @@ export class SnowflakeWarehouse extends DialectWarehouse {
       return interruptible(signal, run, () => statement && new Promise<void>((resolve) => statement!.cancel(() => resolve())));
     });
   }
+}
+
+/** Rows a DML statement changed, where the driver reports them. */
+function changedRows(stmt: snowflake.RowStatement): { rowsChanged?: number } {
+  const changed = stmt.getNumUpdatedRows();
+  return typeof changed === 'number' && Number.isFinite(changed) ? { rowsChanged: changed } : {};
 }
 
 function connectionOptions(options: SnowflakeWarehouseOptions): snowflake.ConnectionOptions {

@@ -2,6 +2,12 @@ import type { Client } from '@temporalio/client';
 import { type AlertPolicy, DEFAULT_ALERT_POLICY_TEXT, parseAlertPolicy } from '../config/webhooks';
 import type { Logger } from '../platform/logger';
 
+/** What serves GET /metrics: a prom-client Registry (store/metrics.ts) has this shape. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 export interface WebhookServerOptions {
   readonly client: Client;
   readonly logger: Logger;
@@ -26,10 +32,12 @@ export interface WebhookServerOptions {
   readonly approvalTimeoutMs?: number;
   /** Deadline of each call to Temporal (start, describe), default 10 s */
   readonly temporalTimeoutMs?: number;
+  /** aimo's Prometheus metrics, served at GET /metrics; without it there is no such route */
+  readonly metrics?: MetricsSource;
 }
 
 /** The options that shape the app and its routes, with every default filled in. */
-export type WebhookSettings = Required<Omit<WebhookServerOptions, 'logger' | 'port' | 'host'>>;
+export type WebhookSettings = Required<Omit<WebhookServerOptions, 'logger' | 'port' | 'host' | 'metrics'>> & Pick<WebhookServerOptions, 'metrics'>;
 
 export function resolveSettings(options: WebhookServerOptions): WebhookSettings {
   if (Object.keys(options.secrets).length === 0) throw new Error('the webhook server needs at least one source secret');
@@ -45,5 +53,6 @@ export function resolveSettings(options: WebhookServerOptions): WebhookSettings 
     toleranceSeconds: options.toleranceSeconds ?? 300,
     approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
     temporalTimeoutMs: options.temporalTimeoutMs ?? 10_000,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   };
 }

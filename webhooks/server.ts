@@ -6,6 +6,7 @@ import { resolveSettings, type WebhookServerOptions } from './options';
 import { registerAlertRoutes } from './routes/alerts';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerDataLandedRoutes } from './routes/data-landed';
+import { registerMetricsRoutes } from './routes/metrics';
 import { registerRollbackRoutes } from './routes/rollbacks';
 import { registerRolloutRoutes } from './routes/rollouts';
 import { registerServiceRoutes } from './routes/service';
@@ -29,6 +30,7 @@ const ROUTES: readonly RegisterRoutes[] = [
   registerAlertRoutes,
   registerApprovalRoutes,
   registerRollbackRoutes,
+  registerMetricsRoutes,
   registerServiceRoutes,
 ];
 

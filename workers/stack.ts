@@ -17,6 +17,7 @@ import { createAimoWorker, createLlmWorker } from './create-worker';
 import { seedWarehouse, type rollout } from '../workflows';
 import { loadWebhookConfig } from '../config/webhooks';
 import { startWebhookServer } from '../webhooks';
+import { createAimoMetrics } from '../store/metrics';
 import { startContentDemoRollout, startDemoRollout, summariseContentDemo, summariseDemo } from './demo';
 import { startLocalLlmServer } from './local-llm-server';
 import { ensureDevServer, type DevServer } from '../platform/dev-server';
@@ -127,7 +128,7 @@ export async function startStack(options: { signal?: AbortSignal } = {}): Promis
     });
     await phase(startWorkers(config, logger, parts, server.address, activities));
     if (config.warehouse.kind === 'duckdb') await phase(seedEmbeddedWarehouse(config, logger, client, warehouse));
-    const webhookUrl = await phase(startWebhooks(config, logger, client, parts));
+    const webhookUrl = await phase(startWebhooks(config, logger, client, parts, warehouse));
 
     let stopping: Promise<void> | undefined;
     return {
@@ -366,9 +367,9 @@ async function scheduleMarketDays(config: AimoConfig, logger: Logger, client: Cl
 }
 
 /** Webhooks need signing secrets; without them there is nothing that may be served. Returns the server's URL when one runs. */
-async function startWebhooks(config: AimoConfig, logger: Logger, client: Client, parts: StartedParts): Promise<string | undefined> {
+async function startWebhooks(config: AimoConfig, logger: Logger, client: Client, parts: StartedParts, warehouse: Warehouse): Promise<string | undefined> {
   if (!process.env['AIMO_WEBHOOK_SECRETS']) return undefined;
-  const webhooks = await startWebhookServer({ client, logger, ...loadWebhookConfig(config) });
+  const webhooks = await startWebhookServer({ client, logger, ...loadWebhookConfig(config), metrics: createAimoMetrics(warehouse, logger).registry });
   parts.add('webhook server', () => webhooks.close());
   return webhooks.url;
 }
@@ -412,7 +413,7 @@ function printSummary({ config, server, webhookUrl, codecUrl, llm }: Stack): voi
     `  Worker:        task queue "${config.taskQueues.main}"`,
     `  Warehouse:     ${warehouse.kind}${warehouse.kind === 'duckdb' ? ` (${warehouse.path})` : ''}`,
     `  Metrics:       http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
-    `  Webhooks:      ${webhookUrl ? `${webhookUrl} (OpenAPI at /openapi.json)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
+    `  Webhooks:      ${webhookUrl ? `${webhookUrl} (OpenAPI at /openapi.json, aimo's metrics at /metrics)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
     `  Payloads:      ${codecUrl ? `encrypted (key "${config.temporal.payloadKeys![0]!.id}"); the UI and \`temporal workflow show --codec-endpoint ${codecUrl}\` read them through the codec server` : 'plain JSON in Temporal history (set AIMO_PAYLOAD_KEYS to encrypt them; docs/security.md)'}`,
     `  LLM:           ${llm.local ? `local stand-in at ${llm.baseURL}: templated ads, not a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY)` : llm.baseURL}; queue "${config.taskQueues.llm}", ${config.llmRequestsPerSecond} request(s)/s`,
     '',

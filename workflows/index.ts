@@ -4,6 +4,7 @@ import { USE_CASES } from './use-cases';
 export { contentBandit } from './content/bandit';
 export { contentGeneration } from './content/generation';
 export { driftCheck } from './loops/drift';
+export { jumpCheck } from './loops/jumps';
 export { retrain } from './loops/retrain';
 export { rollback } from './loops/rollback';
 export { retention } from './retention';

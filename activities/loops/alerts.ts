@@ -6,7 +6,7 @@ export interface Incident {
   /** Stable id: the same incident reported again is the same id */
   readonly id: string;
   readonly useCase: string;
-  readonly kind: 'drift' | 'canary-failed' | 'rollback';
+  readonly kind: 'drift' | 'canary-failed' | 'rollback' | 'jump';
   readonly severity: 'info' | 'warning' | 'critical';
   readonly title: string;
   readonly details: Record<string, unknown>;

@@ -75,7 +75,8 @@ export function createDriftActivities({ warehouse }: ActivityDependencies) {
         champion_version: input.championVersionId,
         dataset_drift: result.datasetDrift,
         drifted_share: result.driftedShare,
-        report_json: stableJson(result),
+        // The window goes with the stored report, so the latest check of a champion can be told (store/metrics.ts).
+        report_json: stableJson(input.window ? { ...result, window: input.window } : result),
       });
       log.info('drift computed', { datasetDrift: result.datasetDrift, drifted: result.driftedFeatures });
       return result;

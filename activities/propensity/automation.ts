@@ -16,16 +16,32 @@ import type { ModelVersion } from '../../domain/propensity/results';
 /** Nightly, after the drift checks (02:00) and the weekly retrain (03:00) have written their tables. */
 export const RETENTION_EVERY = '30 4 * * *';
 
+/** Daily, after the market day (shortly after midnight) has landed yesterday's data and the drift checks have run. */
+export const JUMP_CHECK_EVERY = '15 5 * * *';
+
 export function createAutomationActivities({ warehouse, temporalClient }: ActivityDependencies) {
   return {
     /**
-     * Step 7: this use case's retrain, drift and retention schedules are
+     * Step 7: this use case's retrain, drift, retention (and jump check) schedules are
      * created or updated (same plan, same schedules: 'unchanged') and its
      * alert routes set; then the shipped model becomes champion behind the
      * serving view. Each part converges when repeated, so a retry after a
      * failure anywhere ends in the same state as one clean run.
      */
-    async applyAutomation({ ctx, plan, model, at }: { ctx: RolloutContext; plan: RolloutPlan; model: ModelVersion; at: string }): Promise<AutomationResult> {
+    async applyAutomation({
+      ctx,
+      plan,
+      model,
+      at,
+      jumpCheck = false,
+    }: {
+      ctx: RolloutContext;
+      plan: RolloutPlan;
+      model: ModelVersion;
+      at: string;
+      /** Also the daily jump check's schedule: rollouts automated before it existed ask without it */
+      jumpCheck?: boolean;
+    }): Promise<AutomationResult> {
       if (!temporalClient) throw new NonRetryableError('MissingTemporalClient', 'the worker was built without a Temporal client; schedules cannot be applied');
       const taskQueue = Context.current().info.taskQueue;
       const loops = [
@@ -33,6 +49,7 @@ export function createAutomationActivities({ warehouse, temporalClient }: Activi
         { kind: 'drift', cron: plan.automation.driftEvery },
         // The loops leave per-run tables every night; retention keeps this use case's bounded.
         { kind: 'retention', cron: RETENTION_EVERY },
+        ...(jumpCheck ? [{ kind: 'jumps', cron: JUMP_CHECK_EVERY } as const] : []),
       ] as const;
       const schedules: AutomationResult['schedules'] = [];
       for (const loop of loops) {

@@ -158,3 +158,13 @@ export function parseOrRefuse<T>(schema: z.ZodType<T>, input: unknown, what: str
   if (!result.ok) throw new NonRetryableError('InvalidInput', `The ${what} input is invalid; fix these fields:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`, result.problems);
   return result.value;
 }
+
+/** Input of the daily jump check (schedules pass { useCase } only). */
+export const jumpCheckInputSchema = z.strictObject({
+  useCase,
+  day: isoDate.optional().describe("The day judged; default: the data's newest complete day"),
+  // Checked in full (and defaults applied) when the activity resolves them, so the history holds them.
+  settings: z.record(z.string(), z.unknown()).optional().describe('Detector settings: weeks, minWeeks, sigmas, minRelativeChange (docs/metrics.md)'),
+  trigger,
+});
+export type JumpCheckRequest = z.output<typeof jumpCheckInputSchema>;

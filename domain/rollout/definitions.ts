@@ -18,6 +18,7 @@ export const WORKFLOW_TYPES = {
   rollout: 'rollout',
   retrain: 'retrain',
   drift: 'driftCheck',
+  jumps: 'jumpCheck',
   rollback: 'rollback',
   retention: 'retention',
   seed: 'seedWarehouse',

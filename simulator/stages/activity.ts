@@ -2,7 +2,8 @@ import type { SimContext } from '../context';
 import { loadedAt, sourceTableSelect } from '../faults';
 import { LATENT } from '../model';
 import { orderValueFactorSql } from '../session-attributes';
-import { num } from '../sql';
+import { daysBetween } from '../calendar';
+import { int, num } from '../sql';
 
 /**
  * The piece's rows as they will be stored, in `out_*` work tables (one per
@@ -73,6 +74,18 @@ export async function writeEvents(ctx: SimContext): Promise<void> {
   );
 }
 
+/**
+ * A planted orders jump: on its day a share of the orders, picked by their
+ * own hash, never reaches the source table. The sessions and purchase
+ * events stay, as they would when only the order feed broke.
+ */
+function ordersLostToJump(ctx: SimContext, alias: string): string {
+  const jump = ctx.options.jump;
+  if (jump?.series !== 'orders') return '';
+  const day = daysBetween(ctx.options.startDate, jump.date);
+  return ` AND NOT (${alias}.day = ${int(day)} AND ${ctx.random.unit(`${alias}.rh`, 'jump:orders')} >= ${num(jump.factor)})`;
+}
+
 /** Orders from purchase sessions: value from the user's order value (shifted after the drift date when order_value drifts). */
 export async function writeOrders(ctx: SimContext): Promise<void> {
   const r = ctx.random;
@@ -81,7 +94,7 @@ export async function writeOrders(ctx: SimContext): Promise<void> {
   const noise = L.orderValueNoise;
   const rows = `(
     SELECT w.*, u.avg_order_value, u.return_rate FROM ${ctx.work('sessions')} w JOIN ${ctx.work('users')} u ON u.idx = w.idx
-    WHERE w.kind = 'purchase'
+    WHERE w.kind = 'purchase'${ordersLostToJump(ctx, 'w')}
   )`;
   // Log-normal noise with mean 1, so a user's average order value is what truth_users says.
   const revenue = `round(s.avg_order_value * exp(${num(noise)} * ${r.normal('s.rh', 'revenue')} - ${num((noise * noise) / 2)}) * ${valueFactor}, 2)`;

@@ -1,6 +1,6 @@
 import type { SimContext } from '../context';
 import { sourceTableSelect } from '../faults';
-import { FLIGHT_DAYS } from '../calendar';
+import { daysBetween, FLIGHT_DAYS } from '../calendar';
 import { CAMPAIGN_CHANNELS, CLICK_LOSS, PAID_CHANNELS, PAID_MEDIA } from '../model';
 import { campaignKeySql } from '../session-attributes';
 import { int, lit, lookup, num } from '../sql';
@@ -42,6 +42,13 @@ export async function writeCampaigns(ctx: SimContext, lastDay: number): Promise<
     )}`,
     ctx.params,
   );
+}
+
+/** SQL: the factor a planted spend jump multiplies its day's spend by (nothing without one). */
+function spendJumpFactor(ctx: SimContext, dayExpr: string): string {
+  const jump = ctx.options.jump;
+  if (jump?.series !== 'spend') return '';
+  return ` * CASE WHEN ${dayExpr} = ${int(daysBetween(ctx.options.startDate, jump.date))} THEN ${num(jump.factor)} ELSE 1 END`;
 }
 
 /**
@@ -87,7 +94,7 @@ export async function writeAdSpend(ctx: SimContext): Promise<void> {
         channel: 's.channel',
         market: 's.market',
         campaign_id: 's.campaign_id',
-        spend: `round(${clicks} * ${media('cpc')} * ${ctx.priceLevelOf('s.market_idx')} * (0.85 + 0.3 * ${r.unit('s.rh', 'cpc')}), 2)`,
+        spend: `round(${clicks} * ${media('cpc')} * ${ctx.priceLevelOf('s.market_idx')} * (0.85 + 0.3 * ${r.unit('s.rh', 'cpc')})${spendJumpFactor(ctx, 's.day')}, 2)`,
         impressions: `CAST(round(${clicks} / (${media('ctr')} * (0.8 + 0.4 * ${r.unit('s.rh', 'ctr')}))) AS BIGINT)`,
         clicks,
       },

@@ -95,6 +95,9 @@ async function guardrails(run: Run, state: PropensityState): Promise<StepReport>
 /** Patch id of the designed experiment: power first, A/A, sequential looks, geo (see docs/versioning.md). */
 const EXPERIMENT_DESIGNED = 'experiment-designed-sequential-geo';
 
+/** Rollouts automated before this patch created no daily jump check schedule; they replay without it. */
+const AUTOMATION_JUMP_CHECK = 'automation-jump-check';
+
 /**
  * 6 Experiment — designed before it runs (power, MDE), optionally A/A
  * checked, assigned by user or by region, a durable wait with interim
@@ -232,10 +235,16 @@ async function waitForOutcomes(plan: RolloutPlan, check: () => Promise<{ srmFlag
   }
 }
 
-/** 7 Automation — the model becomes champion; retrain and drift schedules, alert routes. */
+/** 7 Automation — the model becomes champion; retrain, drift, retention and jump check schedules, alert routes. */
 async function automation(run: Run, state: PropensityState): Promise<StepReport> {
   const model = trained(state);
-  const automation = await quickActivities.applyAutomation({ ctx: run.ctx, plan: run.plan, model, at: new Date().toISOString() });
+  const automation = await quickActivities.applyAutomation({
+    ctx: run.ctx,
+    plan: run.plan,
+    model,
+    at: new Date().toISOString(),
+    ...(patched(AUTOMATION_JUMP_CHECK) ? { jumpCheck: true } : {}),
+  });
   run.result.automation = automation;
   await run.audit('automation', 'promoted', `model ${model.versionId} is champion; schedules applied`);
   return {
