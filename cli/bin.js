@@ -39,15 +39,16 @@ function fromDist(sources) {
 
 function fromCache(sources) {
   let esbuild;
-  try {
-    esbuild = require('esbuild');
-  } catch {
-    return undefined;
-  }
   const cacheRoot = join(root, '.cache', 'cli-js');
   for (const source of sources) {
     const target = join(cacheRoot, relative(root, source.path)).replace(/\.ts$/, '.js');
     if (existsSync(target) && statSync(target).mtimeMs >= source.mtimeMs) continue;
+    // Loaded only when a file must be transpiled again.
+    try {
+      esbuild ??= require('esbuild');
+    } catch {
+      return undefined;
+    }
     const { code } = esbuild.transformSync(readFileSync(source.path, 'utf8'), {
       loader: 'ts',
       format: 'cjs',
