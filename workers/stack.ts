@@ -18,6 +18,7 @@ import { seedWarehouse, type rollout } from '../workflows';
 import { loadWebhookConfig } from '../config/webhooks';
 import { startWebhookServer } from '../webhooks';
 import { startContentDemoRollout, startDemoRollout, summariseContentDemo, summariseDemo } from './demo';
+import { FreshRefused, moveEarlierDemoState } from './fresh-demo';
 import { startLocalLlmServer } from './local-llm-server';
 import { ensureDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger, describeError, type Logger } from '../platform/logger';
@@ -30,6 +31,8 @@ import { installTemporalRuntime } from '../platform/temporal-runtime';
 export interface StackOptions {
   /** serve: run until Ctrl-C; demo: run the demo to completion and exit */
   readonly mode: 'serve' | 'demo';
+  /** --fresh: move the earlier demo's warehouse, Temporal history and reports aside first (workers/fresh-demo.ts) */
+  readonly fresh?: boolean;
 }
 
 export interface Stack {
@@ -123,10 +126,11 @@ interface StopOutcome {
  * seed data → webhooks. If any part fails to start, the ones already running
  * are stopped before the error is thrown.
  */
-export async function startStack(options: { signal?: AbortSignal } = {}): Promise<Stack> {
+export async function startStack(options: { signal?: AbortSignal; fresh?: boolean } = {}): Promise<Stack> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   await installRuntimeOrExit(logger, config.env.AIMO_METRICS_PORT);
+  if (options.fresh) await moveEarlierDemoStateOrExit(config, logger);
   mkdirSync(config.dataDir, { recursive: true });
   const parts = new StartedParts(logger);
   // Ctrl-C during start-up: the phase in progress is abandoned and what already runs is stopped.
@@ -240,6 +244,17 @@ function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
     probe.once('error', () => resolve(false));
     probe.listen(port, host, () => probe.close(() => resolve(true)));
   });
+}
+
+/** --fresh that would have to stop a server aimo did not start: its reason, exit 2, nothing moved. */
+async function moveEarlierDemoStateOrExit(config: AimoConfig, logger: Logger): Promise<void> {
+  try {
+    await moveEarlierDemoState(config, (line) => logger.info(line));
+  } catch (err) {
+    if (!(err instanceof FreshRefused)) throw err;
+    console.error(`aimo cannot start: ${err.message}`);
+    process.exit(2);
+  }
 }
 
 /** A wrong environment is the user's to fix: its message (every problem, named) and exit code 2, no stack trace. */
@@ -428,7 +443,7 @@ export async function runStack(options: StackOptions): Promise<void> {
   for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   let stack: Stack;
   try {
-    stack = await startStack({ signal: interrupt.signal });
+    stack = await startStack({ signal: interrupt.signal, ...(options.fresh ? { fresh: true } : {}) });
   } catch (err) {
     // What was still starting (a worker being bundled, the seeding activity) dies with the process; Temporal retries the activity on the next start.
     if (err instanceof StartInterrupted) process.exit(130);
@@ -445,6 +460,12 @@ export async function runStack(options: StackOptions): Promise<void> {
     await stack.shutdown('the demo runs on the embedded DuckDB warehouse only');
     process.exitCode = 1;
     return;
+  }
+  if (!demos.propensity.started || !demos.content.started) {
+    process.stdout.write(
+      `\nThe demo already ran in ${stack.config.dataDir}: what follows are the results of that earlier run, not a new one.\n` +
+        'To run it anew: npm run demo -- --fresh (moves the warehouse, the Temporal history and the reports aside first)\n',
+    );
   }
   await finishDemos(stack, demos);
 }
@@ -468,8 +489,8 @@ function printSummary({ config, server, webhookUrl, codecUrl, llm }: Stack): voi
 }
 
 interface StartedDemos {
-  readonly propensity: { readonly workflowId: string };
-  readonly content: { readonly workflowId: string };
+  readonly propensity: { readonly workflowId: string; readonly started: boolean };
+  readonly content: { readonly workflowId: string; readonly started: boolean };
 }
 
 /** The two demo rollouts on the embedded warehouse, each started once per Temporal history, with their UI links. */
