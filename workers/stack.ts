@@ -89,8 +89,9 @@ class StartedParts {
 
   /**
    * Stops everything started so far; returns the parts that stopped, those
-   * that left work to Temporal and those that failed to stop. Interrupted
-   * (Ctrl-C during start-up) no worker waits for its in-flight activities.
+   * that left work to Temporal and those that failed to stop. After Ctrl-C
+   * during start-up, a worker waits at most a second for its in-flight
+   * activities (the first seed), which resume on the next start.
    */
   async stopAll(how: { interrupted: boolean } = { interrupted: false }): Promise<StopOutcome> {
     this.closed = true;
