@@ -43,6 +43,13 @@ function runBench(script: string, what: string, estimate: number): Promise<numbe
   const started = Date.now();
   let lastOutput = started;
   const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, script), ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A stop sent to this process alone (not to the terminal's whole group) stops the bench too.
+  const forward = (signal: NodeJS.Signals) => {
+    child.kill(signal);
+    process.exitCode = 130;
+  };
+  process.once('SIGINT', forward);
+  process.once('SIGTERM', forward);
   child.stdout.on('data', (chunk: Buffer) => ((lastOutput = Date.now()), process.stdout.write(chunk)));
   child.stderr.on('data', (chunk: Buffer) => ((lastOutput = Date.now()), process.stderr.write(chunk)));
   const ticker = setInterval(() => {
@@ -53,6 +60,8 @@ function runBench(script: string, what: string, estimate: number): Promise<numbe
   return new Promise((resolve) =>
     child.once('exit', (code) => {
       clearInterval(ticker);
+      process.removeListener('SIGINT', forward);
+      process.removeListener('SIGTERM', forward);
       const seconds = (Date.now() - started) / 1000;
       if (code === 0) saveDuration(script, seconds);
       process.stderr.write(`  ${what} bench took ${Math.round(seconds)} s\n`);
@@ -70,7 +79,7 @@ async function main(): Promise<void> {
   for (const [i, b] of estimates.entries()) {
     console.log(`\n=== ${b.script} (${i + 1}/${estimates.length}, ${minutes(b.seconds)}) ===`);
     const code = await runBench(b.script, b.what, b.seconds);
-    if (code !== 0) process.exit(code);
+    if (code !== 0 || process.exitCode === 130) process.exit(process.exitCode === 130 ? 130 : code);
   }
 }
 
