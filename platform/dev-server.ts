@@ -85,7 +85,7 @@ export async function ensureDevServer(options: DevServerOptions, binary: () => R
   const logFile = join(options.dataDir, DEV_SERVER_LOG);
   const child = spawnDevServer(executable.path, devServerArgs(options, ip, port), logFile);
   try {
-    await untilReady(child, ip, port, logFile, signal);
+    await untilReady(child, ip, [port, options.uiPort], logFile, signal);
   } catch (err) {
     await stopProcess(child);
     throw err;
@@ -145,7 +145,8 @@ function spawnDevServer(executable: string, args: string[], logFile: string): Ch
   }
 }
 
-async function untilReady(child: ChildProcess, host: string, port: number, logFile: string, signal: AbortSignal | undefined): Promise<void> {
+/** Until the frontend and the UI both accept connections (the summary links to the UI at once). */
+async function untilReady(child: ChildProcess, host: string, ports: number[], logFile: string, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + READY_LIMIT_MS;
   let exited: string | undefined;
   child.once('error', (err) => (exited = err.message));
@@ -154,8 +155,8 @@ async function untilReady(child: ChildProcess, host: string, port: number, logFi
     if (signal?.aborted) throw new Error('interrupted while the Temporal dev server started');
     if (child.exitCode !== null) exited ??= `exited with code ${child.exitCode}`;
     if (exited) throw new Error(`the Temporal dev server ${exited} before it accepted connections; its last lines (${logFile}):\n${tail(logFile, 10)}`);
-    if (await isListening(host, port)) return;
-    if (Date.now() > deadline) throw new Error(`the Temporal dev server did not accept connections on ${host}:${port} within ${READY_LIMIT_MS / 1000} s; see ${logFile}`);
+    if ((await Promise.all(ports.map((port) => isListening(host, port)))).every(Boolean)) return;
+    if (Date.now() > deadline) throw new Error(`the Temporal dev server did not accept connections on ${host}:${ports.join(' and ')} within ${READY_LIMIT_MS / 1000} s; see ${logFile}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
