@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { MarketDaysInput, MarketDaysResult } from '../domain/simulated-market';
 import type { ActivityDependencies } from './dependencies';
-import { reportProgress, requireSimulator } from './simulated-market';
+import { requireSimulator, withProgress } from './simulated-market';
 
 export function createMarketActivities({ simulator }: ActivityDependencies) {
   return {
@@ -13,7 +13,8 @@ export function createMarketActivities({ simulator }: ActivityDependencies) {
      */
     async appendMarketDays(input: MarketDaysInput): Promise<MarketDaysResult> {
       const schema = input.schema ?? 'raw';
-      const result = await requireSimulator(simulator).appendMarketDays(input, reportProgress('simulating market days', { schema, through: input.through }));
+      const market = requireSimulator(simulator);
+      const result = await withProgress('simulating market days', { schema, through: input.through }, (onProgress) => market.appendMarketDays(input, onProgress));
       log.info(result.days > 0 ? 'market days appended' : 'simulated market already up to date', { ...result });
       return result;
     },

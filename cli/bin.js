@@ -3,13 +3,14 @@
 // `npx aimo …` answers in about a second by never type-checking or compiling
 // the whole project on a call. In order:
 //  1. dist/ (`npm run build`), when it is at least as new as every source file;
-//  2. otherwise a per-file JavaScript cache in .cache/cli-js/: only the files
+//  2. otherwise a per-file JavaScript cache in .cache/cli-js/<checkout>/: only the files
 //     edited since the last call are transpiled again (esbuild, which tsx
 //     brings; the project compiles with isolatedModules, so each file
 //     transpiles on its own);
 //  3. otherwise, or with AIMO_CLI_FROM_SOURCE=1, the TypeScript through tsx.
 const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative } = require('node:path');
+const { createHash } = require('node:crypto');
 
 const root = join(__dirname, '..');
 // The folders tsconfig.build.json compiles: the CLI's code and everything it imports.
@@ -39,15 +40,17 @@ function fromDist(sources) {
 
 function fromCache(sources) {
   let esbuild;
-  try {
-    esbuild = require('esbuild');
-  } catch {
-    return undefined;
-  }
-  const cacheRoot = join(root, '.cache', 'cli-js');
+  // One cache per checkout: worktrees that share a linked .cache never run each other's code.
+  const cacheRoot = join(root, '.cache', 'cli-js', createHash('sha256').update(root).digest('hex').slice(0, 12));
   for (const source of sources) {
     const target = join(cacheRoot, relative(root, source.path)).replace(/\.ts$/, '.js');
     if (existsSync(target) && statSync(target).mtimeMs >= source.mtimeMs) continue;
+    // Loaded only when a file must be transpiled again.
+    try {
+      esbuild ??= require('esbuild');
+    } catch {
+      return undefined;
+    }
     const { code } = esbuild.transformSync(readFileSync(source.path, 'utf8'), {
       loader: 'ts',
       format: 'cjs',

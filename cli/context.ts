@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Client, Connection } from '@temporalio/client';
-import { ConfigError, loadConfig, type AimoConfig } from '../config';
-import { connectClient } from '../platform/temporal-connection';
+import type { AimoConfig } from '../config';
 
 /** Exit codes of `aimo`, documented in docs/triggers.md. */
 export const EXIT = {
@@ -48,6 +47,9 @@ export class CliContext {
 
   get config(): AimoConfig {
     if (!this.configValue) {
+      // Loaded on first use: the config's schema (zod, Temporal's protobufs) is a quarter second that `--help` does not need.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { ConfigError, loadConfig } = require('../config') as typeof import('../config');
       try {
         this.configValue = loadConfig();
       } catch (err) {
@@ -68,7 +70,8 @@ export class CliContext {
 
   private connect(): Promise<{ client: Client; connection: Connection }> {
     const config = this.config;
-    this.connected ??= connectClient(config.temporal).catch((err: unknown) => {
+    // Loaded here, not at the top: commands that need no Temporal (help, a plan refused locally) skip its half-second import.
+    this.connected ??= import('../platform/temporal-connection').then(({ connectClient }) => connectClient(config.temporal)).catch((err: unknown) => {
       throw new CliError(
         `cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n` +
           'Start aimo with `npm start` (it starts a local Temporal), or set TEMPORAL_ADDRESS to your cluster.',

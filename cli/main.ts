@@ -1,9 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliContext, CliError, EXIT, stdio, type Output } from './context';
-import { schedulesApply, schedulesBackfill, schedulesDelete, schedulesList, schedulesPause } from './schedules';
-import { webhooksServe } from './webhooks';
-import { loopStart } from './loops';
-import { approve, rollback, rolloutStart, status } from './workflows';
+
+// Each command's module (and through it the Temporal client, zod, …) loads only when that command runs: `--help` loads none.
+const workflows = () => import('./workflows');
+const schedules = () => import('./schedules');
+const loops = () => import('./loops');
+const webhooks = () => import('./webhooks');
 
 export const USAGE = `aimo — start and follow aimo's workflows
 
@@ -28,6 +30,7 @@ Settings come from the environment or .env (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE
 Exit codes: 0 ok, 1 failed/refused, 2 bad input (nothing done), 3 not found, 4 environment or Temporal unreachable.`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type RollbackOptions = Parameters<typeof import('./workflows').rollback>[2];
 const common: Options = { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } };
 
 function parse(args: string[], options: Options, positionals: string[]) {
@@ -65,12 +68,12 @@ export async function run(argv: string[], io: Output = stdio): Promise<number> {
         if (sub !== 'start') throw new CliError(`unknown command "rollout ${sub ?? ''}"; did you mean "rollout start <plan.json>"?\n\n${USAGE}`, EXIT.usage);
         const p = parse(rest, { wait: { type: 'boolean', default: false }, id: { type: 'string' } }, ['plan.json']);
         if (p.help) return (io.out(USAGE), EXIT.ok);
-        return await rolloutStart(ctx, p.positionals[0]!, { wait: p.values['wait'] === true, json: p.values['json'] === true, ...(str(p.values['id']) ? { id: str(p.values['id'])! } : {}) });
+        return await (await workflows()).rolloutStart(ctx, p.positionals[0]!, { wait: p.values['wait'] === true, json: p.values['json'] === true, ...(str(p.values['id']) ? { id: str(p.values['id'])! } : {}) });
       }
       case 'status': {
         const p = parse(sub === undefined ? [] : [sub, ...rest], {}, ['workflowId']);
         if (p.help) return (io.out(USAGE), EXIT.ok);
-        return await status(ctx, p.positionals[0]!, { json: p.values['json'] === true });
+        return await (await workflows()).status(ctx, p.positionals[0]!, { json: p.values['json'] === true });
       }
       case 'approve': {
         const p = parse(sub === undefined ? [] : [sub, ...rest], { by: { type: 'string' }, reason: { type: 'string' }, reject: { type: 'boolean', default: false }, gate: { type: 'string' } }, ['workflowId']);
@@ -78,17 +81,17 @@ export async function run(argv: string[], io: Output = stdio): Promise<number> {
         const by = str(p.values['by']);
         const reason = str(p.values['reason']);
         const gate = str(p.values['gate']);
-        return await approve(ctx, p.positionals[0]!, { reject: p.values['reject'] === true, json: p.values['json'] === true, ...(by ? { by } : {}), ...(reason ? { reason } : {}), ...(gate ? { gate } : {}) });
+        return await (await workflows()).approve(ctx, p.positionals[0]!, { reject: p.values['reject'] === true, json: p.values['json'] === true, ...(by ? { by } : {}), ...(reason ? { reason } : {}), ...(gate ? { gate } : {}) });
       }
       case 'rollback': {
         const p = parse(sub === undefined ? [] : [sub, ...rest], { to: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string' }, id: { type: 'string' }, wait: { type: 'boolean', default: false } }, ['useCase']);
         if (p.help) return (io.out(USAGE), EXIT.ok);
-        const opts: Parameters<typeof rollback>[2] = { json: p.values['json'] === true, wait: p.values['wait'] === true };
+        const opts: RollbackOptions = { json: p.values['json'] === true, wait: p.values['wait'] === true };
         for (const key of ['to', 'reason', 'by', 'id'] as const) {
           const v = str(p.values[key]);
           if (v !== undefined) opts[key] = v;
         }
-        return await rollback(ctx, p.positionals[0]!, opts);
+        return await (await workflows()).rollback(ctx, p.positionals[0]!, opts);
       }
       case 'retrain':
       case 'drift': {
@@ -96,7 +99,7 @@ export async function run(argv: string[], io: Output = stdio): Promise<number> {
         const p = parse(sub === undefined ? [] : [sub, ...rest], flags, ['useCase']);
         if (p.help) return (io.out(USAGE), EXIT.ok);
         const [asOf, reason, id] = [str(p.values['as-of']), str(p.values['reason']), str(p.values['id'])];
-        return await loopStart(ctx, command, p.positionals[0]!, {
+        return await (await loops()).loopStart(ctx, command, p.positionals[0]!, {
           wait: p.values['wait'] === true,
           json: p.values['json'] === true,
           ...(asOf ? { asOf } : {}),
@@ -110,29 +113,29 @@ export async function run(argv: string[], io: Output = stdio): Promise<number> {
             const p = parse(rest, { prefix: { type: 'string' } }, []);
             if (p.help) return (io.out(USAGE), EXIT.ok);
             const prefix = str(p.values['prefix']);
-            return await schedulesList(ctx, { json: p.values['json'] === true, ...(prefix ? { prefix } : {}) });
+            return await (await schedules()).schedulesList(ctx, { json: p.values['json'] === true, ...(prefix ? { prefix } : {}) });
           }
           case 'apply': {
             const p = parse(rest, { prune: { type: 'boolean', default: false }, 'prune-prefix': { type: 'string' } }, ['file']);
             if (p.help) return (io.out(USAGE), EXIT.ok);
             const prunePrefix = str(p.values['prune-prefix']);
-            return await schedulesApply(ctx, p.positionals[0]!, { prune: p.values['prune'] === true, json: p.values['json'] === true, ...(prunePrefix ? { prunePrefix } : {}) });
+            return await (await schedules()).schedulesApply(ctx, p.positionals[0]!, { prune: p.values['prune'] === true, json: p.values['json'] === true, ...(prunePrefix ? { prunePrefix } : {}) });
           }
           case 'pause':
           case 'unpause': {
             const p = parse(rest, { note: { type: 'string' } }, ['scheduleId']);
             if (p.help) return (io.out(USAGE), EXIT.ok);
-            return await schedulesPause(ctx, p.positionals[0]!, str(p.values['note']), sub === 'pause');
+            return await (await schedules()).schedulesPause(ctx, p.positionals[0]!, str(p.values['note']), sub === 'pause', { json: p.values['json'] === true });
           }
           case 'delete': {
             const p = parse(rest, {}, ['scheduleId']);
             if (p.help) return (io.out(USAGE), EXIT.ok);
-            return await schedulesDelete(ctx, p.positionals[0]!);
+            return await (await schedules()).schedulesDelete(ctx, p.positionals[0]!, { json: p.values['json'] === true });
           }
           case 'backfill': {
             const p = parse(rest, { from: { type: 'string' }, to: { type: 'string' } }, ['scheduleId']);
             if (p.help) return (io.out(USAGE), EXIT.ok);
-            return await schedulesBackfill(ctx, p.positionals[0]!, str(p.values['from']), str(p.values['to']));
+            return await (await schedules()).schedulesBackfill(ctx, p.positionals[0]!, str(p.values['from']), str(p.values['to']), { json: p.values['json'] === true });
           }
           default:
             throw new CliError(`unknown command "schedules ${sub ?? ''}"\n\n${USAGE}`, EXIT.usage);
@@ -142,18 +145,22 @@ export async function run(argv: string[], io: Output = stdio): Promise<number> {
         if (sub !== 'serve') throw new CliError(`unknown command "webhooks ${sub ?? ''}"; did you mean "webhooks serve"?`, EXIT.usage);
         const p = parse(rest, {}, []);
         if (p.help) return (io.out(USAGE), EXIT.ok);
-        return await webhooksServe(ctx);
+        return await (await webhooks()).webhooksServe(ctx);
       }
       default:
         throw new CliError(`unknown command "${command}"\n\n${USAGE}`, EXIT.usage);
     }
   } catch (err) {
+    const json = argv.includes('--json');
     if (err instanceof CliError) {
       io.err(`aimo: ${err.message}`);
       for (const problem of err.problems) io.err(`  - ${problem}`);
+      // A script reading stdout gets a JSON document on failure too (the usage text stays on stderr).
+      if (json) io.out(JSON.stringify({ error: err.message.split('\n\n')[0], exitCode: err.exitCode, problems: err.problems }));
       return err.exitCode;
     }
     io.err(`aimo: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (json) io.out(JSON.stringify({ error: `unexpected error: ${err instanceof Error ? err.message : String(err)}`, exitCode: EXIT.failed, problems: [] }));
     return EXIT.failed;
   } finally {
     await ctx.close();

@@ -58,24 +58,30 @@ async function onSchedule(ctx: CliContext, scheduleId: string, action: () => Pro
   }
 }
 
-export async function schedulesPause(ctx: CliContext, scheduleId: string, note: string | undefined, pause: boolean): Promise<number> {
+export async function schedulesPause(ctx: CliContext, scheduleId: string, note: string | undefined, pause: boolean, options: { json: boolean } = { json: false }): Promise<number> {
   if (pause && !note) throw new CliError('--note: say why it is paused (shown in the Temporal UI)', EXIT.usage);
   const client = await ctx.client();
   return onSchedule(ctx, scheduleId, async () => {
     if (pause) await pauseSchedule(client, scheduleId, note!);
     else await unpauseSchedule(client, scheduleId, note);
-    ctx.io.out(`${pause ? 'paused' : 'resumed'} ${scheduleId}`);
+    ctx.io.out(options.json ? JSON.stringify({ scheduleId, paused: pause, ...(note ? { note } : {}) }) : `${pause ? 'paused' : 'resumed'} ${scheduleId}`);
   });
 }
 
-export async function schedulesDelete(ctx: CliContext, scheduleId: string): Promise<number> {
+export async function schedulesDelete(ctx: CliContext, scheduleId: string, options: { json: boolean } = { json: false }): Promise<number> {
   const client = await ctx.client();
   if (!(await deleteSchedule(client, scheduleId))) throw new CliError(`no schedule ${scheduleId}`, EXIT.notFound);
-  ctx.io.out(`deleted ${scheduleId} (the workflows it started are kept)`);
+  ctx.io.out(options.json ? JSON.stringify({ scheduleId, deleted: true }) : `deleted ${scheduleId} (the workflows it started are kept)`);
   return EXIT.ok;
 }
 
-export async function schedulesBackfill(ctx: CliContext, scheduleId: string, from: string | undefined, to: string | undefined): Promise<number> {
+export async function schedulesBackfill(
+  ctx: CliContext,
+  scheduleId: string,
+  from: string | undefined,
+  to: string | undefined,
+  options: { json: boolean } = { json: false },
+): Promise<number> {
   const parse = (name: string, value: string | undefined) => {
     const date = value ? new Date(value) : undefined;
     if (!date || Number.isNaN(date.getTime())) throw new CliError(`--${name}: give an ISO date or date-time, e.g. 2026-03-01`, EXIT.usage);
@@ -86,6 +92,10 @@ export async function schedulesBackfill(ctx: CliContext, scheduleId: string, fro
   const client = await ctx.client();
   return onSchedule(ctx, scheduleId, async () => {
     await backfillSchedule(client, scheduleId, start, end);
-    ctx.io.out(`backfill of ${scheduleId} from ${start.toISOString()} to ${end.toISOString()} accepted; runs go one after another`);
+    ctx.io.out(
+      options.json
+        ? JSON.stringify({ scheduleId, backfill: { from: start.toISOString(), to: end.toISOString() }, accepted: true })
+        : `backfill of ${scheduleId} from ${start.toISOString()} to ${end.toISOString()} accepted; runs go one after another`,
+    );
   });
 }

@@ -27,9 +27,13 @@ export interface LoggerOptions {
  */
 export const PRETTY_HIDDEN_FIELDS = ['pid', 'hostname', 'service', 'taskQueue', 'namespace', 'runId', 'workflowRunId', 'workflowType', 'isLocal', 'attempt', 'activityId', 'component'];
 
-/** pino-pretty's settings for the terminal: one line per event, the time of day, noisy context hidden. */
+/**
+ * pino-pretty's settings for the terminal: one line per event, the time of
+ * day, noisy context hidden. aimo's `error` field ({ type, message }) stays on
+ * its line: pino-pretty would spread an error-like field over several.
+ */
 export function prettyOptions(colorize: boolean): Record<string, unknown> {
-  return { colorize, singleLine: true, translateTime: 'HH:MM:ss', ignore: PRETTY_HIDDEN_FIELDS.join(',') };
+  return { colorize, singleLine: true, translateTime: 'HH:MM:ss', ignore: PRETTY_HIDDEN_FIELDS.join(','), errorLikeObjectKeys: ['err'] };
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {

@@ -32,6 +32,8 @@ async function timed<T>(step: string, run: () => Promise<T>, note: (result: T) =
   const started = process.hrtime.bigint();
   const result = await run();
   timings.push({ step, ms: Number(process.hrtime.bigint() - started) / 1e6, note: note(result) });
+  // Progress on stderr, the table on stdout.
+  process.stderr.write(`  done: ${step} (${(timings[timings.length - 1]!.ms / 1000).toFixed(1)} s)\n`);
   return result;
 }
 

@@ -37,8 +37,10 @@ async function generateInto(dir: string | null, label: string, users: number, se
   const wh = await DuckDbWarehouse.open(file);
   try {
     const started = process.hrtime.bigint();
-    const summary = await generateDataset(wh, { seed, users });
+    // Progress on stderr, the table on stdout.
+    const summary = await generateDataset(wh, { seed, users }, { onProgress: (p) => process.stderr.write(`  ${label}: ${p.stage === 'population' ? 'population written' : `${p.daysDone}/${p.days} days`}\n`) });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    process.stderr.write(`  ${label}: generated in ${seconds.toFixed(1)} s; appending a day\n`);
     const appendStarted = process.hrtime.bigint();
     await appendDays(wh, { through: addDaysIso(summary.endDate, 1) });
     const appendSeconds = Number(process.hrtime.bigint() - appendStarted) / 1e9;

@@ -169,6 +169,22 @@ describe('aimo CLI', () => {
     const table = await aimo(['schedules', 'list', '--prefix', `aimo-${uc}-`], temporal);
     expect(table.stdout).toMatch(new RegExp(`aimo-${uc}-drift\\s+driftCheck\\s+paused`));
 
+    // --json on every command: pause, unpause and delete answer in JSON, and so does a failure.
+    const paused = await aimo(['schedules', 'pause', `aimo-${uc}-retrain`, '--note', 'holiday freeze', '--json'], temporal);
+    expect(paused.code).toBe(0);
+    expect(JSON.parse(paused.stdout)).toEqual({ scheduleId: `aimo-${uc}-retrain`, paused: true, note: 'holiday freeze' });
+    const described = await env.client.schedule.getHandle(`aimo-${uc}-retrain`).describe();
+    expect(described.state.paused).toBe(true);
+    const resumed = await aimo(['schedules', 'unpause', `aimo-${uc}-retrain`, '--json'], temporal);
+    expect(JSON.parse(resumed.stdout)).toEqual({ scheduleId: `aimo-${uc}-retrain`, paused: false });
+    const missing = await aimo(['schedules', 'delete', `aimo-${uc}-nope`, '--json'], temporal);
+    expect(missing.code).toBe(3);
+    expect(JSON.parse(missing.stdout)).toEqual({ error: `no schedule aimo-${uc}-nope`, exitCode: 3, problems: [] });
+    expect(missing.stderr).toContain(`aimo: no schedule aimo-${uc}-nope`);
+    const usage = await aimo(['schedules', 'pause', '--json'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toEqual({ error: 'missing <scheduleId>', exitCode: 2, problems: [] });
+
     writeFileSync(join(dir, 'bad.yaml'), 'schedules:\n  - useCase: x\n    loop: sometimes\n');
     const bad = await aimo(['schedules', 'apply', join(dir, 'bad.yaml')], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(bad.code).toBe(2);

@@ -1,6 +1,6 @@
-import { BigQueryWarehouse, type BigQueryWarehouseOptions } from './bigquery';
+import type { BigQueryWarehouseOptions } from './bigquery';
 import { DuckDbWarehouse } from './duckdb';
-import { SnowflakeWarehouse, type SnowflakeWarehouseOptions } from './snowflake';
+import type { SnowflakeWarehouseOptions } from './snowflake';
 import type { Warehouse } from './warehouse';
 
 /** Which warehouse aimo works in, with everything needed to connect to it. */
@@ -9,14 +9,18 @@ export type WarehouseSettings =
   | { readonly kind: 'bigquery'; readonly options: BigQueryWarehouseOptions }
   | { readonly kind: 'snowflake'; readonly options: SnowflakeWarehouseOptions };
 
-/** The warehouse the settings name, connected. */
+/** The warehouse the settings name, connected. The cloud SDKs load only when used: they take seconds to load, and warn about Node versions. */
 export async function openWarehouse(settings: WarehouseSettings): Promise<Warehouse> {
   switch (settings.kind) {
     case 'duckdb':
       return DuckDbWarehouse.open(settings.path);
-    case 'bigquery':
+    case 'bigquery': {
+      const { BigQueryWarehouse } = await import('./bigquery');
       return new BigQueryWarehouse(settings.options);
-    case 'snowflake':
+    }
+    case 'snowflake': {
+      const { SnowflakeWarehouse } = await import('./snowflake');
       return SnowflakeWarehouse.open(settings.options);
+    }
   }
 }

@@ -19,6 +19,7 @@ import { loadWebhookConfig } from '../config/webhooks';
 import { startWebhookServer } from '../webhooks';
 import { createAimoMetrics } from '../store/metrics';
 import { startContentDemoRollout, startDemoRollout, summariseContentDemo, summariseDemo } from './demo';
+import { FreshRefused, moveEarlierDemoState } from './fresh-demo';
 import { startLocalLlmServer } from './local-llm-server';
 import { ensureDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger, describeError, type Logger } from '../platform/logger';
@@ -31,6 +32,8 @@ import { installTemporalRuntime } from '../platform/temporal-runtime';
 export interface StackOptions {
   /** serve: run until Ctrl-C; demo: run the demo to completion and exit */
   readonly mode: 'serve' | 'demo';
+  /** --fresh: move the earlier demo's warehouse, Temporal history and reports aside first (workers/fresh-demo.ts) */
+  readonly fresh?: boolean;
 }
 
 export interface Stack {
@@ -50,6 +53,16 @@ export interface Stack {
 /** Seed used for the embedded demo dataset, so every newcomer sees the same numbers. */
 const DEMO_SEED = 42;
 
+/** A stop that could not finish its part's work in time: what is left runs again under Temporal on the next start. */
+class LeftToTemporal extends Error {
+  constructor(readonly what: string) {
+    super(what);
+    this.name = 'LeftToTemporal';
+  }
+}
+
+type Stop = (how: { interrupted: boolean }) => Promise<unknown>;
+
 /**
  * Everything started so far, each with how to stop it. Stopping runs in
  * reverse order of starting (workers drain before their connection closes,
@@ -57,16 +70,16 @@ const DEMO_SEED = 42;
  * others running.
  */
 class StartedParts {
-  private readonly stops: Array<[part: string, stop: () => Promise<unknown>]> = [];
+  private readonly stops: Array<[part: string, stop: Stop]> = [];
 
   constructor(private readonly logger: Logger) {}
 
   private closed = false;
 
-  add(part: string, stop: () => Promise<unknown>): void {
+  add(part: string, stop: Stop): void {
     // A part that finished starting after Ctrl-C stopped the others is stopped at once, not left running.
     if (this.closed) {
-      void stop().then(
+      void stop({ interrupted: true }).then(
         () => this.logger.info(`stopped the ${part}, which finished starting after the interrupt`),
         (err: unknown) => this.logger.warn({ part, error: describeError(err) }, `error while stopping the ${part}: ${describeError(err).message}`),
       );
@@ -75,23 +88,38 @@ class StartedParts {
     this.stops.push([part, stop]);
   }
 
-  /** Stops everything started so far; returns the parts that stopped and those that failed to. */
-  async stopAll(): Promise<{ stopped: string[]; failed: string[] }> {
+  /**
+   * Stops everything started so far; returns the parts that stopped, those
+   * that left work to Temporal and those that failed to stop. After Ctrl-C
+   * during start-up, a worker waits at most a second for its in-flight
+   * activities (the first seed), which resume on the next start.
+   */
+  async stopAll(how: { interrupted: boolean } = { interrupted: false }): Promise<StopOutcome> {
     this.closed = true;
-    const stopped: string[] = [];
-    const failed: string[] = [];
+    const outcome: StopOutcome = { stopped: [], left: [], failed: [] };
     for (const [part, stop] of this.stops.splice(0).reverse()) {
       try {
-        await stop();
-        stopped.push(part);
+        await stop(how);
+        outcome.stopped.push(part);
       } catch (err) {
-        failed.push(part);
+        if (err instanceof LeftToTemporal) {
+          outcome.left.push(`${part} (${err.what})`);
+          continue;
+        }
+        outcome.failed.push(part);
         const reason = describeError(err);
         this.logger.warn({ part, error: reason }, `error while stopping the ${part}: ${reason.type}: ${reason.message}`);
       }
     }
-    return { stopped, failed };
+    return outcome;
   }
+}
+
+interface StopOutcome {
+  stopped: string[];
+  /** Parts stopped without their in-flight work, which Temporal retries on the next start */
+  left: string[];
+  failed: string[];
 }
 
 /**
@@ -100,10 +128,11 @@ class StartedParts {
  * seed data → webhooks. If any part fails to start, the ones already running
  * are stopped before the error is thrown.
  */
-export async function startStack(options: { signal?: AbortSignal } = {}): Promise<Stack> {
+export async function startStack(options: { signal?: AbortSignal; fresh?: boolean } = {}): Promise<Stack> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
   await installRuntimeOrExit(logger, config.env.AIMO_METRICS_PORT);
+  if (options.fresh) await moveEarlierDemoStateOrExit(config, logger);
   mkdirSync(config.dataDir, { recursive: true });
   const parts = new StartedParts(logger);
   // Ctrl-C during start-up: the phase in progress is abandoned and what already runs is stopped.
@@ -113,7 +142,7 @@ export async function startStack(options: { signal?: AbortSignal } = {}): Promis
     const codec = await phase(startPayloadCodecServer(config, logger));
     if (codec) parts.add('codec server', () => codec.close());
     const codecUrl = codec?.url;
-    const { server, client } = await phase(startTemporal(config, logger, parts));
+    const { server, client } = await phase(startTemporal(config, logger, parts, options.signal));
     const warehouse = await phase(openWarehouse(config.warehouse));
     parts.add('warehouse', () => warehouse.close());
     const llm = await phase(startLlmEndpoint(config, logger, parts));
@@ -127,7 +156,7 @@ export async function startStack(options: { signal?: AbortSignal } = {}): Promis
       llm: { baseURL: llm.baseURL, apiKey: config.llm?.apiKey ?? 'local-stand-in' },
     });
     await phase(startWorkers(config, logger, parts, server.address, activities));
-    if (config.warehouse.kind === 'duckdb') await phase(seedEmbeddedWarehouse(config, logger, client, warehouse));
+    if (config.warehouse.kind === 'duckdb') await phase(seedEmbeddedWarehouse(config, logger, client, warehouse, options.signal));
     const webhookUrl = await phase(startWebhooks(config, logger, client, parts, warehouse));
 
     let stopping: Promise<void> | undefined;
@@ -151,16 +180,18 @@ export async function startStack(options: { signal?: AbortSignal } = {}): Promis
   } catch (err) {
     const interrupted = err instanceof StartInterrupted;
     if (interrupted) logger.info('interrupted during start-up: stopping what already runs');
-    const outcome = await parts.stopAll();
+    const outcome = await parts.stopAll({ interrupted });
     if (interrupted) logStopped(logger, 'interrupted during start-up', outcome);
     throw err;
   }
 }
 
-/** The last line of a run: what stopped, and what did not. */
-function logStopped(logger: Logger, reason: string, outcome: { stopped: string[]; failed: string[] }): void {
-  const stopped = outcome.stopped.length ? outcome.stopped.join(', ') : 'nothing was running yet';
-  logger.info(outcome.failed.length ? { failed: outcome.failed } : {}, `aimo stopped (${reason}): ${stopped}${outcome.failed.length ? `; failed to stop: ${outcome.failed.join(', ')}` : ''}`);
+/** The last line of a run: what stopped, what was left to Temporal, and what did not stop. */
+function logStopped(logger: Logger, reason: string, outcome: StopOutcome): void {
+  const stopped = outcome.stopped.length ? outcome.stopped.join(', ') : 'nothing had finished starting (what was starting ends with the process)';
+  const left = outcome.left.length ? `; stopped without waiting, its work resumes on the next start: ${outcome.left.join(', ')}` : '';
+  const failed = outcome.failed.length ? `; failed to stop: ${outcome.failed.join(', ')}` : '';
+  logger.info(outcome.failed.length ? { failed: outcome.failed } : {}, `aimo stopped (${reason}): ${stopped}${left}${failed}`);
 }
 
 /** Ctrl-C while the stack starts. */
@@ -217,6 +248,17 @@ function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** --fresh that would have to stop a server aimo did not start: its reason, exit 2, nothing moved. */
+async function moveEarlierDemoStateOrExit(config: AimoConfig, logger: Logger): Promise<void> {
+  try {
+    await moveEarlierDemoState(config, (line) => logger.info(line));
+  } catch (err) {
+    if (!(err instanceof FreshRefused)) throw err;
+    console.error(`aimo cannot start: ${err.message}`);
+    process.exit(2);
+  }
+}
+
 /** A wrong environment is the user's to fix: its message (every problem, named) and exit code 2, no stack trace. */
 function loadConfigOrExit(): AimoConfig {
   try {
@@ -231,13 +273,11 @@ function loadConfigOrExit(): AimoConfig {
 }
 
 /** The dev server (or the running Temporal it finds), a client, and aimo's search attributes on the namespace. */
-async function startTemporal(config: AimoConfig, logger: Logger, parts: StartedParts): Promise<{ server: DevServer; client: Client }> {
+async function startTemporal(config: AimoConfig, logger: Logger, parts: StartedParts, signal?: AbortSignal): Promise<{ server: DevServer; client: Client }> {
   logger.info({ address: config.temporal.address }, 'starting Temporal: the running server at this address, or a dev server with its UI (a few seconds)');
-  const server = await ensureDevServer(config.devServer, () =>
-    resolveTemporalBinary('cli', { report: (line) => logger.info(line) }),
-  );
+  const server = await ensureDevServer(config.devServer, () => resolveTemporalBinary('cli', { report: (line) => logger.info(line) }), signal);
   parts.add('temporal dev server', () => server.stop());
-  logger.info({ address: server.address, startedHere: server.startedHere }, server.startedHere ? 'Temporal dev server started' : 'using the running Temporal server');
+  logger.info({ address: server.address, startedHere: server.startedHere, ...(server.pid ? { serverPid: server.pid } : {}) }, server.startedHere ? 'Temporal dev server started' : 'using the running Temporal server');
   if (config.temporal.codecServer && !server.startedHere) {
     logger.warn(
       { codecEndpoint: config.temporal.codecServer.endpoint },
@@ -272,7 +312,10 @@ async function startLlmEndpoint(config: AimoConfig, logger: Logger, parts: Start
 /** aimo's worker and the rate-limited LLM worker, on one connection. */
 async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedParts, address: string, activities: Activities): Promise<void> {
   const connection = await connectWorker(config.temporal, address);
-  parts.add('worker connection', () => connection.close());
+  // A worker stopped without its in-flight activities still holds the connection: it closes with the process.
+  let abandoned = false;
+  parts.add('worker connection', () => (abandoned ? Promise.resolve() : connection.close()));
+  const untilStopped = (worker: Worker) => runUntilStopped(worker, () => (abandoned = true));
   const dataConverter = payloadDataConverter(config.temporal);
   logger.info({ taskQueue: config.taskQueues.main }, 'starting the worker: bundling the workflow code (5–20 s on a laptop)');
   const worker = await createAimoWorker({
@@ -282,7 +325,7 @@ async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedPa
     taskQueue: config.taskQueues.main,
     activities,
   });
-  parts.add('worker', runUntilStopped(worker));
+  parts.add('worker', untilStopped(worker));
   logger.info({ taskQueue: config.taskQueues.main }, 'worker running');
   const llmWorker = await createLlmWorker({
     connection,
@@ -292,7 +335,7 @@ async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedPa
     activities,
     requestsPerSecond: config.llmRequestsPerSecond,
   });
-  parts.add('LLM worker', runUntilStopped(llmWorker));
+  parts.add('LLM worker', untilStopped(llmWorker));
   logger.info({ taskQueue: config.taskQueues.llm, requestsPerSecond: config.llmRequestsPerSecond }, 'LLM worker running (rate-limited task queue)');
   if (config.taskQueues.llm !== `${config.taskQueues.main}-llm`) {
     logger.warn({ llmTaskQueue: config.taskQueues.llm }, 'content plans must name this queue in content.llmTaskQueue: their default is the main queue + "-llm"');
@@ -304,16 +347,19 @@ async function startWorkers(config: AimoConfig, logger: Logger, parts: StartedPa
  * workflow whose activity logs its progress), the schedule that grows it by
  * a day every night, and the content use case's products.
  */
-async function seedEmbeddedWarehouse(config: AimoConfig, logger: Logger, client: Client, warehouse: Warehouse): Promise<void> {
+async function seedEmbeddedWarehouse(config: AimoConfig, logger: Logger, client: Client, warehouse: Warehouse, signal?: AbortSignal): Promise<void> {
   const calendar = seedCalendar(new Date());
   const users = config.env.AIMO_SIMULATOR_USERS;
   logger.info({ users, ...calendar }, 'simulated market: generated on the first start (progress follows), otherwise kept and grown to yesterday');
-  const seeded = await client.workflow.execute(seedWarehouse, {
-    taskQueue: config.taskQueues.main,
-    workflowId: 'aimo-seed-warehouse',
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ seed: DEMO_SEED, users, ...calendar }],
-  });
+  const execute = () =>
+    client.workflow.execute(seedWarehouse, {
+      taskQueue: config.taskQueues.main,
+      workflowId: 'aimo-seed-warehouse',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{ seed: DEMO_SEED, users, ...calendar }],
+    });
+  // Ctrl-C cancels the wait for the result (not the seeding, which resumes on the next start) before the client closes.
+  const seeded = await (signal ? client.withAbortSignal(signal, execute) : execute());
   if (seeded.newestDay === undefined) {
     logger.warn(`the DuckDB warehouse holds simulated data from before the market grew by the day, so it stays as it is: delete ${config.dataDir}/warehouse.duckdb and restart to seed a living market`);
   } else {
@@ -374,31 +420,54 @@ async function startWebhooks(config: AimoConfig, logger: Logger, client: Client,
   return webhooks.url;
 }
 
+/** The signals that stop aimo: Ctrl-C, a stop from the system, the terminal closing. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * A second stop signal while aimo stops exits at once (the dev server is
+ * killed with the process): there is always a listener, so no signal ends
+ * the process without its exit hooks.
+ */
+function exitOnSecondSignal(): void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++received < 2) return;
+    process.stderr.write(`aimo: second ${signal} while stopping: exiting now\n`);
+    process.exit(130);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+}
+
 export async function runStack(options: StackOptions): Promise<void> {
+  exitOnSecondSignal();
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   let stack: Stack;
   try {
-    stack = await startStack({ signal: interrupt.signal });
+    stack = await startStack({ signal: interrupt.signal, ...(options.fresh ? { fresh: true } : {}) });
   } catch (err) {
     // What was still starting (a worker being bundled, the seeding activity) dies with the process; Temporal retries the activity on the next start.
     if (err instanceof StartInterrupted) process.exit(130);
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   }
   printSummary(stack);
   const demos = stack.config.warehouse.kind === 'duckdb' ? await startDemos(stack) : undefined;
   if (options.mode === 'serve') return serveUntilSignal(stack);
   // The demo waits for its rollouts: Ctrl-C stops the stack (the rollouts stay in Temporal's history, to resume on the next start).
-  process.once('SIGINT', () => void stack.shutdown('SIGINT').then(() => process.exit(130)));
+  for (const signal of STOP_SIGNALS) process.once(signal, () => void stack.shutdown(signal).then(() => process.exit(130)));
   if (!demos) {
     await stack.shutdown('the demo runs on the embedded DuckDB warehouse only');
     process.exitCode = 1;
     return;
+  }
+  if (!demos.propensity.started || !demos.content.started) {
+    process.stdout.write(
+      `\nThe demo already ran in ${stack.config.dataDir}: what follows are the results of that earlier run, not a new one.\n` +
+        'To run it anew: npm run demo -- --fresh (moves the warehouse, the Temporal history and the reports aside first)\n',
+    );
   }
   await finishDemos(stack, demos);
 }
@@ -409,7 +478,7 @@ function printSummary({ config, server, webhookUrl, codecUrl, llm }: Stack): voi
     '',
     'aimo is running',
     `  Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
-    `  Temporal:      ${server.address}${server.startedHere ? ` (dev server, history in ${config.dataDir}/temporal.sqlite)` : ''}`,
+    `  Temporal:      ${server.address}${server.startedHere ? ` (dev server, history in ${config.dataDir}/temporal.sqlite${server.logFile ? `, its log in ${server.logFile}` : ''})` : ''}`,
     `  Worker:        task queue "${config.taskQueues.main}"`,
     `  Warehouse:     ${warehouse.kind}${warehouse.kind === 'duckdb' ? ` (${warehouse.path})` : ''}`,
     `  Metrics:       http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
@@ -422,8 +491,8 @@ function printSummary({ config, server, webhookUrl, codecUrl, llm }: Stack): voi
 }
 
 interface StartedDemos {
-  readonly propensity: { readonly workflowId: string };
-  readonly content: { readonly workflowId: string };
+  readonly propensity: { readonly workflowId: string; readonly started: boolean };
+  readonly content: { readonly workflowId: string; readonly started: boolean };
 }
 
 /** The two demo rollouts on the embedded warehouse, each started once per Temporal history, with their UI links. */
@@ -459,13 +528,14 @@ async function serveUntilSignal(stack: Stack): Promise<void> {
     const onSignal = (signal: NodeJS.Signals) => {
       void stack.shutdown(signal).then(resolve);
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   });
 }
 
 /** How long a stop waits for a worker's in-flight tasks (a long seeding or training activity) before leaving them to Temporal. */
 const DRAIN_LIMIT_MS = 10_000;
+/** The same after Ctrl-C during start-up: whatever is in flight then (the first seeding) resumes on the next start. */
+const INTERRUPTED_DRAIN_LIMIT_MS = 1_000;
 
 /**
  * Starts a worker; the returned stop drains it (in-flight tasks finish) and
@@ -473,17 +543,21 @@ const DRAIN_LIMIT_MS = 10_000;
  * running then is retried by Temporal after the stack starts again, which
  * every aimo activity is built to survive.
  */
-function runUntilStopped(worker: Worker): () => Promise<void> {
+function runUntilStopped(worker: Worker, onAbandoned: () => void): Stop {
   const running = worker.run();
-  return async () => {
+  return async ({ interrupted }) => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
+    const limitMs = interrupted ? INTERRUPTED_DRAIN_LIMIT_MS : DRAIN_LIMIT_MS;
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), DRAIN_LIMIT_MS);
+      timer = setTimeout(() => resolve('timeout'), limitMs);
       timer.unref();
     });
     const outcome = await Promise.race([running.then(() => 'drained' as const), limit]);
     clearTimeout(timer);
-    if (outcome === 'timeout') throw new Error(`in-flight activities did not finish within ${DRAIN_LIMIT_MS / 1000} s; Temporal retries them on the next start`);
+    if (outcome === 'timeout') {
+      onAbandoned();
+      throw new LeftToTemporal(`its in-flight activities, still running after ${limitMs / 1000} s`);
+    }
   };
 }
