@@ -9,6 +9,7 @@ import { driftCheck, jumpCheck } from '../workflows';
 import { loopPlan, startLoopBench, type LoopBench } from './support/loop-fixtures';
 import { connectToTestServer } from './support/temporal';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { recordHistory } from './support/histories';
 
 /**
  * The daily jump check and aimo's metrics on a living market: two markets
@@ -79,6 +80,7 @@ describe('daily jump check and metrics on a living market', () => {
 
   it('a planted jump in the KPI raises exactly one alert, on its day', async () => {
     const result = await check(jumped, 'jumps-mj-jumped-1');
+    await recordHistory(bench.env.client, 'jumps-mj-jumped-1', 'jump-check-alert');
     expect(result.day).toBe(JUMP_DAY);
     expect(jumpsOf(result)).toEqual(['kpi']);
     const kpi = result.verdicts.find((v) => v.series === 'kpi')!.verdict;
@@ -92,6 +94,7 @@ describe('daily jump check and metrics on a living market', () => {
 
   it('the same market without the jump raises none', async () => {
     const result = await check(steady, 'jumps-mj-steady-1');
+    await recordHistory(bench.env.client, 'jumps-mj-steady-1', 'jump-check-normal');
     expect(result.day).toBe(JUMP_DAY);
     expect(result.verdicts.map((v) => [v.series, v.verdict.verdict])).toEqual([
       ['kpi', 'normal'],
