@@ -10,12 +10,18 @@ import type { QueryContext, Warehouse } from '../../warehouse/warehouse';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepQueryContext } from '../../store/query-context';
+import { renderDriftHtml, renderDriftMarkdown, type DriftPageData } from '../../reports/drift-page';
+import { escapeMarkdown, markdownCode } from '../../reports/escape';
+import { formatLinks, storeReports } from '../rollout/report';
 
 
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export const CATEGORICAL_FEATURES = ['segment', 'device'] as const;
 
-export function createDriftActivities({ warehouse }: ActivityDependencies) {
+export function createDriftActivities(deps: ActivityDependencies) {
+  const { warehouse } = deps;
   return {
     /**
      * Drift of the current window against the champion's training reference,
@@ -60,7 +66,7 @@ export function createDriftActivities({ warehouse }: ActivityDependencies) {
         reason: f.reason,
       }));
       const predictionDrift = prediction.features.some((f) => f.drifted);
-      const result: UseCaseDrift = {
+      const result: Mutable<UseCaseDrift> = {
         datasetDrift: features.datasetDrift,
         predictionDrift,
         driftedShare: features.driftedShare,
@@ -77,6 +83,26 @@ export function createDriftActivities({ warehouse }: ActivityDependencies) {
         drifted_share: result.driftedShare,
         report_json: stableJson(result),
       });
+      const page: DriftPageData = {
+        workflowId: input.ctx.workflowId,
+        useCase: input.ctx.useCase,
+        champion: input.championVersionId,
+        ...(input.window ? { window: input.window } : {}),
+        ...result,
+        features: [...features.features, ...prediction.features],
+      };
+      // The check's report: its page, a Markdown twin and the JSON with every bin the charts were drawn from.
+      const written = await storeReports(deps, {
+        workflowId: input.ctx.workflowId,
+        useCase: input.ctx.useCase,
+        kind: 'drift',
+        contents: {
+          html: await renderDriftHtml(page, formatLinks(input.ctx.workflowId)),
+          md: renderDriftMarkdown(page, escapeMarkdown, markdownCode),
+          json: JSON.stringify(page, null, 2),
+        },
+      });
+      if (written.url) result.reportUrl = written.url;
       log.info('drift computed', { datasetDrift: result.datasetDrift, drifted: result.driftedFeatures });
       return result;
     },
