@@ -4,16 +4,19 @@
  * in it shows as text and never runs or breaks a table.
  */
 
-// C0 and C1 controls and the Unicode line separators: they hide text or break lines in a table cell.
+// C0 and C1 controls, the Unicode line separators and the bidirectional overrides: they hide or reorder text, or break lines in a table cell.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+// The same but for tab and newline, which HTML text (a <pre> block) keeps.
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: unknown): string {
   return String(text ?? '')
-    .replace(CONTROL, ' ')
+    .replace(CONTROL_BUT_LINES, ' ')
     .replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
 }
 
@@ -32,8 +35,7 @@ export function escapeMarkdown(text: unknown): string {
 
 /** Text inside a fenced code block: only a fence could end it early. */
 export function escapeMarkdownBlock(text: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  return String(text ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ').replace(/`{3,}/g, (run) => "'".repeat(run.length));
+  return String(text ?? '').replace(CONTROL_BUT_LINES, ' ').replace(/`{3,}/g, (run) => "'".repeat(run.length));
 }
 
 /** An identifier in a Markdown code span: a backtick or pipe would end the span or the cell. */

@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { rolloutReadout } from '../../domain/rollout/readout';
+import { reportUrl } from '../../domain/rollout/report-url';
 import type { RolloutResult } from '../../domain/rollout/result';
 import { maskEmails } from '../../reports/escape';
 import { renderRolloutMarkdown } from '../../reports/rollout-markdown';
@@ -33,10 +34,6 @@ function writeAtomically(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
-/** The page of a run on aimo's HTTP server (`/reports/<workflowId>`; `.md` and `.json` beside it). */
-export function reportUrl(baseUrl: string, workflowId: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/reports/${encodeURIComponent(workflowId)}`;
-}
 
 /** Links from one format of a report to the others, relative so they work on any host and in the local folder. */
 export const formatLinks = (workflowId: string) => ({ markdown: `${encodeURIComponent(workflowId)}.md`, json: `${encodeURIComponent(workflowId)}.json` });
