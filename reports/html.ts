@@ -46,7 +46,7 @@ main{max-width:1080px;margin:0 auto;padding:24px 32px 48px;background:#fff;min-h
 h1{font-size:26px;margin:8px 0 4px}h2{font-size:19px;margin:32px 0 10px;padding-bottom:4px;border-bottom:1px solid #e4e7eb}h3{font-size:16px;margin:20px 0 8px}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0}dl.meta dt{color:#616e7c}dl.meta dd{margin:0}
 table{border-collapse:collapse;margin:8px 0 12px;font-size:13px}th,td{border:1px solid #e4e7eb;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f5f7fa}
-.charts{display:flex;flex-wrap:wrap;gap:16px 28px}figure.chart{margin:8px 0}figure.chart svg{max-width:100%;height:auto}
+.charts{display:flex;flex-wrap:wrap;gap:16px 28px}figure.chart{margin:8px 0}figure.chart svg{display:block}
 .pass{color:#2d8a57;font-weight:600}.fail{color:#c0392b;font-weight:600}code{font-size:13px;background:#f0f4f8;padding:1px 4px;border-radius:3px}
 footer{margin-top:40px;color:#7b8794;font-size:12px}
 `;

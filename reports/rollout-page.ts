@@ -98,7 +98,7 @@ async function modelSection(model: NonNullable<RolloutResult['model']>): Promise
   return section(
     'Baseline model',
     el('p', {}, 'Version ', el('code', {}, model.versionId), `: AUC ${num(m.auc)}, log loss ${num(m.logLoss)}, Brier ${num(m.brier)} on ${m.holdoutRows} holdout rows (prevalence ${pct(m.prevalence)}).`),
-    charts([await figure('calibration', calibrationChart(model.versionId, m)), await figure('gain', gainChart(model.versionId, lift)), await figure('lift', liftChart(model.versionId, lift))]),
+    charts([await figure('calibration', calibrationChart(m)), await figure('gain', gainChart(lift)), await figure('lift', liftChart(lift))]),
     lift.length
       ? table(['decile', 'users', 'conversion', 'lift', 'cumulative gain', 'users targeted'], lift.map((l) => [l.decile, l.users, pct(l.rate), num(l.lift, 3), pct(l.cumulativeGain), pct(l.cumulativeShare)]), { 'data-table': 'lift' })
       : null,

@@ -8,8 +8,9 @@ export type ChartSpec = TopLevelSpec & { readonly title: string };
 export const CHART_CONFIG = {
   font: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif',
   title: { fontSize: 14, fontWeight: 600, anchor: 'start', offset: 10, color: '#1f2933' },
-  axis: { labelColor: '#3e4c59', titleColor: '#3e4c59', gridColor: '#e4e7eb', domainColor: '#9aa5b1', labelFontSize: 11, titleFontSize: 11 },
-  legend: { labelColor: '#3e4c59', titleColor: '#3e4c59', labelFontSize: 11, titleFontSize: 11 },
+  axis: { labelColor: '#3e4c59', titleColor: '#3e4c59', gridColor: '#e4e7eb', domainColor: '#9aa5b1', labelFontSize: 11, titleFontSize: 11, labelLimit: 260 },
+  legend: { labelColor: '#3e4c59', titleColor: '#3e4c59', labelFontSize: 11, titleFontSize: 11, labelLimit: 320 },
+  header: { labelLimit: 480 },
   view: { stroke: null },
   range: { category: ['#2f6fdf', '#e8833a', '#3aa76d', '#c0392b', '#8e5cc4', '#16a2b8', '#d4a72c', '#7f8c8d'] },
 } as const;

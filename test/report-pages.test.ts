@@ -107,9 +107,9 @@ describe('report pages in a real browser', () => {
     expect(headline?.[1]).toBe(propensity.readout!.headline);
     const charts = figures(dom);
     expectDrawn(charts.get('kpi'), 'kpi', /KPI: cac baseline, target and outcome/);
-    expectDrawn(charts.get('calibration'), 'calibration', /^Calibration of /m);
-    expectDrawn(charts.get('gain'), 'gain', /^Cumulative gain of /m);
-    expectDrawn(charts.get('lift'), 'lift', /^Lift by score decile of /m);
+    expectDrawn(charts.get('calibration'), 'calibration', /^Calibration: predicted vs observed$/m);
+    expectDrawn(charts.get('gain'), 'gain', /^Cumulative gain$/m);
+    expectDrawn(charts.get('lift'), 'lift', /^Lift by score decile$/m);
     expectDrawn(charts.get('effect'), 'effect', /^Experiment effect on conversion/m);
     expectDrawn(charts.get('looks'), 'looks', /^Effect and interval at each sequential look/m);
     expectDrawn(charts.get('guardrail-metrics'), 'guardrail-metrics', /^Guardrail metrics: effect, interval and tolerated limit/m);

@@ -28,7 +28,7 @@ export function driftScoresChart(features: readonly FeatureDrift[]): ChartSpec |
     layer: [
       {
         data: { values: rows },
-        encoding: { y: { field: 'feature', type: 'nominal', sort: null, title: null } },
+        encoding: { y: { field: 'feature', type: 'nominal', sort: null, title: null, axis: { labelLimit: 220 } } },
         layer: [
           {
             mark: { type: 'bar', cornerRadiusEnd: 2, height: { band: 0.7 } },

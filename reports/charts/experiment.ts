@@ -16,7 +16,7 @@ export function effectChart(e: ExperimentReadout): ChartSpec | undefined {
   const rows: IntervalRow[] = [];
   const primary = e.decision?.primary;
   if (finite(e.effect.absolute, e.effect.ciLow, e.effect.ciHigh)) {
-    rows.push({ label: 'difference in conversion (Newcombe)', estimate: e.effect.absolute, low: e.effect.ciLow, high: e.effect.ciHigh, primary: !primary || primary.method === 'newcombe' });
+    rows.push({ label: 'unadjusted (Newcombe)', estimate: e.effect.absolute, low: e.effect.ciLow, high: e.effect.ciHigh, primary: !primary || primary.method === 'newcombe' });
   }
   const cuped = e.adjusted?.conversion;
   if (cuped && finite(cuped.absolute, cuped.ciLow, cuped.ciHigh)) {
@@ -36,7 +36,7 @@ export function effectChart(e: ExperimentReadout): ChartSpec | undefined {
     layer: [
       {
         data: { values: rows },
-        encoding: { y: { field: 'label', type: 'nominal', sort: null, title: null } },
+        encoding: { y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 260 } } },
         layer: [
           { mark: { type: 'rule', strokeWidth: 3 }, encoding: { x: { field: 'low', type: 'quantitative', title: 'absolute difference in conversion rate', axis: { format: '.2%' } }, x2: { field: 'high' }, color: { field: 'primary', type: 'nominal', scale: { domain: [true, false], range: [COLOURS.neutral, COLOURS.muted] }, legend: null } } },
           { mark: { type: 'point', filled: true, size: 90 }, encoding: { x: { field: 'estimate', type: 'quantitative' }, color: { field: 'primary', type: 'nominal', legend: null } } },
@@ -57,6 +57,12 @@ export function looksChart(e: ExperimentReadout): ChartSpec | undefined {
   const looks = (e.sequential?.looks ?? []).filter((l) => finite(l.estimate, l.ciLow, l.ciHigh));
   if (looks.length === 0) return undefined;
   const values = looks.map((l) => ({ look: `look ${l.look} (day ${l.days})`, days: l.days, estimate: l.estimate, low: l.ciLow, high: l.ciHigh, stop: l.stop ?? 'continue' }));
+  // The first looks' repeated intervals are very wide (O'Brien–Fleming spends little alpha early): the axis follows
+  // the looks within 3× the final width, and wider intervals run off it, so the later ones stay readable.
+  const last = looks[looks.length - 1]!;
+  const finalWidth = last.ciHigh! - last.ciLow!;
+  const readable = looks.filter((l) => l.ciHigh! - l.ciLow! <= 3 * finalWidth);
+  const domain = [Math.min(0, ...readable.map((l) => l.ciLow!)), Math.max(0, ...readable.map((l) => l.ciHigh!))];
   return {
     title: 'Effect and interval at each sequential look',
     width: 520,
@@ -66,9 +72,9 @@ export function looksChart(e: ExperimentReadout): ChartSpec | undefined {
         data: { values },
         encoding: { x: { field: 'days', type: 'quantitative', title: 'day of the experiment', scale: { zero: false, padding: 20 } } },
         layer: [
-          { mark: { type: 'area', opacity: 0.15, color: COLOURS.neutral }, encoding: { y: { field: 'low', type: 'quantitative', title: 'difference in conversion rate', axis: { format: '.2%' } }, y2: { field: 'high' } } },
-          { mark: { type: 'rule', strokeWidth: 2, color: COLOURS.neutral }, encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
-          { mark: { type: 'line', point: { filled: true, size: 70 }, color: COLOURS.neutral }, encoding: { y: { field: 'estimate', type: 'quantitative' }, tooltip: [{ field: 'look' }, { field: 'stop' }] } },
+          { mark: { type: 'area', opacity: 0.15, color: COLOURS.neutral, clip: true }, encoding: { y: { field: 'low', type: 'quantitative', title: 'difference in conversion rate', axis: { format: '.2%' }, scale: { domain } }, y2: { field: 'high' } } },
+          { mark: { type: 'rule', strokeWidth: 2, color: COLOURS.neutral, clip: true }, encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+          { mark: { type: 'line', point: { filled: true, size: 70 }, color: COLOURS.neutral, clip: true }, encoding: { y: { field: 'estimate', type: 'quantitative' }, tooltip: [{ field: 'look' }, { field: 'stop' }] } },
         ],
       },
       { data: { values: [{ y: 0 }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#52606d' }, encoding: { y: { field: 'y', type: 'quantitative' } } },

@@ -10,7 +10,7 @@ export function guardrailMetricsChart(e: ExperimentReadout): ChartSpec | undefin
   const rows = (e.guardrails ?? [])
     .filter((g) => g.measurable && [g.absolute, g.ciLow, g.ciHigh].every((v) => typeof v === 'number' && Number.isFinite(v)))
     .map((g) => ({
-      metric: `${g.metric} (${g.measure}, ${g.better} is better)`,
+      metric: `${g.metric}: ${g.better} is better`,
       estimate: g.absolute,
       low: g.ciLow,
       high: g.ciHigh,
@@ -22,7 +22,7 @@ export function guardrailMetricsChart(e: ExperimentReadout): ChartSpec | undefin
   return {
     title: 'Guardrail metrics: effect, interval and tolerated limit',
     data: { values: rows },
-    facet: { row: { field: 'metric', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelPadding: 4 } } },
+    facet: { row: { field: 'metric', type: 'nominal', title: null, header: { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelPadding: 6, labelLimit: 480 } } },
     spec: {
       width: 480,
       height: 40,

@@ -18,7 +18,7 @@ export function kpiChart(r: RolloutResult): ChartSpec | undefined {
     height: { step: 34 },
     data: { values },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: null, title: null },
+      y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 260 } },
       x: { field: 'value', type: 'quantitative', title: r.kpi.metric, scale: { zero: true } },
     },
     layer: [

@@ -35,14 +35,14 @@ export function liftTable(metrics: Pick<ModelMetrics, 'calibration'>): LiftRow[]
 }
 
 /** Mean predicted probability against the observed rate per bin, with the diagonal of a perfectly calibrated model. */
-export function calibrationChart(versionId: string, metrics: ModelMetrics): ChartSpec | undefined {
+export function calibrationChart(metrics: ModelMetrics): ChartSpec | undefined {
   const bins = metrics.calibration.filter((b) => b.count > 0 && Number.isFinite(b.meanPredicted) && Number.isFinite(b.observedRate));
   if (bins.length < 2) return undefined;
   const top = Math.max(...bins.flatMap((b) => [b.meanPredicted, b.observedRate]));
   return {
-    title: `Calibration of ${versionId}`,
-    width: 360,
-    height: 300,
+    title: 'Calibration: predicted vs observed',
+    width: 235,
+    height: 220,
     layer: [
       {
         data: { values: [{ p: 0 }, { p: top }] },
@@ -63,13 +63,13 @@ export function calibrationChart(versionId: string, metrics: ModelMetrics): Char
 }
 
 /** Cumulative gain of targeting by score against random targeting. */
-export function gainChart(versionId: string, rows: readonly LiftRow[]): ChartSpec | undefined {
+export function gainChart(rows: readonly LiftRow[]): ChartSpec | undefined {
   if (rows.length < 2) return undefined;
   const curve = [{ cumulativeShare: 0, cumulativeGain: 0 }, ...rows.map((r) => ({ cumulativeShare: r.cumulativeShare, cumulativeGain: r.cumulativeGain }))];
   return {
-    title: `Cumulative gain of ${versionId}`,
-    width: 360,
-    height: 300,
+    title: 'Cumulative gain',
+    width: 235,
+    height: 220,
     layer: [
       {
         data: { values: [{ s: 0 }, { s: 1 }] },
@@ -80,7 +80,7 @@ export function gainChart(versionId: string, rows: readonly LiftRow[]): ChartSpe
         data: { values: curve },
         mark: { type: 'line', point: { filled: true, size: 50 }, color: COLOURS.good },
         encoding: {
-          x: { field: 'cumulativeShare', type: 'quantitative', title: 'share of users targeted (best scores first)', axis: { format: '.0%' } },
+          x: { field: 'cumulativeShare', type: 'quantitative', title: 'users targeted, best scores first', axis: { format: '.0%' } },
           y: { field: 'cumulativeGain', type: 'quantitative', title: 'share of converters reached', axis: { format: '.0%' } },
         },
       },
@@ -89,19 +89,19 @@ export function gainChart(versionId: string, rows: readonly LiftRow[]): ChartSpe
 }
 
 /** Conversion rate of each score decile over the holdout's, 1 being no better than random. */
-export function liftChart(versionId: string, rows: readonly LiftRow[]): ChartSpec | undefined {
+export function liftChart(rows: readonly LiftRow[]): ChartSpec | undefined {
   if (rows.length < 2) return undefined;
   return {
-    title: `Lift by score decile of ${versionId}`,
-    width: 360,
-    height: 300,
+    title: 'Lift by score decile',
+    width: 235,
+    height: 220,
     layer: [
       {
         data: { values: rows },
         mark: { type: 'bar', color: COLOURS.neutral, cornerRadiusEnd: 2 },
         encoding: {
-          x: { field: 'decile', type: 'ordinal', title: 'score decile (1 = highest scores)' },
-          y: { field: 'lift', type: 'quantitative', title: 'lift (decile rate ÷ overall rate)' },
+          x: { field: 'decile', type: 'ordinal', title: 'score decile (1 = highest)' },
+          y: { field: 'lift', type: 'quantitative', title: 'lift (decile rate ÷ overall)' },
         },
       },
       { data: { values: [{ y: 1 }] }, mark: { type: 'rule', color: COLOURS.target, strokeDash: [4, 3] }, encoding: { y: { field: 'y', type: 'quantitative' } } },
