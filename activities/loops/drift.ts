@@ -7,6 +7,7 @@ import type { RolloutContext } from '../../domain/rollout/context';
 import { NonRetryableError } from '../../domain/errors';
 import { formatTable, storedTableRef, type TableRef } from '../../domain/table-ref';
 import type { QueryContext, Warehouse } from '../../warehouse/warehouse';
+import { withQueryContext } from '../../warehouse/scoped';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepQueryContext } from '../../store/query-context';
@@ -92,7 +93,8 @@ export function createDriftActivities(deps: ActivityDependencies) {
         features: [...features.features, ...prediction.features],
       };
       // The check's report: its page, a Markdown twin and the JSON with every bin the charts were drawn from.
-      const written = await storeReports(deps, {
+      // Under the step's query context like its other statements: the budget and labels cover the report's writes too.
+      const written = await storeReports({ ...deps, warehouse: withQueryContext(warehouse, queryContext) }, {
         workflowId: input.ctx.workflowId,
         useCase: input.ctx.useCase,
         kind: 'drift',
