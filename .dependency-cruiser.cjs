@@ -14,7 +14,9 @@ const LAYERS = [
   ['config'],
   ['webhooks'],
   ['cli'],
-  ['workers', 'scripts'],
+  ['workers'],
+  // Scripts drive the product from outside, as a person would: npm run screenshots starts the stack.
+  ['scripts'],
 ];
 
 const folders = LAYERS.flat();

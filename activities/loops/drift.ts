@@ -11,9 +11,9 @@ import { withQueryContext } from '../../warehouse/scoped';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepQueryContext } from '../../store/query-context';
-import { renderDriftHtml, renderDriftMarkdown, type DriftPageData } from '../../reports/drift-page';
+import { renderDriftMarkdown, type DriftPageData } from '../../reports/drift-page';
 import { escapeMarkdown, markdownCode } from '../../reports/escape';
-import { formatLinks, storeReports } from '../rollout/report';
+import { storeReports } from '../rollout/report';
 
 
 
@@ -92,14 +92,14 @@ export function createDriftActivities(deps: ActivityDependencies) {
         ...result,
         features: [...features.features, ...prediction.features],
       };
-      // The check's report: its page, a Markdown twin and the JSON with every bin the charts were drawn from.
+      // The check's report: the JSON with every bin its page is drawn from, and a Markdown twin. Checks run nightly and are
+      // rarely opened, so the page itself is drawn when someone opens it (webhooks/routes/reports.ts), not here.
       // Under the step's query context like its other statements: the budget and labels cover the report's writes too.
       const written = await storeReports({ ...deps, warehouse: withQueryContext(warehouse, queryContext) }, {
         workflowId: input.ctx.workflowId,
         useCase: input.ctx.useCase,
         kind: 'drift',
         contents: {
-          html: await renderDriftHtml(page, formatLinks(input.ctx.workflowId)),
           md: renderDriftMarkdown(page, escapeMarkdown, markdownCode),
           json: JSON.stringify(page, null, 2),
         },

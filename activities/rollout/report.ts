@@ -57,18 +57,19 @@ function writtenAt(): string {
  */
 export async function storeReports(
   deps: Pick<ActivityDependencies, 'warehouse' | 'dataDir' | 'reportBaseUrl'>,
-  report: { workflowId: string; useCase: string; kind: StoredReport['kind']; contents: Record<ReportFormat, string> },
+  report: { workflowId: string; useCase: string; kind: StoredReport['kind']; contents: Record<Exclude<ReportFormat, 'html'>, string> & { html?: string } },
 ): Promise<WrittenReport> {
   const at = writtenAt();
   for (const format of ['html', 'md', 'json'] as const) {
-    await saveReport(deps.warehouse, { workflowId: report.workflowId, format, kind: report.kind, useCase: report.useCase, content: report.contents[format], writtenAt: at });
+    const content = report.contents[format];
+    if (content !== undefined) await saveReport(deps.warehouse, { workflowId: report.workflowId, format, kind: report.kind, useCase: report.useCase, content, writtenAt: at });
   }
   const dir = join(deps.dataDir, 'reports');
   mkdirSync(dir, { recursive: true });
   const base = join(dir, fileSafe(report.workflowId));
   writeAtomically(`${base}.json`, report.contents.json);
   writeAtomically(`${base}.md`, report.contents.md);
-  writeAtomically(`${base}.html`, report.contents.html);
+  if (report.contents.html !== undefined) writeAtomically(`${base}.html`, report.contents.html);
   return { jsonPath: `${base}.json`, markdownPath: `${base}.md`, htmlPath: `${base}.html`, ...(deps.reportBaseUrl ? { url: reportUrl(deps.reportBaseUrl, report.workflowId) } : {}) };
 }
 

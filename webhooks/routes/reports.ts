@@ -1,5 +1,7 @@
 import type { FastifyReply } from 'fastify';
-import { REPORT_CONTENT_TYPES, type ReportFormat } from '../../store/reports';
+import { renderDriftHtml, type DriftPageData } from '../../reports/drift-page';
+import { REPORT_CONTENT_TYPES, type ReportFormat, type StoredReport } from '../../store/reports';
+import type { ReportSource } from '../report-source';
 import { HttpError } from '../errors';
 import type { RegisterRoutes } from './shared';
 
@@ -30,7 +32,7 @@ export const registerReportRoutes: RegisterRoutes = (app, deps) => {
   app.get<{ Params: { name: string } }>('/reports/:name', async (request, reply: FastifyReply) => {
     if (!deps.reports) throw new HttpError(503, 'reports are not served by this server: it has no warehouse to read them from (run it with `npm start`)');
     const { workflowId, format } = parseReportName(request.params.name);
-    const report = await deps.reports.load(workflowId, format);
+    const report = await deps.reports.load(workflowId, format) ?? (format === 'html' ? await drawnPage(deps.reports, workflowId) : undefined);
     if (!report) {
       throw new HttpError(
         404,
@@ -40,3 +42,16 @@ export const registerReportRoutes: RegisterRoutes = (app, deps) => {
     return reply.headers(REPORT_HEADERS).type(REPORT_CONTENT_TYPES[format]).send(report.content);
   });
 };
+
+/**
+ * A drift check stores its JSON and Markdown; its page is drawn from the
+ * JSON when someone opens it (a nightly check is rarely looked at, and the
+ * charts cost about a second to draw).
+ */
+async function drawnPage(reports: ReportSource, workflowId: string): Promise<StoredReport | undefined> {
+  const json = await reports.load(workflowId, 'json');
+  if (!json || json.kind !== 'drift') return undefined;
+  const id = encodeURIComponent(workflowId);
+  const content = await renderDriftHtml(JSON.parse(json.content) as DriftPageData, { markdown: `${id}.md`, json: `${id}.json` });
+  return { ...json, format: 'html', content };
+}
