@@ -6,7 +6,7 @@
  */
 const LAYERS = [
   ['domain'],
-  ['warehouse', 'platform'],
+  ['warehouse', 'platform', 'reports'],
   ['analytics', 'store', 'simulator'],
   ['pipelines', 'serving'],
   ['activities'],
@@ -14,7 +14,9 @@ const LAYERS = [
   ['config'],
   ['webhooks'],
   ['cli'],
-  ['workers', 'scripts'],
+  ['workers'],
+  // Scripts drive the product from outside, as a person would: npm run screenshots starts the stack.
+  ['scripts'],
 ];
 
 const folders = LAYERS.flat();
@@ -42,8 +44,8 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     reporterOptions: {
-      dot: { collapsePattern: '^(domain|warehouse|platform|analytics|store|simulator|pipelines|serving|activities|workflows|config|webhooks|cli|workers|scripts)/' },
-      archi: { collapsePattern: '^(domain|warehouse|platform|analytics|store|simulator|pipelines|serving|activities|workflows|config|webhooks|cli|workers|scripts)/' },
+      dot: { collapsePattern: '^(domain|warehouse|platform|reports|analytics|store|simulator|pipelines|serving|activities|workflows|config|webhooks|cli|workers|scripts)/' },
+      archi: { collapsePattern: '^(domain|warehouse|platform|reports|analytics|store|simulator|pipelines|serving|activities|workflows|config|webhooks|cli|workers|scripts)/' },
     },
   },
 };

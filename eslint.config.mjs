@@ -32,7 +32,7 @@ export default tseslint.config(
           ]),
           patterns: [
             {
-              group: ['**/activities', '**/activities/**', '**/warehouse/**', '**/platform/**', '**/config', '**/config/**', '**/simulator', '**/simulator/**', '**/analytics/**'],
+              group: ['**/activities', '**/activities/**', '**/warehouse/**', '**/platform/**', '**/config', '**/config/**', '**/simulator', '**/simulator/**', '**/analytics/**', '**/reports', '**/reports/**'],
               allowTypeImports: true,
               message: 'Workflows import only types from I/O modules: activities act, workflows decide.',
             },

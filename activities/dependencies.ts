@@ -7,8 +7,10 @@ export interface ActivityDependencies {
   readonly warehouse: Warehouse;
   /** Secret used to hash PII; never logged */
   readonly hashSalt: string;
-  /** Where reports and result files are written */
+  /** Where reports and result files are cached (the warehouse's aimo.reports is where they are kept) */
   readonly dataDir: string;
+  /** Base URL of aimo's HTTP server, e.g. http://127.0.0.1:8787: report links in results point there */
+  readonly reportBaseUrl?: string;
   /** For activities that manage schedules or start workflows */
   readonly temporalClient?: Client;
   /** An OpenAI-compatible endpoint for the content use case; without it content generation fails with LlmNotConfigured */

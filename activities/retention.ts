@@ -8,6 +8,7 @@ import { formatTable, storedTableRef, tableRef } from '../domain/table-ref';
 import { openWorkflowIds } from '../platform/open-workflows';
 import { versionTables } from '../serving/registry';
 import { aimoTable, ensureAimoTables, upsertAimoRow, type AimoTable } from '../store/aimo-tables';
+import { pruneReports } from '../store/reports';
 import { listTables, type Warehouse } from '../warehouse/warehouse';
 import type { ActivityDependencies } from './dependencies';
 
@@ -32,6 +33,7 @@ const BOOKKEEPING: Record<AimoTable, true> = {
   llm_cache: true,
   llm_usage: true,
   bandit_rounds: true,
+  reports: true,
 };
 
 /** The audit log's step for retention's rows; its own rows are no run's record. */
@@ -82,16 +84,21 @@ export function createRetentionActivities({ warehouse, temporalClient }: Activit
      * keyed by the run and the plan's sequence).
      */
     async retireRunTables({ run, plan }: { run: RetentionRun; plan: RetentionPlan }): Promise<{ dropped: string[] }> {
+      let reportsPruned = 0;
       const steps = [
         ...plan.firstSeen.map((entry) => () => recordFirstSeen(warehouse, run, entry)),
         ...plan.drop.map((entry) => () => dropTable(warehouse, run, entry)),
+        // Reports are kept as long as the run tables they describe: aimo.reports stays bounded by the same age.
+        async () => {
+          reportsPruned = await pruneReports(warehouse, retentionCutoff(run.at, run.maxAgeDays), run.useCase);
+        },
       ];
       const done = activityInfo().heartbeatDetails;
       for (let i = typeof done === 'number' ? done : 0; i < steps.length; i++) {
         await steps[i]!();
         heartbeat(i + 1);
       }
-      log.info('per-run tables retired', { dropped: plan.drop.length, firstSeen: plan.firstSeen.length });
+      log.info('per-run tables retired', { dropped: plan.drop.length, firstSeen: plan.firstSeen.length, reportsPruned });
       return { dropped: plan.drop.map((e) => e.table) };
     },
   };

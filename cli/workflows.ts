@@ -10,6 +10,8 @@ import {
 } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RolloutResult } from '../domain/rollout/result';
+import { reportUrl } from '../domain/rollout/report-url';
+import { httpBaseUrl } from '../config/webhooks';
 import { approvalDecisionSchema } from '../domain/rollout/approval';
 import { shortHash } from '../domain/naming';
 import { checkPlan, type AnyRolloutPlan } from '../domain/plan';
@@ -167,7 +169,8 @@ async function printOutcome(ctx: CliContext, client: Client, workflowId: string,
       for (const step of result?.steps?.slice(shownSteps) ?? []) ctx.io.out(stepLine(step));
       ctx.io.out(`Rollout ${result?.status ?? 'completed'}${result?.failure ? `: ${result.failure}` : ''}`);
       if (result?.readout) ctx.io.out(`  ${result.readout.headline}`);
-      if (result?.reportPath) ctx.io.out(`  Report: ${result.reportPath}`);
+      if (result?.reportUrl) ctx.io.out(`  Report: ${result.reportUrl}`);
+      if (result?.reportPath) ctx.io.out(`  ${result.reportUrl ? 'Cached:' : 'Report:'} ${result.reportPath}`);
     }
     return result?.status && result.status !== 'completed' ? EXIT.failed : EXIT.ok;
   } catch (err) {
@@ -250,8 +253,9 @@ export async function status(ctx: CliContext, workflowId: string, options: { jso
   }
   if (rollout?.readout) ctx.io.out(`  readout:     ${rollout.readout.headline}`);
   if (rollout?.failure) ctx.io.out(`  outcome:     ${rollout.failure}`);
-  if (rollout?.reportPath) ctx.io.out(`  report:      ${rollout.reportPath} (and ${rollout.reportPath.replace(/\.md$/, '.json')})`);
-  else if (live) ctx.io.out('  report:      written when the rollout ends (data/reports/<workflowId>.md)');
+  if (rollout?.reportUrl) ctx.io.out(`  report:      ${rollout.reportUrl} (HTML with charts; .md and .json beside it)`);
+  if (rollout?.reportPath) ctx.io.out(`  ${rollout.reportUrl ? 'cached:     ' : 'report:     '} ${rollout.reportPath} (and ${rollout.reportPath.replace(/\.md$/, '.json')})`);
+  else if (live) ctx.io.out(`  report:      written when the rollout ends, at ${reportUrl(httpBaseUrl(ctx.config), workflowId)}`);
   if (failure) ctx.io.out(`  failure:     ${failure}`);
   return EXIT.ok;
 }

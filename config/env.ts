@@ -37,6 +37,12 @@ const envSchema = z
     AIMO_TEMPORAL_DOWNLOAD: z.enum(['auto', 'never'], { message: 'expected auto or never' }).default('auto'),
     AIMO_PYTHON: z.string().min(1).optional(),
     AIMO_WEBHOOK_PORT: port.default(8787),
+    /** The URL people reach aimo's HTTP server at (reports, webhooks), when it is not http://<AIMO_WEBHOOK_HOST>:<AIMO_WEBHOOK_PORT> */
+    AIMO_PUBLIC_URL: z
+      .url({ message: 'expected the http(s) URL people reach aimo\'s HTTP server at, e.g. https://aimo.example.com' })
+      .refine((u) => /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(u), 'expected an http(s) URL without query or fragment, e.g. https://aimo.example.com')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
     AIMO_METRICS_PORT: port.default(9464),
     /** Secret: "keyId:key,..." (the first encrypts, all decrypt); parsed in crossFieldProblems so no key reaches a message */
     AIMO_PAYLOAD_KEYS: z.string().optional(),

@@ -119,6 +119,17 @@ export interface WebhookConfig {
   readonly alertPolicy: AlertPolicy;
 }
 
+/**
+ * Where people reach aimo's HTTP server: AIMO_PUBLIC_URL, else the address it
+ * listens on (a wildcard host is reached on this machine as 127.0.0.1).
+ */
+export function httpBaseUrl(config: AimoConfig, source: Record<string, string | undefined> = process.env): string {
+  if (config.env.AIMO_PUBLIC_URL) return config.env.AIMO_PUBLIC_URL;
+  const host = source['AIMO_WEBHOOK_HOST'] || '127.0.0.1';
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${config.env.AIMO_WEBHOOK_PORT}`;
+}
+
 export class WebhookConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`the webhook server cannot start: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -127,10 +138,11 @@ export class WebhookConfigError extends Error {
 }
 
 /**
- * The webhook server's settings. Without AIMO_WEBHOOK_SECRETS it refuses to
- * start: every endpoint needs a signed request, so there is nothing to serve.
+ * The HTTP server's settings. `aimo webhooks serve` refuses to start without
+ * AIMO_WEBHOOK_SECRETS (signed webhooks are all it serves); the stack passes
+ * `requireSecrets: false` and serves reports and health without them.
  */
-export function loadWebhookConfig(config: AimoConfig, source: Record<string, string | undefined> = process.env): WebhookConfig {
+export function loadWebhookConfig(config: AimoConfig, source: Record<string, string | undefined> = process.env, options: { requireSecrets?: boolean } = {}): WebhookConfig {
   const known: Record<string, string> = {};
   for (const key of Object.keys(webhookEnvSchema.shape)) {
     const value = source[key];
@@ -143,7 +155,7 @@ export function loadWebhookConfig(config: AimoConfig, source: Record<string, str
   });
   const secrets = parseWebhookSecrets(known['AIMO_WEBHOOK_SECRETS'] ?? '');
   problems.push(...secrets.problems);
-  if (!known['AIMO_WEBHOOK_SECRETS']) {
+  if (!known['AIMO_WEBHOOK_SECRETS'] && options.requireSecrets !== false) {
     problems.push('AIMO_WEBHOOK_SECRETS: required, e.g. AIMO_WEBHOOK_SECRETS=ci:$(openssl rand -hex 32),monitoring:$(openssl rand -hex 32)');
   }
   const alerts = parseAlertPolicy(known['AIMO_ALERT_POLICY'] ?? DEFAULT_ALERT_POLICY_TEXT);

@@ -24,6 +24,7 @@ const TABLES = {
   llm_cache: { key: ['prompt_hash'], columns: { prompt_hash: 'string', model: 'string', template_version: 'string', response_json: 'string', prompt_tokens: 'int', completion_tokens: 'int', created_at: 'string' } },
   llm_usage: { key: ['job_id', 'prompt_hash', 'model', 'attempt'], columns: { prompt_hash: 'string', use_case: 'string', job_id: 'string', day: 'string', model: 'string', attempt: 'int', prompt_tokens: 'int', completion_tokens: 'int', cost: 'float', recorded_at: 'string' } },
   bandit_rounds: { key: ['experiment_id', 'round'], columns: { experiment_id: 'string', round: 'int', use_case: 'string', allocation_json: 'string', stats_json: 'string' } },
+  reports: { key: ['workflow_id', 'format'], columns: { workflow_id: 'string', format: 'string', kind: 'string', use_case: 'string', content: 'string', written_at: 'string' } },
 } as const satisfies Record<string, { key: readonly string[]; columns: Record<string, SqlType> }>;
 
 export type AimoTable = keyof typeof TABLES;

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { type AlertPolicy, DEFAULT_ALERT_POLICY_TEXT, parseAlertPolicy } from '../config/webhooks';
 import type { Logger } from '../platform/logger';
+import type { ReportSource } from './report-source';
 
 /** What serves GET /metrics: a prom-client Registry (store/metrics.ts) has this shape. */
 export interface MetricsSource {
@@ -17,8 +18,10 @@ export interface WebhookServerOptions {
   readonly port: number;
   /** default 127.0.0.1: expose it on purpose (0.0.0.0 in a container) */
   readonly host?: string;
-  /** source → HMAC secret */
+  /** source → HMAC secret; without any, the signed webhook routes are not served (reports and health are) */
   readonly secrets: Readonly<Record<string, string>>;
+  /** Where /reports/<workflowId> reads from; without it those routes answer 503 */
+  readonly reports?: ReportSource;
   /** Temporal UI base, e.g. http://localhost:8233 */
   readonly uiBaseUrl: string;
   readonly namespace: string;
@@ -37,12 +40,12 @@ export interface WebhookServerOptions {
 }
 
 /** The options that shape the app and its routes, with every default filled in. */
-export type WebhookSettings = Required<Omit<WebhookServerOptions, 'logger' | 'port' | 'host' | 'metrics'>> & Pick<WebhookServerOptions, 'metrics'>;
+export type WebhookSettings = Required<Omit<WebhookServerOptions, 'logger' | 'port' | 'host' | 'metrics' | 'reports'>> & Pick<WebhookServerOptions, 'metrics' | 'reports'>;
 
 export function resolveSettings(options: WebhookServerOptions): WebhookSettings {
-  if (Object.keys(options.secrets).length === 0) throw new Error('the webhook server needs at least one source secret');
   return {
     client: options.client,
+    ...(options.reports ? { reports: options.reports } : {}),
     taskQueue: options.taskQueue,
     secrets: options.secrets,
     // Workflow links are built by appending paths to it.

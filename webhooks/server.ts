@@ -7,6 +7,7 @@ import { registerAlertRoutes } from './routes/alerts';
 import { registerApprovalRoutes } from './routes/approvals';
 import { registerDataLandedRoutes } from './routes/data-landed';
 import { registerMetricsRoutes } from './routes/metrics';
+import { registerReportRoutes } from './routes/reports';
 import { registerRollbackRoutes } from './routes/rollbacks';
 import { registerRolloutRoutes } from './routes/rollouts';
 import { registerServiceRoutes } from './routes/service';
@@ -14,6 +15,7 @@ import type { RegisterRoutes } from './routes/shared';
 import { SignedRoutes } from './signed-routes';
 
 export type { WebhookServerOptions } from './options';
+export type { ReportSource } from './report-source';
 export type { StartedResponse } from './routes/shared';
 
 export interface WebhookServer {
@@ -23,16 +25,11 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-/** In this order: the OpenAPI document (service routes) lists the signed routes registered before it. */
-const ROUTES: readonly RegisterRoutes[] = [
-  registerRolloutRoutes,
-  registerDataLandedRoutes,
-  registerAlertRoutes,
-  registerApprovalRoutes,
-  registerRollbackRoutes,
-  registerMetricsRoutes,
-  registerServiceRoutes,
-];
+/** The signed webhook routes: served only when at least one source has a secret. */
+const SIGNED_ROUTES: readonly RegisterRoutes[] = [registerRolloutRoutes, registerDataLandedRoutes, registerAlertRoutes, registerApprovalRoutes, registerRollbackRoutes];
+
+/** Read-only routes, always served; last, because the OpenAPI document (service routes) lists the signed routes registered before it. */
+const OPEN_ROUTES: readonly RegisterRoutes[] = [registerReportRoutes, registerMetricsRoutes, registerServiceRoutes];
 
 /** The server without listening: tests call `listen({ port: 0 })` or `inject`. */
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
@@ -52,7 +49,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   logWebhookResponses(app);
   const isDraining = closeConnectionsWhileDraining(app);
   const deps = { ...settings, signedRoutes: new SignedRoutes(settings.secrets, settings.toleranceSeconds), isDraining };
-  for (const register of ROUTES) register(app, deps);
+  const signed = Object.keys(settings.secrets).length > 0 ? SIGNED_ROUTES : [];
+  for (const register of [...signed, ...OPEN_ROUTES]) register(app, deps);
   return app;
 }
 
@@ -64,7 +62,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  options.logger.info({ url, sources: Object.keys(options.secrets) }, 'webhook server listening');
+  const sources = Object.keys(options.secrets);
+  options.logger.info({ url, sources }, sources.length ? 'webhook server listening' : 'HTTP server listening: reports and health; signed webhooks off (no AIMO_WEBHOOK_SECRETS)');
   let closing: Promise<void> | undefined;
   return {
     url,

@@ -70,7 +70,8 @@ export async function summariseDemo(result: RolloutResult, warehouse: Warehouse)
     lines.push(`  Decision: ${e.ship ? 'ship' : 'no ship'}; cost per incremental conversion ${e.costPerIncrementalConversion?.toFixed(2) ?? 'n/a'}`);
   }
   for (const child of result.scale ?? []) lines.push(`  Scaled to ${child.channel}/${child.market}: ${child.status} (${child.workflowId})`);
-  if (result.reportPath) lines.push(`  Report: ${result.reportPath}`);
+  if (result.reportUrl) lines.push(`  Report: ${result.reportUrl}`);
+  if (result.reportPath) lines.push(`  ${result.reportUrl ? 'Cached:' : 'Report:'} ${result.reportPath}`);
   return { lines, ok: result.status === 'completed' };
 }
 
@@ -95,6 +96,7 @@ export function summariseContentDemo(result: RolloutResult, localStandIn: boolea
     }
     if (c.published) lines.push(`  Live creatives: ${formatTable(c.published)}`);
   }
-  if (result.reportPath) lines.push(`  Report: ${result.reportPath}`);
+  if (result.reportUrl) lines.push(`  Report: ${result.reportUrl}`);
+  if (result.reportPath) lines.push(`  ${result.reportUrl ? 'Cached:' : 'Report:'} ${result.reportPath}`);
   return { lines, ok: result.status === 'completed' };
 }

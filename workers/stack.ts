@@ -15,7 +15,8 @@ import { WORKFLOW_TYPES } from '../domain/rollout/definitions';
 import { SCHEDULE_PREFIX, upsertSchedule, type ScheduleSpecInput } from '../platform/schedules';
 import { createAimoWorker, createLlmWorker } from './create-worker';
 import { seedWarehouse, type rollout } from '../workflows';
-import { loadWebhookConfig } from '../config/webhooks';
+import { httpBaseUrl, loadWebhookConfig } from '../config/webhooks';
+import { loadReport } from '../store/reports';
 import { startWebhookServer } from '../webhooks';
 import { createAimoMetrics } from '../store/metrics';
 import { startContentDemoRollout, startDemoRollout, summariseContentDemo, summariseDemo } from './demo';
@@ -42,7 +43,8 @@ export interface Stack {
   readonly client: Client;
   readonly warehouse: Warehouse;
   readonly server: DevServer;
-  readonly webhookUrl?: string;
+  /** aimo's HTTP server: reports and health always, signed webhooks when AIMO_WEBHOOK_SECRETS is set */
+  readonly http: { readonly url: string; readonly reportsUrl: string; readonly webhooks: boolean };
   /** The codec server the UI and CLI decrypt payloads through, when payload encryption is on */
   readonly codecUrl?: string;
   /** Where content use cases send their prompts; `local` means the stand-in, not a model */
@@ -152,12 +154,13 @@ export async function startStack(options: { signal?: AbortSignal; fresh?: boolea
       ...(config.warehouse.kind === 'duckdb' ? { simulator: createSimulatedMarket(warehouse, { seed: DEMO_SEED }) } : {}),
       hashSalt: config.hashSalt,
       dataDir: config.dataDir,
+      reportBaseUrl: httpBaseUrl(config),
       temporalClient: client,
       llm: { baseURL: llm.baseURL, apiKey: config.llm?.apiKey ?? 'local-stand-in' },
     });
     await phase(startWorkers(config, logger, parts, server.address, activities));
     if (config.warehouse.kind === 'duckdb') await phase(seedEmbeddedWarehouse(config, logger, client, warehouse, options.signal));
-    const webhookUrl = await phase(startWebhooks(config, logger, client, parts, warehouse));
+    const http = await phase(startHttpServer(config, logger, client, warehouse, parts));
 
     let stopping: Promise<void> | undefined;
     return {
@@ -167,7 +170,7 @@ export async function startStack(options: { signal?: AbortSignal; fresh?: boolea
       warehouse,
       server,
       llm,
-      ...(webhookUrl ? { webhookUrl } : {}),
+      http,
       ...(codecUrl ? { codecUrl } : {}),
       shutdown(reason: string) {
         stopping ??= (async () => {
@@ -412,12 +415,25 @@ async function scheduleMarketDays(config: AimoConfig, logger: Logger, client: Cl
   logger.info({ scheduleId: spec.scheduleId }, 'simulated market behind yesterday: catching up the missing days now');
 }
 
-/** Webhooks need signing secrets; without them there is nothing that may be served. Returns the server's URL when one runs. */
-async function startWebhooks(config: AimoConfig, logger: Logger, client: Client, parts: StartedParts, warehouse: Warehouse): Promise<string | undefined> {
-  if (!process.env['AIMO_WEBHOOK_SECRETS']) return undefined;
-  const webhooks = await startWebhookServer({ client, logger, ...loadWebhookConfig(config), metrics: createAimoMetrics(warehouse, logger).registry });
-  parts.add('webhook server', () => webhooks.close());
-  return webhooks.url;
+/**
+ * aimo's HTTP server, always: report pages (from aimo.reports), aimo's
+ * Prometheus metrics (read from the warehouse at each scrape) and health.
+ * The signed webhook routes join them only when AIMO_WEBHOOK_SECRETS is set.
+ */
+async function startHttpServer(config: AimoConfig, logger: Logger, client: Client, warehouse: Warehouse, parts: StartedParts): Promise<Stack['http']> {
+  const settings = loadWebhookConfig(config, process.env, { requireSecrets: false });
+  const reports = { load: (workflowId: string, format: 'html' | 'md' | 'json') => loadReport(warehouse, workflowId, format) };
+  const metrics = createAimoMetrics(warehouse, logger);
+  const server = await startWebhookServer({ client, logger, ...settings, reports, metrics: metrics.registry }).catch((err: unknown) => {
+    metrics.close();
+    throw /address already in use/i.test(String(err)) ? new PortInUse(settings.port, 'AIMO_WEBHOOK_PORT', "aimo's HTTP server: reports, metrics and webhooks") : err;
+  });
+  parts.add('HTTP server', async () => {
+    await server.close();
+    metrics.close();
+  });
+  const base = httpBaseUrl(config);
+  return { url: server.url, reportsUrl: `${base}/reports`, webhooks: Object.keys(settings.secrets).length > 0 };
 }
 
 /** The signals that stop aimo: Ctrl-C, a stop from the system, the terminal closing. */
@@ -449,6 +465,10 @@ export async function runStack(options: StackOptions): Promise<void> {
   } catch (err) {
     // What was still starting (a worker being bundled, the seeding activity) dies with the process; Temporal retries the activity on the next start.
     if (err instanceof StartInterrupted) process.exit(130);
+    if (err instanceof PortInUse) {
+      console.error(`aimo cannot start: ${err.message}`);
+      process.exit(2);
+    }
     throw err;
   } finally {
     for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
@@ -472,7 +492,7 @@ export async function runStack(options: StackOptions): Promise<void> {
   await finishDemos(stack, demos);
 }
 
-function printSummary({ config, server, webhookUrl, codecUrl, llm }: Stack): void {
+function printSummary({ config, server, http, codecUrl, llm }: Stack): void {
   const { warehouse } = config;
   const lines = [
     '',
@@ -481,8 +501,9 @@ function printSummary({ config, server, webhookUrl, codecUrl, llm }: Stack): voi
     `  Temporal:      ${server.address}${server.startedHere ? ` (dev server, history in ${config.dataDir}/temporal.sqlite${server.logFile ? `, its log in ${server.logFile}` : ''})` : ''}`,
     `  Worker:        task queue "${config.taskQueues.main}"`,
     `  Warehouse:     ${warehouse.kind}${warehouse.kind === 'duckdb' ? ` (${warehouse.path})` : ''}`,
-    `  Metrics:       http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
-    `  Webhooks:      ${webhookUrl ? `${webhookUrl} (OpenAPI at /openapi.json, aimo's metrics at /metrics)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
+    `  Metrics:       aimo's at ${http.url}/metrics, the Temporal SDK's at http://127.0.0.1:${config.env.AIMO_METRICS_PORT}/metrics`,
+    `  Reports:       ${http.reportsUrl}/<workflowId> (HTML with charts; .md and .json too)`,
+    `  Webhooks:      ${http.webhooks ? `${http.url} (OpenAPI at /openapi.json)` : 'off (set AIMO_WEBHOOK_SECRETS to serve them)'}`,
     `  Payloads:      ${codecUrl ? `encrypted (key "${config.temporal.payloadKeys![0]!.id}"); the UI and \`temporal workflow show --codec-endpoint ${codecUrl}\` read them through the codec server` : 'plain JSON in Temporal history (set AIMO_PAYLOAD_KEYS to encrypt them; docs/security.md)'}`,
     `  LLM:           ${llm.local ? `local stand-in at ${llm.baseURL}: templated ads, not a real model (set AIMO_LLM_BASE_URL and AIMO_LLM_API_KEY)` : llm.baseURL}; queue "${config.taskQueues.llm}", ${config.llmRequestsPerSecond} request(s)/s`,
     '',

@@ -7,15 +7,22 @@ import type { RolloutContext } from '../../domain/rollout/context';
 import { NonRetryableError } from '../../domain/errors';
 import { formatTable, storedTableRef, type TableRef } from '../../domain/table-ref';
 import type { QueryContext, Warehouse } from '../../warehouse/warehouse';
+import { withQueryContext } from '../../warehouse/scoped';
 import type { ActivityDependencies } from '../dependencies';
 import { stableJson, upsertAimoRow } from '../../store/aimo-tables';
 import { stepQueryContext } from '../../store/query-context';
+import { renderDriftMarkdown, type DriftPageData } from '../../reports/drift-page';
+import { escapeMarkdown, markdownCode } from '../../reports/escape';
+import { storeReports } from '../rollout/report';
 
 
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export const CATEGORICAL_FEATURES = ['segment', 'device'] as const;
 
-export function createDriftActivities({ warehouse }: ActivityDependencies) {
+export function createDriftActivities(deps: ActivityDependencies) {
+  const { warehouse } = deps;
   return {
     /**
      * Drift of the current window against the champion's training reference,
@@ -60,7 +67,7 @@ export function createDriftActivities({ warehouse }: ActivityDependencies) {
         reason: f.reason,
       }));
       const predictionDrift = prediction.features.some((f) => f.drifted);
-      const result: UseCaseDrift = {
+      const result: Mutable<UseCaseDrift> = {
         datasetDrift: features.datasetDrift,
         predictionDrift,
         driftedShare: features.driftedShare,
@@ -78,6 +85,27 @@ export function createDriftActivities({ warehouse }: ActivityDependencies) {
         // The window goes with the stored report, so the latest check of a champion can be told (store/metrics.ts).
         report_json: stableJson(input.window ? { ...result, window: input.window } : result),
       });
+      const page: DriftPageData = {
+        workflowId: input.ctx.workflowId,
+        useCase: input.ctx.useCase,
+        champion: input.championVersionId,
+        ...(input.window ? { window: input.window } : {}),
+        ...result,
+        features: [...features.features, ...prediction.features],
+      };
+      // The check's report: the JSON with every bin its page is drawn from, and a Markdown twin. Checks run nightly and are
+      // rarely opened, so the page itself is drawn when someone opens it (webhooks/routes/reports.ts), not here.
+      // Under the step's query context like its other statements: the budget and labels cover the report's writes too.
+      const written = await storeReports({ ...deps, warehouse: withQueryContext(warehouse, queryContext) }, {
+        workflowId: input.ctx.workflowId,
+        useCase: input.ctx.useCase,
+        kind: 'drift',
+        contents: {
+          md: renderDriftMarkdown(page, escapeMarkdown, markdownCode),
+          json: JSON.stringify(page, null, 2),
+        },
+      });
+      if (written.url) result.reportUrl = written.url;
       log.info('drift computed', { datasetDrift: result.datasetDrift, drifted: result.driftedFeatures });
       return result;
     },

@@ -21,6 +21,8 @@ export interface UseCaseDrift {
   readonly features: DriftFeatureRow[];
   readonly referenceRows: number;
   readonly currentRows: number;
+  /** The check's report page on aimo's HTTP server (checks from this release on) */
+  readonly reportUrl?: string;
 }
 
 export interface DriftResult extends UseCaseDrift {

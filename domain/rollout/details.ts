@@ -19,6 +19,8 @@ export interface RolloutDetailsView {
   readonly children?: RolloutResult['scale'];
   readonly readout?: RolloutReadout;
   readonly reportPath?: string;
+  /** The report's page on aimo's HTTP server */
+  readonly reportUrl?: string;
 }
 
 const STATE_LABEL: Record<RolloutState, string> = {
@@ -106,6 +108,7 @@ export function renderRolloutDetails(v: RolloutDetailsView): string {
     }
   }
   lines.push('', '### Report', '');
+  if (v.reportUrl) lines.push(`[The report with its charts](${v.reportUrl}) (also as [Markdown](${v.reportUrl}.md) and [JSON](${v.reportUrl}.json))`, '');
   lines.push(
     v.reportPath
       ? `\`${v.reportPath}\` (Markdown; the JSON beside it), also shown by \`npx aimo status ${v.workflowId}\``

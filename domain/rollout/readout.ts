@@ -73,6 +73,6 @@ export function rolloutReadout(r: RolloutResult): RolloutReadout {
   const verdict = goal.verdict === 'met' ? 'Goal met' : goal.verdict === 'not met' ? 'Goal not met' : 'Goal not measured';
   const observed = goal.observedChange === null ? '' : ` (observed ${formatChange(goal.observedChange)})`;
   const headline = `${verdict}: ${goal.metric} ${formatChange(goal.targetChange)}${observed}; decision: ${decision}; rollout ${r.status}`;
-  return { headline, goal, decision, numbers: keyNumbers(r), ...(r.reportPath ? { report: r.reportPath } : {}) };
+  return { headline, goal, decision, numbers: keyNumbers(r), ...(r.reportPath ? { report: r.reportPath } : {}), ...(r.reportUrl ? { reportUrl: r.reportUrl } : {}) };
 }
 

@@ -25,6 +25,8 @@ export interface RolloutResult {
   content?: ContentReadout;
   scale?: Array<{ channel: string; market: string; workflowId: string; status: string; summary: string }>;
   reportPath?: string;
+  /** The report's HTML page on aimo's HTTP server (runs from this release on, when the server's URL is known) */
+  reportUrl?: string;
 }
 
 /** Whether the plan's goal was reached, measured on the experiment's own arms. */
@@ -44,4 +46,6 @@ export interface RolloutReadout {
   readonly decision: string;
   readonly numbers: Record<string, number | string | boolean | null>;
   readonly report?: string;
+  /** The report's page on aimo's HTTP server */
+  readonly reportUrl?: string;
 }

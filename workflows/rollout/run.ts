@@ -72,8 +72,10 @@ export function startRolloutRun(plan: RolloutPlanBase): RolloutRun {
       if (failure) result.failure = failure;
       const written = await quickActivities.writeRolloutReport(result);
       result.reportPath = written.markdownPath;
+      // Reports written before they were served over HTTP came back without a URL.
+      if (written.url) result.reportUrl = written.url;
       result.readout = rolloutReadout(result);
-      tracker.ended(result.readout, written.markdownPath, result.scale);
+      tracker.ended(result.readout, { path: written.markdownPath, ...(written.url ? { url: written.url } : {}) }, result.scale);
       finished = true;
       return result;
     },

@@ -19,7 +19,7 @@ export class RolloutTracker {
   private gate: string | undefined;
   private readonly steps: StepOutcome[] = [];
   private auditSeq = 0;
-  private ending: { readout: RolloutReadout; reportPath?: string; children?: RolloutResult['scale'] } | undefined;
+  private ending: { readout: RolloutReadout; report?: { path: string; url?: string }; children?: RolloutResult['scale'] } | undefined;
 
   /** `goal` is the one-line goal the details start with, e.g. "cac -15 % in paid_search/DE" */
   constructor(
@@ -60,8 +60,8 @@ export class RolloutTracker {
   }
 
   /** The finished rollout's readout, report and children, shown at the top of the details. */
-  ended(readout: RolloutReadout, reportPath?: string, children?: RolloutResult['scale']): void {
-    this.ending = { readout, ...(reportPath ? { reportPath } : {}), ...(children ? { children } : {}) };
+  ended(readout: RolloutReadout, report?: { path: string; url?: string }, children?: RolloutResult['scale']): void {
+    this.ending = { readout, ...(report ? { report } : {}), ...(children ? { children } : {}) };
     this.describe();
   }
 
@@ -93,7 +93,8 @@ export class RolloutTracker {
       ...(info.parent ? { parentId: info.parent.workflowId } : {}),
       ...(this.ending?.children ? { children: this.ending.children } : {}),
       ...(this.ending ? { readout: this.ending.readout } : {}),
-      ...(this.ending?.reportPath ? { reportPath: this.ending.reportPath } : {}),
+      ...(this.ending?.report ? { reportPath: this.ending.report.path } : {}),
+      ...(this.ending?.report?.url ? { reportUrl: this.ending.report.url } : {}),
     });
   }
 
