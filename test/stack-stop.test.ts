@@ -87,17 +87,18 @@ describe('stopping `npm start`', () => {
     expect(seeding.pids.length).toBeGreaterThan(1);
     expect(messages(seeding.exit.stdout).at(-1)).toMatch(/temporal dev server/);
 
-    // The next start seeds (the interrupted attempt's work is redone) and runs.
+    // The next start seeds (the interrupted attempt's work is redone) and runs; SIGTERM, as `docker stop` sends it, drains it as Ctrl-C does.
     let ready = false;
     const next = spawnStack(dataDir, env, (line) => {
       if (!ready && line.includes('Press Ctrl-C to stop.')) {
         ready = true;
-        next.child.kill('SIGINT');
+        next.child.kill('SIGTERM');
       }
     });
     const exit = await next.exited;
     expect(ready).toBe(true);
     expect(exit.code).toBe(0);
     expect(messages(exit.stdout)).toContain('simulated dataset seeded into DuckDB');
+    expect(messages(exit.stdout).at(-1)).toMatch(/^aimo stopped \(SIGTERM\): .*worker.*temporal dev server/);
   }, 600_000);
 });
