@@ -115,37 +115,31 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
     };
   }
 
+  type Labels = Record<string, string>;
+  /** A gauge whose points are read at each scrape; a point without a value is left out. */
+  function gauge(name: string, help: string, labelNames: string[], points: () => Promise<Iterable<readonly [Labels, number | undefined]>>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect: guarded(name, async (metric: Gauge) => {
+        const read = await points();
+        metric.reset();
+        for (const [labels, value] of read) if (value !== undefined) metric.set(labels, value);
+      }),
+    });
+  }
+
   const kpiRows = sharedRead(() => read<{ use_case: string; metric: string; baseline: unknown; target: unknown }>(warehouse, latestKpiSql));
 
-  new Gauge({
-    name: 'aimo_kpi_value',
-    help: "The KPI each use case's latest rollout measured from the data as its baseline (aimo.kpi_specs.baseline), in the metric's own unit",
-    labelNames: ['use_case', 'metric'],
-    registers,
-    collect: guarded('aimo_kpi_value', async (metric) => {
-      const rows = await kpiRows();
-      metric.reset();
-      for (const r of rows) {
-        const v = num(r.baseline);
-        if (v !== undefined) metric.set({ use_case: r.use_case, metric: r.metric }, v);
-      }
-    }),
-  });
+  gauge('aimo_kpi_value', "The KPI each use case's latest rollout measured from the data as its baseline (aimo.kpi_specs.baseline), in the metric's own unit", ['use_case', 'metric'], async () =>
+    (await kpiRows()).map((r) => [{ use_case: r.use_case, metric: r.metric }, num(r.baseline)] as const),
+  );
 
-  new Gauge({
-    name: 'aimo_kpi_target',
-    help: "The value the latest rollout's goal asks the KPI to reach: baseline × (1 + target change) (aimo.kpi_specs.target)",
-    labelNames: ['use_case', 'metric'],
-    registers,
-    collect: guarded('aimo_kpi_target', async (metric) => {
-      const rows = await kpiRows();
-      metric.reset();
-      for (const r of rows) {
-        const v = num(r.target);
-        if (v !== undefined) metric.set({ use_case: r.use_case, metric: r.metric }, v);
-      }
-    }),
-  });
+  gauge('aimo_kpi_target', "The value the latest rollout's goal asks the KPI to reach: baseline × (1 + target change) (aimo.kpi_specs.target)", ['use_case', 'metric'], async () =>
+    (await kpiRows()).map((r) => [{ use_case: r.use_case, metric: r.metric }, num(r.target)] as const),
+  );
 
   new Gauge({
     name: 'aimo_champion_auc',
@@ -187,20 +181,9 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
     ),
   );
 
-  new Gauge({
-    name: 'aimo_drift_drifted_features_ratio',
-    help: "Share of the champion's features that drifted in its latest drift check (aimo.drift_reports.drifted_share)",
-    labelNames: ['use_case'],
-    registers,
-    collect: guarded('aimo_drift_drifted_features_ratio', async (metric) => {
-      const latest = await driftRows();
-      metric.reset();
-      for (const [useCase, r] of latest) {
-        const v = num(r.drifted_share);
-        if (v !== undefined) metric.set({ use_case: useCase }, v);
-      }
-    }),
-  });
+  gauge('aimo_drift_drifted_features_ratio', "Share of the champion's features that drifted in its latest drift check (aimo.drift_reports.drifted_share)", ['use_case'], async () =>
+    [...(await driftRows())].map(([useCase, r]) => [{ use_case: useCase }, num(r.drifted_share)] as const),
+  );
 
   new Gauge({
     name: 'aimo_drift_worst_feature_psi',
@@ -223,17 +206,9 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
     }),
   });
 
-  new Gauge({
-    name: 'aimo_experiment_state',
-    help: "1 for the state of each use case's latest experiment, from its latest audited experiment decision (started, ship, no-ship, underpowered, …)",
-    labelNames: ['use_case', 'state'],
-    registers,
-    collect: guarded('aimo_experiment_state', async (metric) => {
-      const rows = await read<{ use_case: string; decision: string }>(warehouse, latestAuditSql, { step: 'experiment' });
-      metric.reset();
-      for (const r of rows) metric.set({ use_case: r.use_case, state: r.decision }, 1);
-    }),
-  });
+  gauge('aimo_experiment_state', "1 for the state of each use case's latest experiment, from its latest audited experiment decision (started, ship, no-ship, underpowered, …)", ['use_case', 'state'], async () =>
+    (await read<{ use_case: string; decision: string }>(warehouse, latestAuditSql, { step: 'experiment' })).map((r) => [{ use_case: r.use_case, state: r.decision }, 1] as const),
+  );
 
   new Gauge({
     name: 'aimo_experiment_effect',
@@ -262,17 +237,9 @@ export function createAimoMetrics(warehouse: Warehouse, logger?: Pick<Logger, 'w
     }),
   });
 
-  new Gauge({
-    name: 'aimo_canary_state',
-    help: "1 for the state of each use case's latest canary, from its latest audited canary decision (started, rolled-back, no-live-outcomes, approve, reject)",
-    labelNames: ['use_case', 'state'],
-    registers,
-    collect: guarded('aimo_canary_state', async (metric) => {
-      const rows = await read<{ use_case: string; decision: string }>(warehouse, latestAuditSql, { step: 'canary' });
-      metric.reset();
-      for (const r of rows) metric.set({ use_case: r.use_case, state: r.decision }, 1);
-    }),
-  });
+  gauge('aimo_canary_state', "1 for the state of each use case's latest canary, from its latest audited canary decision (started, rolled-back, no-live-outcomes, approve, reject)", ['use_case', 'state'], async () =>
+    (await read<{ use_case: string; decision: string }>(warehouse, latestAuditSql, { step: 'canary' })).map((r) => [{ use_case: r.use_case, state: r.decision }, 1] as const),
+  );
 
   const llmRows = sharedRead(() =>
     read<{ use_case: string; model: string; calls: unknown; prompt_tokens: unknown; completion_tokens: unknown; cost: unknown }>(

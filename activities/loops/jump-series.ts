@@ -5,7 +5,7 @@ import { sourceTable } from '../../domain/propensity/sources';
 import type { TableRef } from '../../domain/table-ref';
 import { aimoTable, ensureAimoTables } from '../../store/aimo-tables';
 import type { Warehouse } from '../../warehouse/warehouse';
-import { kpiValue } from '../propensity/kpi';
+import { kpiComponentsSql, kpiValue } from '../propensity/kpi';
 
 /**
  * The daily series the jump check watches, each read in one warehouse query
@@ -55,51 +55,7 @@ function everyDay(from: string, through: string, byDay: Map<string, number | nul
  * the rollout's KPI step (measureKpiComponents), grouped by day: one query.
  */
 export async function kpiAndCostSeries(wh: Warehouse, plan: RolloutPlan, from: string, through: string): Promise<NamedSeries[]> {
-  const d = wh.dialect;
-  const t = (s: Parameters<typeof sourceTable>[1]) => d.table(sourceTable(plan, s));
-  const q = (c: string) => d.quote(c);
-  const dayOfTs = (column: string) => d.cast(d.cast(q(column), 'date'), 'string');
-  const sql = `
-    WITH spend AS (
-      SELECT ${dayOfTs('spend_date')} AS day,
-             SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('spend')} ELSE 0 END) AS spend,
-             SUM(${q('spend')}) AS market_spend
-      FROM ${t('spend')}
-      WHERE ${q('market')} = @market AND ${q('spend_date')} >= CAST(@from_date AS DATE) AND ${q('spend_date')} < CAST(@to_date AS DATE)
-      GROUP BY ${dayOfTs('spend_date')}
-    ),
-    first_orders AS (
-      SELECT ${q('user_id')}, MIN(${q('order_ts')}) AS first_ts FROM ${t('orders')} GROUP BY ${q('user_id')}
-    ),
-    window_orders AS (
-      SELECT o.${q('user_id')}, o.${q('channel')}, o.${q('revenue')}, o.${q('margin')}, o.${q('returned')}, o.${q('order_ts')}, f.first_ts,
-             ${d.cast(d.cast(`o.${q('order_ts')}`, 'date'), 'string')} AS day
-      FROM ${t('orders')} o JOIN first_orders f ON f.${q('user_id')} = o.${q('user_id')}
-      WHERE o.${q('market')} = @market AND o.${q('order_ts')} >= CAST(@from_date AS TIMESTAMP) AND o.${q('order_ts')} < CAST(@to_date AS TIMESTAMP)
-    ),
-    orders_agg AS (
-      SELECT day,
-        SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('revenue')} ELSE 0 END) AS revenue,
-        SUM(${q('revenue')}) AS market_revenue,
-        SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('margin')} ELSE 0 END) AS margin,
-        SUM(CASE WHEN ${q('channel')} = @channel AND ${q('returned')} THEN ${q('revenue')} ELSE 0 END) AS returned_revenue,
-        COUNT(DISTINCT CASE WHEN ${q('channel')} = @channel THEN ${q('user_id')} END) AS customers,
-        COUNT(DISTINCT CASE WHEN ${q('channel')} = @channel AND ${q('order_ts')} = first_ts THEN ${q('user_id')} END) AS new_customers
-      FROM window_orders GROUP BY day
-    ),
-    visitors AS (
-      SELECT ${dayOfTs('started_at')} AS day, COUNT(DISTINCT ${q('user_id')}) AS visitors FROM ${t('sessions')}
-      WHERE ${q('channel')} = @channel AND ${q('market')} = @market
-        AND ${q('started_at')} >= CAST(@from_date AS TIMESTAMP) AND ${q('started_at')} < CAST(@to_date AS TIMESTAMP)
-      GROUP BY ${dayOfTs('started_at')}
-    ),
-    days AS (SELECT day FROM spend UNION DISTINCT SELECT day FROM orders_agg UNION DISTINCT SELECT day FROM visitors)
-    SELECT days.day AS day, spend.spend, spend.market_spend, orders_agg.revenue, orders_agg.market_revenue, orders_agg.margin,
-           orders_agg.returned_revenue, orders_agg.customers, orders_agg.new_customers, visitors.visitors
-    FROM days
-    LEFT JOIN spend ON spend.day = days.day
-    LEFT JOIN orders_agg ON orders_agg.day = days.day
-    LEFT JOIN visitors ON visitors.day = days.day`;
+  const sql = kpiComponentsSql(wh, plan, true);
   const rows = await wh.query<Record<string, unknown>>(sql, { channel: plan.kpi.channel, market: plan.kpi.market, from_date: from, to_date: addDaysIso(through, 1) });
   const kpi = new Map<string, number | null>();
   const cost = new Map<string, number | null>();

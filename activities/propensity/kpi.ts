@@ -23,45 +23,69 @@ interface KpiComponents {
   visitors: number;
 }
 
-/** All KPI ingredients in one pass over the warehouse; only these aggregates leave it. */
-export async function measureKpiComponents(wh: Warehouse, plan: RolloutPlan, from: string, to: string): Promise<KpiComponents> {
-  const t = (s: Parameters<typeof sourceTable>[1]) => wh.dialect.table(sourceTable(plan, s));
-  const q = (c: string) => wh.dialect.quote(c);
-  const inWindow = (column: string) =>
-    `${q(column)} >= CAST(@from_date AS TIMESTAMP) AND ${q(column)} < CAST(@to_date AS TIMESTAMP)`;
-  const sql = `
+/**
+ * The SQL of every KPI ingredient over [@from_date, @to_date) for @channel in
+ * @market: one row for the window, or with `byDay` one row per day that had
+ * spend, orders or sessions (the daily series the jump check judges). One
+ * definition, so a daily KPI is exactly what the KPI step measures over a day.
+ */
+export function kpiComponentsSql(wh: Warehouse, plan: RolloutPlan, byDay: boolean): string {
+  const d = wh.dialect;
+  const t = (s: Parameters<typeof sourceTable>[1]) => d.table(sourceTable(plan, s));
+  const q = (c: string) => d.quote(c);
+  const inWindow = (column: string) => `${column} >= CAST(@from_date AS TIMESTAMP) AND ${column} < CAST(@to_date AS TIMESTAMP)`;
+  const dayOf = (column: string) => d.cast(d.cast(column, 'date'), 'string');
+  const day = (column: string) => (byDay ? `${dayOf(column)} AS day, ` : '');
+  const perDay = (column: string) => (byDay ? ` GROUP BY ${dayOf(column)}` : '');
+  const components = `spend.spend, spend.market_spend, orders_agg.revenue, orders_agg.market_revenue, orders_agg.margin,
+           orders_agg.returned_revenue, orders_agg.customers, orders_agg.new_customers, visitors.visitors`;
+  return `
     WITH spend AS (
-      SELECT
+      SELECT ${day(q('spend_date'))}
         SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('spend')} ELSE 0 END) AS spend,
         SUM(${q('spend')}) AS market_spend
       FROM ${t('spend')}
-      WHERE ${q('market')} = @market AND ${q('spend_date')} >= CAST(@from_date AS DATE) AND ${q('spend_date')} < CAST(@to_date AS DATE)
+      WHERE ${q('market')} = @market AND ${q('spend_date')} >= CAST(@from_date AS DATE) AND ${q('spend_date')} < CAST(@to_date AS DATE)${perDay(q('spend_date'))}
     ),
     first_orders AS (
       SELECT ${q('user_id')}, MIN(${q('order_ts')}) AS first_ts FROM ${t('orders')} GROUP BY ${q('user_id')}
     ),
     window_orders AS (
-      SELECT o.${q('user_id')}, o.${q('channel')}, o.${q('revenue')}, o.${q('margin')}, o.${q('returned')}, o.${q('order_ts')}, f.first_ts
+      SELECT ${day(`o.${q('order_ts')}`)}o.${q('user_id')}, o.${q('channel')}, o.${q('revenue')}, o.${q('margin')}, o.${q('returned')}, o.${q('order_ts')}, f.first_ts
       FROM ${t('orders')} o JOIN first_orders f ON f.${q('user_id')} = o.${q('user_id')}
-      WHERE o.${q('market')} = @market AND o.${inWindow('order_ts')}
+      WHERE o.${q('market')} = @market AND ${inWindow(`o.${q('order_ts')}`)}
     ),
     orders_agg AS (
-      SELECT
+      SELECT ${byDay ? 'day, ' : ''}
         SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('revenue')} ELSE 0 END) AS revenue,
         SUM(${q('revenue')}) AS market_revenue,
         SUM(CASE WHEN ${q('channel')} = @channel THEN ${q('margin')} ELSE 0 END) AS margin,
         SUM(CASE WHEN ${q('channel')} = @channel AND ${q('returned')} THEN ${q('revenue')} ELSE 0 END) AS returned_revenue,
         COUNT(DISTINCT CASE WHEN ${q('channel')} = @channel THEN ${q('user_id')} END) AS customers,
         COUNT(DISTINCT CASE WHEN ${q('channel')} = @channel AND ${q('order_ts')} = first_ts THEN ${q('user_id')} END) AS new_customers
-      FROM window_orders
+      FROM window_orders${byDay ? ' GROUP BY day' : ''}
     ),
     visitors AS (
-      SELECT COUNT(DISTINCT ${q('user_id')}) AS visitors FROM ${t('sessions')}
-      WHERE ${q('channel')} = @channel AND ${q('market')} = @market AND ${inWindow('started_at')}
-    )
-    SELECT spend.spend, spend.market_spend, orders_agg.revenue, orders_agg.market_revenue, orders_agg.margin,
-           orders_agg.returned_revenue, orders_agg.customers, orders_agg.new_customers, visitors.visitors
-    FROM spend CROSS JOIN orders_agg CROSS JOIN visitors`;
+      SELECT ${day(q('started_at'))}COUNT(DISTINCT ${q('user_id')}) AS visitors FROM ${t('sessions')}
+      WHERE ${q('channel')} = @channel AND ${q('market')} = @market AND ${inWindow(q('started_at'))}${perDay(q('started_at'))}
+    )${
+      byDay
+        ? `,
+    days AS (SELECT day FROM spend UNION DISTINCT SELECT day FROM orders_agg UNION DISTINCT SELECT day FROM visitors)
+    SELECT days.day AS day, ${components}
+    FROM days
+    LEFT JOIN spend ON spend.day = days.day
+    LEFT JOIN orders_agg ON orders_agg.day = days.day
+    LEFT JOIN visitors ON visitors.day = days.day`
+        : `
+    SELECT ${components}
+    FROM spend CROSS JOIN orders_agg CROSS JOIN visitors`
+    }`;
+}
+
+/** All KPI ingredients in one pass over the warehouse; only these aggregates leave it. */
+export async function measureKpiComponents(wh: Warehouse, plan: RolloutPlan, from: string, to: string): Promise<KpiComponents> {
+  const sql = kpiComponentsSql(wh, plan, false);
   const [row] = await wh.query<Record<keyof KpiComponents, number | null>>(sql, {
     channel: plan.kpi.channel,
     market: plan.kpi.market,
