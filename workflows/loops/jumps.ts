@@ -48,6 +48,7 @@ export async function jumpCheck(input: unknown): Promise<JumpCheckResult> {
         deviation: sigmas(jump.deviation),
         history: jump.history.join(', '),
       },
+      // Deliberate: workflow time, which the SDK makes deterministic, so a replay or retry sends the same timestamp.
       at: new Date().toISOString(),
     });
     await audit('jumps', 'jump-detected', `${series} ${jump.direction} ${percent(jump.relativeChange)} on ${jump.day}, ${sigmas(jump.deviation)}`, 'aimo', { incidentId: id });
