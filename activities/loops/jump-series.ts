@@ -5,7 +5,7 @@ import { sourceTable } from '../../domain/propensity/sources';
 import type { TableRef } from '../../domain/table-ref';
 import { aimoTable, ensureAimoTables } from '../../store/aimo-tables';
 import type { Warehouse } from '../../warehouse/warehouse';
-import { kpiComponentsSql, kpiValue } from '../propensity/kpi';
+import { kpiComponentsOf, kpiComponentsSql, kpiValue } from '../propensity/kpi';
 
 /**
  * The daily series the jump check watches, each read in one warehouse query
@@ -36,8 +36,6 @@ export interface NamedSeries {
   readonly values: DailyValue[];
 }
 
-const money = (v: unknown) => Math.round(Number(v ?? 0) * 100) / 100;
-
 /** A DATE as the drivers hand it back: text, or a Date at midnight UTC. */
 function dayOf(value: unknown): string {
   return (value instanceof Date ? value.toISOString() : String(value)).slice(0, 10);
@@ -60,17 +58,7 @@ export async function kpiAndCostSeries(wh: Warehouse, plan: RolloutPlan, from: s
   const kpi = new Map<string, number | null>();
   const cost = new Map<string, number | null>();
   for (const row of rows) {
-    const c = {
-      spend: money(row['spend']),
-      market_spend: money(row['market_spend']),
-      revenue: money(row['revenue']),
-      market_revenue: money(row['market_revenue']),
-      margin: money(row['margin']),
-      returned_revenue: money(row['returned_revenue']),
-      customers: Number(row['customers'] ?? 0),
-      new_customers: Number(row['new_customers'] ?? 0),
-      visitors: Number(row['visitors'] ?? 0),
-    };
+    const c = kpiComponentsOf(row);
     const day = dayOf(row['day']);
     kpi.set(day, kpiValue(plan.kpi.metric, c));
     cost.set(day, c.spend);

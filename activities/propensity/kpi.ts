@@ -11,7 +11,7 @@ import { upsertAimoRow } from '../../store/aimo-tables';
 import { sourceTable } from '../../domain/propensity/sources';
 
 
-interface KpiComponents {
+export interface KpiComponents {
   spend: number;
   market_spend: number;
   revenue: number;
@@ -92,10 +92,19 @@ export async function measureKpiComponents(wh: Warehouse, plan: RolloutPlan, fro
     from_date: from,
     to_date: to,
   });
-  // Money is summed from cents; a parallel sum's last bits depend on thread order, so it is
-  // rounded back to cents and a retried step measures exactly what the first attempt did.
+  return kpiComponentsOf(row ?? {});
+}
+
+const KPI_COMPONENTS: readonly (keyof KpiComponents)[] = ['spend', 'market_spend', 'revenue', 'market_revenue', 'margin', 'returned_revenue', 'customers', 'new_customers', 'visitors'];
+
+/**
+ * A row of kpiComponentsSql as numbers. Money is summed from cents; a parallel sum's last bits depend
+ * on thread order, so it is rounded back to cents and a retried step measures exactly what the first
+ * attempt did (counts are whole, so the rounding leaves them as they are).
+ */
+export function kpiComponentsOf(row: Record<string, unknown>): KpiComponents {
   const out = {} as KpiComponents;
-  for (const key of Object.keys(row ?? {}) as (keyof KpiComponents)[]) out[key] = Math.round(Number(row?.[key] ?? 0) * 100) / 100;
+  for (const key of KPI_COMPONENTS) out[key] = Math.round(Number(row[key] ?? 0) * 100) / 100;
   return out;
 }
 
