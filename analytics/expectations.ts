@@ -122,57 +122,76 @@ function violation(c: CheckContext, i: number, spec: Extract<Expectation, { kind
   return `(${outside.join(' OR ')})`;
 }
 
+/** An aggregate of the rows that can be taken in two steps: per group of offending values, then over those groups. */
+interface Partial {
+  /** The aggregate of the rows of one group */
+  readonly first: string;
+  /** How the groups' values combine: counts and sums add up, minima and maxima carry over */
+  readonly then: 'SUM' | 'MIN' | 'MAX';
+  readonly alias: string;
+}
+
+const partial = (fn: 'SUM' | 'MIN' | 'MAX', expr: string, alias: string): Partial => ({ first: `${fn}(${expr})`, then: fn, alias });
+
 /**
- * One scan for every row-level expectation. GROUPING SETS give the totals
- * (the empty set) and, per in_set/between check, the rows grouped by their
- * offending value (the rest collapse into one NULL group); the most frequent
- * offending values are ranked in the same statement, so at most sampleSize
- * rows per check come back.
+ * One scan for every row-level expectation. The rows are grouped once by
+ * the offending value of every in_set/between check (NULL where a row breaks
+ * none, so nearly all rows share one group) with every counter summed per
+ * group. The totals and, per check, its most frequent offending values are
+ * then GROUPING SETS over those few groups, ranked in the same statement, so
+ * the table is read once and at most sampleSize rows per check come back.
  */
 async function scanTable(c: CheckContext, specs: readonly Expectation[]): Promise<TableScan> {
   const q = (s: string) => c.d.quote(s);
   const params: Record<string, SqlValue> = {};
   const inner: string[] = ['1 AS aimo_one'];
-  const aggregates: string[] = [`COUNT(*) AS ${q('element_count')}`];
+  const partials: Partial[] = [{ first: 'COUNT(*)', then: 'SUM', alias: 'element_count' }];
   const sampled: number[] = [];
   specs.forEach((spec, i) => {
     switch (spec.kind) {
       case 'not_null':
         inner.push(`CASE WHEN ${q(spec.column)} IS NULL THEN 1 ELSE 0 END AS aimo_null_${i}`);
-        aggregates.push(`SUM(aimo_null_${i}) AS ${q(`unexpected_${i}`)}`);
+        partials.push(partial('SUM', `aimo_null_${i}`, `unexpected_${i}`));
         break;
       case 'in_set':
       case 'between': {
         const col = q(spec.column);
         const broken = `${col} IS NOT NULL AND ${violation(c, i, spec, params)}`;
         inner.push(`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END AS aimo_null_${i}`, `CASE WHEN ${broken} THEN 1 ELSE 0 END AS aimo_bad_${i}`);
-        aggregates.push(`SUM(aimo_null_${i}) AS ${q(`missing_${i}`)}`, `SUM(aimo_bad_${i}) AS ${q(`unexpected_${i}`)}`);
+        partials.push(partial('SUM', `aimo_null_${i}`, `missing_${i}`), partial('SUM', `aimo_bad_${i}`, `unexpected_${i}`));
         if (spec.kind === 'between') {
           inner.push(`${col} AS aimo_value_${i}`);
-          aggregates.push(`MIN(aimo_value_${i}) AS ${q(`observed_min_${i}`)}`, `MAX(aimo_value_${i}) AS ${q(`observed_max_${i}`)}`);
+          partials.push(partial('MIN', `aimo_value_${i}`, `observed_min_${i}`), partial('MAX', `aimo_value_${i}`, `observed_max_${i}`));
         }
         if (c.sampleSize > 0) {
-          inner.push(`${i} AS aimo_set_${i}`, `CASE WHEN ${broken} THEN ${col} END AS aimo_key_${i}`);
+          inner.push(`CASE WHEN ${broken} THEN ${col} END AS aimo_key_${i}`);
           sampled.push(i);
         }
         break;
       }
       case 'freshness':
         inner.push(`${q(spec.column)} AS aimo_latest_${i}`);
-        aggregates.push(`MAX(aimo_latest_${i}) AS ${q(`latest_${i}`)}`);
+        partials.push(partial('MAX', `aimo_latest_${i}`, `latest_${i}`));
         break;
       default:
         break;
     }
   });
-  aggregates.push(`MAX(${c.d.currentTimestamp()}) AS ${q('warehouse_now')}`);
-  const keys = sampled.flatMap((i) => [`aimo_set_${i}`, `aimo_key_${i}`]);
-  const groupBy = sampled.length ? `GROUP BY GROUPING SETS ((), ${sampled.map((i) => `(aimo_set_${i}, aimo_key_${i})`).join(', ')})` : '';
-  const grouped = `SELECT ${[...keys.map((k) => `${k} AS ${q(k)}`), ...aggregates].join(',\n  ')}
-FROM (SELECT ${inner.join(', ')} FROM ${c.from}) aimo_rows
-${groupBy}`;
-  let sql = grouped;
-  if (sampled.length) {
+  const rowsSql = `SELECT ${inner.join(', ')} FROM ${c.from}`;
+  const now = `MAX(${c.d.currentTimestamp()}) AS ${q('warehouse_now')}`;
+  let sql: string;
+  if (sampled.length === 0) {
+    sql = `SELECT ${[...partials.map((p) => `${p.first} AS ${q(p.alias)}`), now].join(',\n  ')}
+FROM (${rowsSql}) aimo_rows`;
+  } else {
+    const keys = sampled.map((i) => `aimo_key_${i}`);
+    const byOffence = `SELECT ${[...keys, ...partials.map((p) => `${p.first} AS aimo_p_${p.alias}`)].join(', ')}
+FROM (${rowsSql}) aimo_rows
+GROUP BY ${keys.join(', ')}`;
+    const markers = sampled.map((i) => `${i} AS aimo_set_${i}`);
+    const grouped = `SELECT ${[...sampled.flatMap((i) => [`aimo_set_${i} AS ${q(`aimo_set_${i}`)}`, `aimo_key_${i} AS ${q(`aimo_key_${i}`)}`]), ...partials.map((p) => `${p.then}(aimo_p_${p.alias}) AS ${q(p.alias)}`), now].join(',\n  ')}
+FROM (SELECT aimo_o.*, ${markers.join(', ')} FROM (${byOffence}) aimo_o) aimo_groups
+GROUP BY GROUPING SETS ((), ${sampled.map((i) => `(aimo_set_${i}, aimo_key_${i})`).join(', ')})`;
     // The totals row has every set marker NULL; a sample row its own set's marker and a non-NULL key.
     const totals = sampled.map((i) => `${q(`aimo_set_${i}`)} IS NULL`).join(' AND ');
     const ranks = sampled.map(
