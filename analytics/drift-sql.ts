@@ -1,5 +1,5 @@
 import type { DriftCheck, WindowFilter } from '../domain/drift';
-import type { Dialect, QuantileSelect } from '../warehouse/dialect';
+import type { Dialect } from '../warehouse/dialect';
 import type { SqlParams, SqlValue } from '../warehouse/params';
 import { sqlNumber } from './sql';
 
@@ -10,11 +10,12 @@ import { sqlNumber } from './sql';
  * name never has to fit inside a longer identifier.
  *
  * Two passes over each window, memory bounded by bins, not rows: a profile
- * (counts, range, spread, reference quantiles, distinct categories), then
- * counts per bin. Each column is aggregated on its own, never unpivoted: a
- * columnar warehouse reads one column per aggregate, and the groups are bins
- * or categories, never raw values. Exact KS adds a third, narrow pass that
- * groups raw values only inside the few fine bins where they can matter.
+ * (counts, range, the reference's spread, distinct categories), then counts
+ * per fine bin and category, from which the PSI bins are read too. Each
+ * column is aggregated on its own, never unpivoted: a columnar warehouse
+ * reads one column per aggregate, and the groups are bins or categories,
+ * never raw values. Exact KS adds a third, narrow pass that groups raw values
+ * only inside the few fine bins where they can matter.
  */
 
 export type ColumnKind = 'numeric' | 'categorical' | 'prediction';
@@ -47,47 +48,38 @@ export function comparedColumns(check: DriftCheck): ComparedColumn[] {
 
 export const isNumericKind = (c: ComparedColumn): boolean => c.kind !== 'categorical';
 
-export interface ProfileQuery extends Query {
-  /** The reference quantiles of each numeric column, read from the reference's row */
-  readonly quantiles: ReadonlyMap<number, QuantileSelect>;
-}
-
 /**
- * Pass 1, one scan of both windows: per window its row count; per numeric
- * column its non-null count, range and standard deviation, and the reference's
- * bins − 1 inner quantiles in one list-form aggregate; per categorical column
- * its approximate number of distinct values.
+ * Pass 1, one ungrouped aggregate per window (so a warehouse can answer
+ * counts and ranges from its column statistics): its row count; per numeric
+ * column its non-null count and range, and in the reference its standard
+ * deviation; per categorical column its approximate number of distinct values.
  */
-export function profileQuery(d: Dialect, check: DriftCheck, columns: readonly ComparedColumn[]): ProfileQuery {
+export function profileQuery(d: Dialect, check: DriftCheck, columns: readonly ComparedColumn[]): Query {
   const q = (name: string): string => d.quote(name);
-  const quantiles = new Map<number, QuantileSelect>();
-  const selects = [q('is_reference'), `COUNT(*) AS ${q('row_count')}`];
-  for (const c of columns) {
-    const v = q(`col_${c.index}`);
-    selects.push(`COUNT(${v}) AS ${q(`values_${c.index}`)}`);
-    if (isNumericKind(c)) {
-      selects.push(`MIN(${v}) AS ${q(`min_${c.index}`)}`, `MAX(${v}) AS ${q(`max_${c.index}`)}`, `STDDEV_POP(${v}) AS ${q(`std_${c.index}`)}`);
-      const qs = range(1, check.bins).map((k) => k / check.bins);
-      const select = d.approxQuantiles(`CASE WHEN ${q('is_reference')} = 1 THEN ${v} END`, qs, `q_${c.index}`);
-      quantiles.set(c.index, select);
-      selects.push(...select.selects);
-    } else {
-      selects.push(`${d.approxCountDistinct(v)} AS ${q(`distinct_${c.index}`)}`);
+  const windowProfile = (window: WindowName): Query => {
+    const isReference = window === 'reference';
+    const selects = [`${isReference ? 1 : 0} AS ${q('is_reference')}`, `COUNT(*) AS ${q('row_count')}`];
+    for (const c of columns) {
+      const v = q(`col_${c.index}`);
+      selects.push(`COUNT(${v}) AS ${q(`values_${c.index}`)}`);
+      if (isNumericKind(c)) {
+        const std = isReference ? `STDDEV_POP(${v})` : d.cast('NULL', 'float');
+        selects.push(`MIN(${v}) AS ${q(`min_${c.index}`)}`, `MAX(${v}) AS ${q(`max_${c.index}`)}`, `${std} AS ${q(`std_${c.index}`)}`);
+      } else {
+        selects.push(`${d.approxCountDistinct(v)} AS ${q(`distinct_${c.index}`)}`);
+      }
     }
-  }
-  const windows = windowsRelation(d, check, columns);
-  return {
-    sql: `SELECT ${selects.join(',\n  ')}\nFROM (\n${windows.sql}\n) ${q('drift_windows')}\nGROUP BY ${q('is_reference')}`,
-    params: windows.params,
-    quantiles,
+    const rows = windowRows(d, check, columns, window);
+    return { sql: `SELECT ${selects.join(',\n  ')}\nFROM (${rows.sql}) ${q(`${window}_rows`)}`, params: rows.params };
   };
+  const reference = windowProfile('reference');
+  const current = windowProfile('current');
+  return { sql: `${reference.sql}\nUNION ALL\n${current.sql}`, params: { ...reference.params, ...current.params } };
 }
 
-/** How a numeric column is cut: PSI bins at the reference quantiles, fine bins of equal width over both windows' range. */
+/** How a numeric column is cut into fine bins of equal width over both windows' range. */
 export interface NumericBinning {
   readonly column: ComparedColumn;
-  /** Interior PSI edges: bins (−∞, e1), [e1, e2), …, [ek, +∞) */
-  readonly edges: readonly number[];
   /** Lowest value of either window */
   readonly low: number;
   /** Fine bins per unit: FINE_BINS / range; 0 for a column constant over both windows (one fine bin) */
@@ -97,9 +89,9 @@ export interface NumericBinning {
 /**
  * Pass 2, counts per bin, one aggregate per column (UNION ALL of one
  * GROUP BY each, so each reads only its own column). Numeric rows:
- * (feature_index, is_reference, fine_bin, psi_bin) with the count, sum,
- * minimum and maximum of the values in it; NULL values form the group with
- * fine_bin NULL. Categorical rows: (feature_index, is_reference, category).
+ * (feature_index, is_reference, fine_bin) with the count, sum, minimum and
+ * maximum of the values in it; NULL values form the group with fine_bin
+ * NULL. Categorical rows: (feature_index, is_reference, category).
  */
 export function binCountsQuery(d: Dialect, check: DriftCheck, numeric: readonly NumericBinning[], categorical: readonly ComparedColumn[]): Query {
   const q = (name: string): string => d.quote(name);
@@ -111,26 +103,19 @@ export function binCountsQuery(d: Dialect, check: DriftCheck, numeric: readonly 
     const windows = windowsRelation(d, check, [b.column]);
     Object.assign(params, windows.params);
     const v = q(`col_${i}`);
-    const edge = (k: number): string => {
-      params[`edge_${i}_${k}`] = b.edges[k]!;
-      return d.cast(`@edge_${i}_${k}`, 'float');
-    };
-    const psiBin = b.edges.length
-      ? `CASE WHEN ${v} IS NULL THEN -1 ${b.edges.map((_, k) => `WHEN ${v} < ${edge(k)} THEN ${k}`).join(' ')} ELSE ${b.edges.length} END`
-      : `CASE WHEN ${v} IS NULL THEN -1 ELSE 0 END`;
     branches.push(
-      `SELECT ${i} AS ${q('feature_index')}, ${q('is_reference')}, ${q('fine_bin')}, ${q('psi_bin')}, ${nullOf('string')} AS ${q('category')},
+      `SELECT ${i} AS ${q('feature_index')}, ${q('is_reference')}, ${q('fine_bin')}, ${nullOf('string')} AS ${q('category')},
     COUNT(*) AS ${q('n')}, SUM(${v}) AS ${q('value_sum')}, MIN(${v}) AS ${q('value_min')}, MAX(${v}) AS ${q('value_max')}
-  FROM (SELECT ${q('is_reference')}, ${v}, ${fineBin(d, v, b)} AS ${q('fine_bin')}, ${psiBin} AS ${q('psi_bin')}
+  FROM (SELECT ${q('is_reference')}, ${v}, ${fineBin(d, v, b)} AS ${q('fine_bin')}
         FROM (\n${windows.sql}\n) ${q('w')}) ${q('b')}
-  GROUP BY ${q('is_reference')}, ${q('fine_bin')}, ${q('psi_bin')}`,
+  GROUP BY ${q('is_reference')}, ${q('fine_bin')}`,
     );
   }
   for (const c of categorical) {
     const windows = windowsRelation(d, check, [c]);
     Object.assign(params, windows.params);
     branches.push(
-      `SELECT ${c.index} AS ${q('feature_index')}, ${q('is_reference')}, ${nullOf('int')} AS ${q('fine_bin')}, ${nullOf('int')} AS ${q('psi_bin')}, ${q(`col_${c.index}`)} AS ${q('category')},
+      `SELECT ${c.index} AS ${q('feature_index')}, ${q('is_reference')}, ${nullOf('int')} AS ${q('fine_bin')}, ${q(`col_${c.index}`)} AS ${q('category')},
     COUNT(*) AS ${q('n')}, ${nullOf('float')} AS ${q('value_sum')}, ${nullOf('float')} AS ${q('value_min')}, ${nullOf('float')} AS ${q('value_max')}
   FROM (\n${windows.sql}\n) ${q('w')}
   GROUP BY ${q('is_reference')}, ${q(`col_${c.index}`)}`,
@@ -276,25 +261,20 @@ GROUP BY ${q('category')}`;
 }
 
 /**
- * Both windows as one relation: is_reference (1/0) and the compared columns,
- * numeric ones as floats and categorical ones as strings so the two halves of
- * the UNION agree on types whatever the tables declare.
+ * One window's compared columns, numeric ones as floats and categorical ones
+ * as strings so the two windows agree on types whatever the tables declare.
  */
+function windowRows(d: Dialect, check: DriftCheck, columns: readonly ComparedColumn[], window: WindowName, marker = ''): Query {
+  const source = windowSource(d, check, window);
+  const projected = columns.map((c) => `${d.cast(d.quote(c.name), isNumericKind(c) ? 'float' : 'string')} AS ${d.quote(`col_${c.index}`)}`);
+  return { sql: `SELECT ${[...(marker ? [marker] : []), ...projected].join(', ')} FROM ${source.from} WHERE ${source.where}`, params: source.params };
+}
+
+/** Both windows as one relation: is_reference (1/0) and the compared columns. */
 function windowsRelation(d: Dialect, check: DriftCheck, columns: readonly ComparedColumn[]): Query {
-  const project = (isReference: 0 | 1): string =>
-    [
-      `${isReference} AS ${d.quote('is_reference')}`,
-      ...columns.map((c) => `${d.cast(d.quote(c.name), isNumericKind(c) ? 'float' : 'string')} AS ${d.quote(`col_${c.index}`)}`),
-    ].join(', ');
-  const ref = windowSource(d, check, 'reference');
-  const cur = windowSource(d, check, 'current');
-  return {
-    sql:
-      `  SELECT ${project(1)} FROM ${ref.from} WHERE ${ref.where}\n` +
-      `  UNION ALL\n` +
-      `  SELECT ${project(0)} FROM ${cur.from} WHERE ${cur.where}`,
-    params: { ...ref.params, ...cur.params },
-  };
+  const ref = windowRows(d, check, columns, 'reference', `1 AS ${d.quote('is_reference')}`);
+  const cur = windowRows(d, check, columns, 'current', `0 AS ${d.quote('is_reference')}`);
+  return { sql: `  ${ref.sql}\n  UNION ALL\n  ${cur.sql}`, params: { ...ref.params, ...cur.params } };
 }
 
 function windowSource(d: Dialect, check: DriftCheck, window: WindowName): { from: string; where: string; params: SqlParams } {
@@ -315,8 +295,4 @@ function filterConditions(d: Dialect, filter: WindowFilter, param: string, param
     ...(filter.from !== undefined ? [`${column} >= ${bind('from', filter.from)}`] : []),
     ...(filter.to !== undefined ? [`${column} < ${bind('to', filter.to)}`] : []),
   ];
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }

@@ -1,9 +1,9 @@
 import {
   assessCategoricalFeature,
   assessNumericFeature,
-  binEdgesFromQuantiles,
   needsExactKs,
   parseDriftCheck,
+  psiBinsFromFine,
   summariseDrift,
   type DriftCheck,
   type DriftCheckInput,
@@ -67,20 +67,17 @@ export async function computeDrift(wh: Warehouse, input: DriftCheckInput, ctx?: 
       const counts = pooled.get(c.index) ?? pooledCategories(bins.categories.get(c.index) ?? [], check.maxCategories);
       return assessCategoricalFeature({ feature: c.name, ...counts, ...nulls }, check.thresholds);
     }
-    const binning = numeric.find((b) => b.column.index === c.index)!;
-    const psiBins = binning.edges.length + 1;
+    const fine = bins.fine.get(c.index) ?? [];
     const k = ks.get(c.index);
     return assessNumericFeature(
       {
         feature: c.name,
         kind: c.kind,
-        edges: binning.edges,
-        referenceCounts: bins.psi(c.index, 1, psiBins),
-        currentCounts: bins.psi(c.index, 0, psiBins),
+        ...psiBinsFromFine(fine, check.bins),
         ...nulls,
         ks: k?.value ?? null,
         ...(k ? { ksMethod: k.method, ksUpperBound: k.upper } : {}),
-        fine: bins.fine.get(c.index) ?? [],
+        fine,
         referenceStd: profile.reference.std(c),
       },
       check.thresholds,
@@ -119,8 +116,6 @@ interface WindowProfile {
 interface Profile {
   readonly reference: WindowProfile;
   readonly current: WindowProfile;
-  /** Reference quantiles of a numeric column */
-  quantiles(c: ComparedColumn): Array<number | null>;
   /** Approximate distinct values of a categorical column over both windows (at least the larger window's) */
   distinct(c: ComparedColumn): number;
 }
@@ -142,7 +137,6 @@ async function windowProfile(wh: Warehouse, check: DriftCheck, columns: readonly
   const profile: Profile = {
     reference: window(referenceRow),
     current: window(currentRow),
-    quantiles: (c) => query.quantiles.get(c.index)?.read(referenceRow) ?? [],
     distinct: (c) => Math.max(countOf(referenceRow[`distinct_${c.index}`]), countOf(currentRow[`distinct_${c.index}`])),
   };
   for (const window of ['reference', 'current'] as const) {
@@ -164,15 +158,12 @@ function binningOf(check: DriftCheck, c: ComparedColumn, profile: Profile): Nume
   const scale = low !== null && high !== null && high > low ? FINE_BINS / (high - low) : 0;
   return {
     column: c,
-    edges: binEdgesFromQuantiles(profile.quantiles(c), profile.reference.min(c)),
     low: low ?? 0,
     scale: Number.isFinite(scale) ? scale : 0,
   };
 }
 
 interface BinCounts {
-  /** PSI bin counts of a numeric column in one window */
-  psi(index: number, isReference: number, bins: number): number[];
   /** Occupied fine bins of each numeric column, in order, with their bin numbers */
   readonly fine: ReadonlyMap<number, FineBin[]>;
   readonly fineNumbers: ReadonlyMap<number, number[]>;
@@ -188,7 +179,6 @@ async function binCounts(
   categorical: readonly ComparedColumn[],
   ctx?: QueryContext,
 ): Promise<BinCounts> {
-  const psi = new Map<string, number>();
   const fineBins = new Map<number, Map<number, { r: number; c: number; rs: number; cs: number; min: number; max: number }>>();
   const categories = new Map<number, Map<string, { reference: number; current: number }>>();
   if (numeric.length + categorical.length > 0) {
@@ -199,8 +189,6 @@ async function binCounts(
       const n = countOf(r['n']);
       if (numeric.some((b) => b.column.index === index)) {
         if (r['fine_bin'] === null || r['fine_bin'] === undefined) continue; // the NULL values
-        const psiKey = `${index}:${isReference}:${countOf(r['psi_bin'])}`;
-        psi.set(psiKey, (psi.get(psiKey) ?? 0) + n);
         const bins = fineBins.get(index) ?? new Map();
         fineBins.set(index, bins);
         const fine = countOf(r['fine_bin']);
@@ -242,7 +230,6 @@ async function binCounts(
     );
   }
   return {
-    psi: (index, isReference, bins) => Array.from({ length: bins }, (_, k) => psi.get(`${index}:${isReference}:${k}`) ?? 0),
     fine,
     fineNumbers,
     categories: new Map([...categories].map(([index, counts]) => [index, [...counts].map(([category, c]) => ({ category, ...c }))])),

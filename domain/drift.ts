@@ -374,16 +374,49 @@ export function ksPValue(d: number, n: number, m: number): number {
   return 1;
 }
 
+/** PSI bins read off the fine bins: interior edges and each window's count per bin. */
+export interface PsiBins {
+  /** Interior edges: bins are (−∞, e1), [e1, e2), …, [ek, +∞) */
+  readonly edges: number[];
+  readonly referenceCounts: number[];
+  readonly currentCounts: number[];
+}
+
 /**
- * Interior bin edges from the reference's quantiles: sorted, distinct, and
- * strictly above the reference minimum, so that no reference bin is empty by
- * construction (a point mass at the minimum, e.g. many zeros, would otherwise
- * leave (−∞, min) empty). A constant reference gets no edges: one bin.
+ * PSI bins at the reference's `bins`-quantiles, read off the fine bins so no
+ * quantile sketch and no third pass are needed. Each quantile falls inside
+ * one fine bin; the PSI bin starts at that fine bin or at the next one,
+ * whichever leaves a reference share below it closer to the quantile, and
+ * its edge is the smallest value of that fine bin in either window. Binning
+ * is monotone, so a value is below the edge exactly when its fine bin is
+ * below: the PSI counts are sums of fine-bin counts, exact, and the same on
+ * every warehouse. A start is kept only when the reference has values on
+ * both sides of it and since the previous start, so no reference bin is
+ * empty by construction (a point mass at the minimum, e.g. many zeros,
+ * collapses into one bin). A constant reference gets no edges: one bin.
  */
-export function binEdgesFromQuantiles(quantiles: readonly (number | null)[], referenceMin: number | null): number[] {
-  if (referenceMin === null || !Number.isFinite(referenceMin)) return [];
-  const edges = quantiles.filter((q): q is number => q !== null && Number.isFinite(q) && q > referenceMin);
-  return [...new Set(edges)].sort((a, b) => a - b);
+export function psiBinsFromFine(fine: readonly FineBin[], bins: number): PsiBins {
+  const total = fine.reduce((s, b) => s + b.referenceCount, 0);
+  // below[j]: reference values in the fine bins before j.
+  const below = [0];
+  for (const b of fine) below.push(below.at(-1)! + b.referenceCount);
+  const starts: number[] = [];
+  for (let k = 1, j = 0; k < bins && total > 0; k++) {
+    const target = (k / bins) * total;
+    while (below[j + 1]! < target) j++;
+    const start = target - below[j]! <= below[j + 1]! - target ? j : j + 1;
+    const previous = starts.at(-1) ?? 0;
+    if (below[start]! > below[previous]! && below[start]! < total) starts.push(start);
+  }
+  const referenceCounts = new Array<number>(starts.length + 1).fill(0);
+  const currentCounts = new Array<number>(starts.length + 1).fill(0);
+  let bin = 0;
+  fine.forEach((b, j) => {
+    if (bin < starts.length && j === starts[bin]) bin++;
+    referenceCounts[bin]! += b.referenceCount;
+    currentCounts[bin]! += b.currentCount;
+  });
+  return { edges: starts.map((j) => fine[j]!.min), referenceCounts, currentCounts };
 }
 
 // ---------------------------------------------------------------------------

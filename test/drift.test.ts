@@ -1,10 +1,10 @@
 import { computeDrift } from '../analytics/drift';
 import { binCountsQuery, categoryQuery, comparedColumns, ksRefinementQuery, profileQuery, type NumericBinning } from '../analytics/drift-sql';
 import {
-  binEdgesFromQuantiles,
   ksPValue,
   parseDriftCheck,
   parseDriftThresholds,
+  psiBinsFromFine,
   type CategoricalFeatureDrift,
   type DriftReport,
   type FeatureDrift,
@@ -545,10 +545,26 @@ describe('drift check and thresholds validation', () => {
 });
 
 describe('drift math on aggregates', () => {
-  it('derives distinct bin edges above the reference minimum', () => {
-    expect(binEdgesFromQuantiles([0, 0, 0, 1, 1, 2, null, 3, 3], 0)).toEqual([1, 2, 3]);
-    expect(binEdgesFromQuantiles([5, 5, 5], 5)).toEqual([]);
-    expect(binEdgesFromQuantiles([null, null], null)).toEqual([]);
+  it('reads PSI bins at the reference quantiles off the fine bins, none empty in the reference', () => {
+    const bin = (referenceCount: number, currentCount: number, min: number, max = min) => ({ referenceCount, currentCount, referenceSum: 0, currentSum: 0, min, max });
+    // Reference 10 values over five fine bins; quartiles at 2.5, 5 and 7.5 values.
+    const fine = [bin(2, 1, 0), bin(3, 0, 1), bin(0, 4, 2), bin(3, 3, 3.5, 3.9), bin(2, 2, 4)];
+    const quartiles = psiBinsFromFine(fine, 4);
+    // 2.5 falls in bin 1: its start leaves 2 below (0.5 off), the next bin's 5 (2.5 off) → bin 1. 5 falls in bin 1 too:
+    // bin 2's start leaves exactly 5 below. 7.5 falls in bin 3: bin 4's start leaves 8 below (0.5 off) against 5.
+    // The current-only bin 2 shares its PSI bin with bin 3.
+    expect(quartiles.edges).toEqual([1, 2, 4]);
+    expect(quartiles.referenceCounts).toEqual([2, 3, 3, 2]);
+    expect(quartiles.currentCounts).toEqual([1, 0, 7, 2]);
+    expect(quartiles.referenceCounts.reduce((a, b) => a + b)).toBe(10);
+    // A point mass at the minimum: the deciles up to 0.9 all fall in it, so it is one bin and the rest another.
+    const zeros = psiBinsFromFine([bin(90, 50, 0), bin(5, 25, 1), bin(5, 25, 2)], 10);
+    expect(zeros.edges).toEqual([1]);
+    expect(zeros.referenceCounts).toEqual([90, 10]);
+    expect(zeros.currentCounts).toEqual([50, 50]);
+    // A constant reference gets one bin; an empty one too.
+    expect(psiBinsFromFine([bin(7, 0, 3), bin(0, 5, 9)], 10)).toEqual({ edges: [], referenceCounts: [7], currentCounts: [5] });
+    expect(psiBinsFromFine([], 10)).toEqual({ edges: [], referenceCounts: [0], currentCounts: [0] });
   });
 
   it('gives the KS p-value of the Kolmogorov distribution', () => {
@@ -573,17 +589,17 @@ describe('drift SQL on the other warehouses', () => {
   const columns = comparedColumns(check);
 
   it.each([
-    ['bigquery', new BigQueryDialect('my-project', 'aimo'), 'APPROX_QUANTILES(CASE WHEN `is_reference` = 1 THEN `col_0` END, 1000)'],
-    ['snowflake', new SnowflakeDialect('ANALYTICS', 'AIMO'), 'APPROX_PERCENTILE(CASE WHEN "is_reference" = 1 THEN "col_0" END, 0.25)'],
-  ] as const)('%s: profile, bins, KS refinement and categories compile from the dialect', (_, dialect, quantile) => {
-    expect(profileQuery(dialect, check, columns).sql).toContain(quantile);
-    const binning: NumericBinning = { column: columns[0]!, edges: [1, 2, 3], low: 0, scale: 10 };
+    ['bigquery', new BigQueryDialect('my-project', 'aimo')],
+    ['snowflake', new SnowflakeDialect('ANALYTICS', 'AIMO')],
+  ] as const)('%s: profile, bins, KS refinement and categories compile from the dialect', (_, dialect) => {
+    const profile = profileQuery(dialect, check, columns);
+    expect(profile.sql).toContain(`STDDEV_POP(${dialect.quote('col_0')})`);
+    expect(profile.sql).toContain(`APPROX_COUNT_DISTINCT(${dialect.quote('col_1')})`);
+    const binning: NumericBinning = { column: columns[0]!, low: 0, scale: 10 };
     const bins = binCountsQuery(dialect, check, [binning], [columns[1]!]);
-    expect(Object.keys(bins.params).sort()).toEqual(
-      ['current_filter_0_from', 'edge_0_0', 'edge_0_1', 'edge_0_2', 'reference_filter_0_from', 'reference_filter_0_to'].sort(),
-    );
+    expect(Object.keys(bins.params).sort()).toEqual(['current_filter_0_from', 'reference_filter_0_from', 'reference_filter_0_to']);
     const refinement = ksRefinementQuery(dialect, check, [{ binning, ranges: [{ from: 3, to: 5 }], referenceValues: 10, currentValues: 12 }]);
-    for (const query of [bins, refinement, categoryQuery(dialect, check, columns[1]!)]) {
+    for (const query of [profile, bins, refinement, categoryQuery(dialect, check, columns[1]!)]) {
       expect(query.sql).toContain(dialect.table({ name: 'features' }));
       expect(query.sql).not.toMatch(/ AS [a-z_]+\b(?![`"])/); // every alias quoted, so Snowflake keeps its case
       expect(query.sql).not.toContain('CROSS JOIN'); // no unpivot: every column aggregated on its own

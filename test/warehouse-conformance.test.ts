@@ -239,21 +239,6 @@ describe.each(targets)('$name', (target) => {
     expect(row!['p_null']).toBeNull();
   });
 
-  it('approxQuantile lands near the exact quantile', async () => {
-    const digits = Array.from({ length: 10 }, (_, i) => `SELECT ${i} AS ${q('d')}`).join(' UNION ALL ');
-    await wh.createOrReplaceTableAs(
-      { name: 'one_to_thousand' },
-      `SELECT a.${q('d')} * 100 + b.${q('d')} * 10 + c.${q('d')} + 1 AS ${q('x')} FROM (${digits}) a CROSS JOIN (${digits}) b CROSS JOIN (${digits}) c`,
-    );
-    const [row] = await wh.query<{ q50: number; q90: number; n: number }>(
-      `SELECT ${d.approxQuantile(q('x'), 0.5)} AS ${q('q50')}, ${d.approxQuantile(q('x'), 0.9)} AS ${q('q90')}, count(*) AS ${q('n')}
-       FROM ${d.table({ name: 'one_to_thousand' })}`,
-    );
-    expect(row!.n).toBe(1000);
-    expect(Math.abs(row!.q50 - 500.5)).toBeLessThanOrEqual(10);
-    expect(Math.abs(row!.q90 - 900.5)).toBeLessThanOrEqual(10);
-  });
-
   it('addDays and dateDiffDays do calendar arithmetic', async () => {
     const leapDay = d.cast("'2024-02-28'", 'date');
     const [row] = await wh.query(

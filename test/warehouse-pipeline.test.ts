@@ -35,37 +35,19 @@ import { createSimulatedMarket } from '../simulator/market';
 interface Target {
   readonly name: string;
   open(): Promise<OpenedWarehouse>;
-  /**
-   * How far PSI and Jensen–Shannon distance may stray from DuckDB's. Both count rows in bins
-   * whose edges are the reference window's approximate deciles (dialect.approxQuantile), and
-   * the warehouses approximate differently; KS needs no quantiles and is held to 1e-9 everywhere.
-   */
-  readonly binnedTolerance: { readonly psi: number; readonly js: number };
 }
 
 const targets: Target[] = [
   {
     name: 'DuckDB',
-    binnedTolerance: { psi: 0, js: 0 },
     open: openDuckDb,
   },
   {
     name: 'BigQuery (bqemulator)',
-    // BigQuery's APPROX_QUANTILES returns observed values (bqemulator runs it as DuckDB's
-    // quantile_disc, which real BigQuery matches on data this small), while DuckDB's t-digest
-    // interpolates between them. On ~170 reference rows with heavy ties (channel_share is 0 for
-    // every user without a session, recency_days is a whole number of days), an edge at an observed
-    // value instead of between two moves a whole tied value's rows, a few percent of the window, into
-    // the neighbouring bin. Measured: PSI differs by at most 0.079 (channel_share), JS distance by
-    // 0.031; the flagged features are asserted identical.
-    binnedTolerance: { psi: 0.1, js: 0.04 },
     open: openBigQueryEmulator,
   },
   {
     name: 'Snowflake (fakesnow)',
-    // fakesnow runs APPROX_PERCENTILE as DuckDB's approx_quantile, so the edges, and the numbers, are DuckDB's.
-    // Real Snowflake's t-digest is its own and may differ as much as BigQuery's does.
-    binnedTolerance: { psi: 1e-9, js: 1e-9 },
     open: openSnowflakeEmulator,
   },
 ];
@@ -74,7 +56,7 @@ const REFERENCE = targets[0]!.name;
 // --- The dataset: small enough for the emulators, big enough to train on and to see drift
 
 const DATASET = {
-  seed: 9, // a seed whose 200 users show the planted channel drift clearly (PSI 0.155 against 0.1)
+  seed: 9, // a seed whose 200 users show the planted channel drift clearly
   users: 200,
   markets: ['DE'],
   startDate: '2026-02-18',
@@ -374,11 +356,10 @@ describe.each(targets.slice(1))('$name matches DuckDB', (target) => {
     expect(drift.features.map((f) => [f.feature, f.kind, f.drifted])).toEqual(reference.features.map((f) => [f.feature, f.kind, f.drifted]));
     for (const [i, f] of drift.features.entries()) {
       const r = reference.features[i]!;
-      // KS is exact (no quantiles): equal up to float rounding.
+      // Every number comes from exact counts in the same fine bins, the PSI edges read off them: equal up to float rounding.
       if (r.ks !== null) expect(Math.abs(f.ks! - r.ks)).toBeLessThan(1e-9);
-      // PSI and JS count rows in bins cut at the reference's approximate deciles: see binnedTolerance.
-      expectWithin(`${f.feature} PSI`, f.psi!, r.psi!, target.binnedTolerance.psi);
-      expectWithin(`${f.feature} JS distance`, f.jsDistance!, r.jsDistance!, target.binnedTolerance.js);
+      expectWithin(`${f.feature} PSI`, f.psi!, r.psi!, 1e-9);
+      expectWithin(`${f.feature} JS distance`, f.jsDistance!, r.jsDistance!, 1e-9);
     }
   });
 });

@@ -44,14 +44,6 @@ export interface Dialect {
    * CASE that never exponentiates a positive number.
    */
   logistic(expr: string): string;
-  approxQuantile(expr: string, q: number): string;
-  /**
-   * Several approximate quantiles of one expression in as few aggregates as
-   * the warehouse allows (one list-form aggregate on DuckDB and BigQuery):
-   * the select items, aliased from `alias`, and how to read the quantiles,
-   * in the order asked, back from a result row.
-   */
-  approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect;
   /** Approximate number of distinct non-null values (HyperLogLog) */
   approxCountDistinct(expr: string): string;
   addDays(expr: string, days: string | number): string;
@@ -75,11 +67,6 @@ export interface Dialect {
   jsonText(expr: string, path: readonly string[]): string;
   /** Upsert the rows of `source` (a SELECT) into `target`, matching on `keys` */
   merge(target: TableRef, source: string, keys: readonly string[], columns: readonly string[]): string;
-}
-
-export interface QuantileSelect {
-  readonly selects: string[];
-  read(row: Readonly<Record<string, unknown>>): Array<number | null>;
 }
 
 /** Resolution of hashSample's share: 2^20 buckets */
@@ -129,8 +116,6 @@ abstract class BaseDialect implements Dialect {
     if (!(fraction > 0 && fraction <= 1)) throw new Error(`hashSample fraction must be within (0, 1], got ${fraction}`);
     return Math.max(1, Math.round(fraction * SAMPLE_BUCKETS));
   }
-  abstract approxQuantile(expr: string, q: number): string;
-  abstract approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect;
 
   approxCountDistinct(expr: string): string {
     return `APPROX_COUNT_DISTINCT(${expr})`;
@@ -209,11 +194,6 @@ abstract class BaseDialect implements Dialect {
     );
   }
 
-  protected checkQuantile(q: number): number {
-    if (!(q >= 0 && q <= 1)) throw new Error(`quantile must be within [0, 1], got ${q}`);
-    return q;
-  }
-
   protected days(days: string | number): string {
     if (typeof days === 'number') {
       if (!Number.isInteger(days)) throw new Error(`days must be an integer, got ${days}`);
@@ -266,18 +246,6 @@ export class DuckDbDialect extends BaseDialect {
     const threshold = this.sampleThreshold(exprs, fraction);
     // DuckDB's hash() takes any number of typed values: no text is built per row.
     return `(hash(${exprs.join(', ')}) % ${SAMPLE_BUCKETS}) < ${threshold}`;
-  }
-
-  approxQuantile(expr: string, q: number): string {
-    return `approx_quantile(${expr}, ${this.checkQuantile(q)})`;
-  }
-
-  approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect {
-    const list = qs.map((q) => String(this.checkQuantile(q))).join(', ');
-    return {
-      selects: [`approx_quantile(${expr}, [${list}]) AS ${this.quote(alias)}`],
-      read: (row) => numberList(row[alias], qs.length),
-    };
   }
 
   addDays(expr: string, days: string | number): string {
@@ -340,22 +308,6 @@ export class BigQueryDialect extends BaseDialect {
     const text = exprs.map((e) => `IFNULL(${this.cast(e, 'string')}, '')`).join(", '|', ");
     // MOD of a negative fingerprint is negative: ABS after MOD cannot overflow, ABS before it could.
     return `ABS(MOD(FARM_FINGERPRINT(CONCAT(${text})), ${SAMPLE_BUCKETS})) < ${threshold}`;
-  }
-
-  approxQuantile(expr: string, q: number): string {
-    return `APPROX_QUANTILES(${expr}, 1000)[OFFSET(${Math.round(this.checkQuantile(q) * 1000)})]`;
-  }
-
-  /** One APPROX_QUANTILES of 1000 intervals, read at the offsets approxQuantile would pick: the same numbers in one aggregate. */
-  approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect {
-    const offsets = qs.map((q) => Math.round(this.checkQuantile(q) * 1000));
-    return {
-      selects: [`APPROX_QUANTILES(${expr}, 1000) AS ${this.quote(alias)}`],
-      read: (row) => {
-        const all = numberList(row[alias], 1001);
-        return offsets.map((o) => all[o] ?? null);
-      },
-    };
   }
 
   addDays(expr: string, days: string | number): string {
@@ -432,19 +384,6 @@ export class SnowflakeDialect extends BaseDialect {
     return `ABS(MOD(HASH(${exprs.join(', ')}), ${SAMPLE_BUCKETS})) < ${threshold}`;
   }
 
-  approxQuantile(expr: string, q: number): string {
-    return `APPROX_PERCENTILE(${expr}, ${this.checkQuantile(q)})`;
-  }
-
-  /** Snowflake has no list form: one APPROX_PERCENTILE per quantile, in the same scan. */
-  approxQuantiles(expr: string, qs: readonly number[], alias: string): QuantileSelect {
-    const aliases = qs.map((_, i) => `${alias}_${i}`);
-    return {
-      selects: qs.map((q, i) => `${this.approxQuantile(expr, q)} AS ${this.quote(aliases[i]!)}`),
-      read: (row) => aliases.map((a) => nullableNumber(row[a])),
-    };
-  }
-
   addDays(expr: string, days: string | number): string {
     return `DATEADD(day, ${this.days(days)}, ${expr})`;
   }
@@ -479,17 +418,4 @@ export class SnowflakeDialect extends BaseDialect {
   protected override inSchema(alias: string): string {
     return `UPPER(${alias}.table_schema) = UPPER(@schema)`;
   }
-}
-
-/** A list-valued result as numbers: clients return arrays (or, some, JSON text); an empty aggregate returns NULL. */
-function numberList(value: unknown, length: number): Array<number | null> {
-  const list = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-  if (!Array.isArray(list)) return Array.from({ length }, () => null);
-  return Array.from({ length }, (_, i) => nullableNumber(list[i]));
-}
-
-function nullableNumber(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
 }
