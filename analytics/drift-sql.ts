@@ -36,6 +36,12 @@ type WindowName = 'reference' | 'current';
 
 /** Equal-width bins over both windows' range: fine enough that KS is bracketed within 1/1024 of a window in most bins. */
 export const FINE_BINS = 1024;
+/**
+ * The bins exact KS brackets the statistic with before it reads raw values:
+ * 64 per fine bin, so on a million rows a bin holds a few dozen values and
+ * only the few bins near the largest CDF difference stay open.
+ */
+export const KS_BRACKET_BINS = 65_536;
 
 export function comparedColumns(check: DriftCheck): ComparedColumn[] {
   const named: Array<{ name: string; kind: ColumnKind }> = [
@@ -82,8 +88,22 @@ export interface NumericBinning {
   readonly column: ComparedColumn;
   /** Lowest value of either window */
   readonly low: number;
-  /** Fine bins per unit: FINE_BINS / range; 0 for a column constant over both windows (one fine bin) */
+  /** Bins per unit: bins / range; 0 for a column constant over both windows (one bin) */
   readonly scale: number;
+  /** How many bins span the range: FINE_BINS unless said otherwise */
+  readonly bins?: number;
+  /**
+   * Bins of equal width in t = ln(1 + (v − low) / shift) instead of v, where
+   * set: a monotone stretch for a long right tail, so bins stay fine where the
+   * values are. `scale` is then bins per unit of t.
+   */
+  readonly shift?: number;
+}
+
+/** The lowest value of a bin, or of the bin boundary `bin` (fractional bins in between), under a binning. */
+export function binStart(b: NumericBinning, bin: number): number {
+  if (b.scale <= 0) return b.low;
+  return b.shift === undefined ? b.low + bin / b.scale : b.low + b.shift * Math.expm1(bin / b.scale);
 }
 
 /**
@@ -137,8 +157,69 @@ export interface Refinement {
   readonly currentValues: number;
 }
 
+export interface KsBracket {
+  readonly binning: NumericBinning;
+  readonly referenceValues: number;
+  readonly currentValues: number;
+}
+
 /**
- * Pass 3, exact KS where the fine bins cannot settle it: inside each
+ * Pass 3a, exact KS: the CDF difference at every boundary of KS_BRACKET_BINS
+ * bins, computed in the warehouse (counts per bin, then running sums over
+ * the bins), so that only the open bins come back: those inside which the
+ * difference could still exceed the largest one found at a boundary. Each
+ * feature's first bin comes back too,
+ * carrying that lower bound (`lower`) whether or not a bin is open.
+ */
+export function ksBracketQuery(d: Dialect, check: DriftCheck, brackets: readonly KsBracket[]): Query {
+  const q = (name: string): string => d.quote(name);
+  const params: Record<string, SqlValue> = {};
+  const float = (name: string) => d.cast(q(name), 'float');
+  const branches = brackets.map((b) => {
+    const i = b.binning.column.index;
+    const windows = windowsRelation(d, check, [b.binning.column]);
+    Object.assign(params, windows.params);
+    const v = q(`col_${i}`);
+    return `SELECT ${i} AS ${q('feature_index')}, ${q('fine_bin')},
+    SUM(${q('is_reference')}) AS ${q('reference_n')}, COUNT(*) - SUM(${q('is_reference')}) AS ${q('current_n')},
+    ${sqlNumber(d, b.referenceValues)} AS ${q('reference_total')}, ${sqlNumber(d, b.currentValues)} AS ${q('current_total')}
+  FROM (SELECT ${q('is_reference')}, ${v}, ${fineBin(d, v, b.binning)} AS ${q('fine_bin')}
+        FROM (\n${windows.sql}\n) ${q('w')} WHERE ${v} IS NOT NULL) ${q('b')}
+  GROUP BY ${q('fine_bin')}`;
+  });
+  const running = (column: string): string =>
+    `SUM(${q(column)}) OVER (PARTITION BY ${q('feature_index')} ORDER BY ${q('fine_bin')} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const share = (n: string, total: string) => `${float(n)} / ${q(total)}`;
+  const sql = `WITH ${q('by_bin')} AS (
+${branches.join('\nUNION ALL\n')}
+),
+${q('cumulative')} AS (
+  SELECT ${q('feature_index')}, ${q('fine_bin')},
+    ${share('reference_n', 'reference_total')} AS ${q('reference_share')}, ${share('current_n', 'current_total')} AS ${q('current_share')},
+    ${d.cast(running('reference_n'), 'float')} / ${q('reference_total')} - ${d.cast(running('current_n'), 'float')} / ${q('current_total')} AS ${q('after')}
+  FROM ${q('by_bin')}
+),
+${q('bounded')} AS (
+  SELECT ${q('feature_index')}, ${q('fine_bin')}, ${q('reference_share')}, ${q('current_share')},
+    ${q('after')} - ${q('reference_share')} + ${q('current_share')} AS ${q('below')}, ${q('after')}
+  FROM ${q('cumulative')}
+),
+${q('judged')} AS (
+  SELECT ${q('feature_index')}, ${q('fine_bin')}, ${q('below')},
+    GREATEST(${q('below')} + ${q('reference_share')}, ${q('current_share')} - ${q('below')}) AS ${q('high')},
+    MAX(GREATEST(ABS(${q('below')}), ABS(${q('after')}))) OVER (PARTITION BY ${q('feature_index')}) AS ${q('lower')},
+    MIN(${q('fine_bin')}) OVER (PARTITION BY ${q('feature_index')}) AS ${q('first_bin')}
+  FROM ${q('bounded')}
+)
+SELECT ${q('feature_index')}, ${q('fine_bin')}, ${q('below')}, ${q('lower')},
+  CASE WHEN ${q('high')} > ${q('lower')} THEN 1 ELSE 0 END AS ${q('open')}
+FROM ${q('judged')}
+WHERE ${q('fine_bin')} = ${q('first_bin')} OR ${q('high')} > ${q('lower')}`;
+  return { sql, params };
+}
+
+/**
+ * Pass 3b, exact KS where the bins cannot settle it: inside each
  * candidate bin, values are grouped (ties together) and walked in order, and
  * the largest and smallest CDF difference accumulated within the bin come
  * back; the difference at the bin's lower boundary is known from pass 2.
@@ -155,11 +236,11 @@ export function ksRefinementQuery(d: Dialect, check: DriftCheck, refinements: re
     // The ranges as value bounds, half a bin wider on each side: a comparison on the raw column is cheap
     // and lets the scan skip rows, where the fine-bin expression would be computed for every range. Values
     // of a neighbouring bin that slip in are grouped under their own bin and ignored.
-    const width = r.binning.scale > 0 ? 1 / r.binning.scale : 0;
-    const bound = (bin: number) => sqlNumber(d, r.binning.low + bin * width);
-    const inRanges = mergedRanges(r.ranges)
-      .map((g) => `(${v} >= ${bound(g.from - 0.5)} AND ${v} < ${bound(g.to + 1.5)})`)
-      .join(' OR ');
+    const bound = (bin: number) => sqlNumber(d, binStart(r.binning, bin));
+    const merged = mergedRanges(r.ranges);
+    // The hull of all ranges first: most rows fail that one comparison and skip the list of ranges.
+    const hull = `${v} >= ${bound(merged[0]!.from - 0.5)} AND ${v} < ${bound(merged.at(-1)!.to + 1.5)}`;
+    const inRanges = `${hull} AND (${merged.map((g) => `(${v} >= ${bound(g.from - 0.5)} AND ${v} < ${bound(g.to + 1.5)})`).join(' OR ')})`;
     return `SELECT ${i} AS ${q('feature_index')}, ${q('fine_bin')}, ${q('value')},
     SUM(${q('is_reference')}) AS ${q('reference_n')}, COUNT(*) - SUM(${q('is_reference')}) AS ${q('current_n')},
     ${sqlNumber(d, r.referenceValues)} AS ${q('reference_total')}, ${sqlNumber(d, r.currentValues)} AS ${q('current_total')}
@@ -201,13 +282,16 @@ function mergedRanges(ranges: readonly BinRange[]): BinRange[] {
 }
 
 /**
- * The fine bin of a value, the same SQL text in passes 2 and 3 so both put
- * every value in the same bin. The range's top value is clamped into the last bin.
+ * The bin of a value under a binning, the same SQL text in every pass that
+ * uses the binning, so each puts a value in the same bin. The range's top
+ * value is clamped into the last bin.
  */
 function fineBin(d: Dialect, v: string, b: NumericBinning): string {
   // GREATEST/LEAST skip NULLs on DuckDB, so a NULL value is kept NULL explicitly.
-  const floor = d.cast(`FLOOR((${v} - ${sqlNumber(d, b.low)}) * ${sqlNumber(d, b.scale)})`, 'int');
-  return `CASE WHEN ${v} IS NULL THEN NULL ELSE LEAST(GREATEST(${floor}, 0), ${FINE_BINS - 1}) END`;
+  const offset = `${v} - ${sqlNumber(d, b.low)}`;
+  const position = b.shift === undefined ? `(${offset})` : `LN(1 + (${offset}) / ${sqlNumber(d, b.shift)})`;
+  const floor = d.cast(`FLOOR(${position} * ${sqlNumber(d, b.scale)})`, 'int');
+  return `CASE WHEN ${v} IS NULL THEN NULL ELSE LEAST(GREATEST(${floor}, 0), ${(b.bins ?? FINE_BINS) - 1}) END`;
 }
 
 /**

@@ -11,20 +11,23 @@ import {
   type FeatureDrift,
   type FineBin,
 } from '../domain/drift';
-import { binnedKs, type BinnedKs } from '../domain/drift-methods';
+import { binnedKs } from '../domain/drift-methods';
 import { NonRetryableError } from '../domain/errors';
 import type { TableRef } from '../domain/table-ref';
 import type { QueryContext, Row, Warehouse } from '../warehouse/warehouse';
 import {
   FINE_BINS,
+  KS_BRACKET_BINS,
   binCountsQuery,
   categoryQuery,
   comparedColumns,
   isNumericKind,
+  ksBracketQuery,
   ksRefinementQuery,
   profileQuery,
   type BinRange,
   type ComparedColumn,
+  type KsBracket,
   type NumericBinning,
   type Refinement,
 } from './drift-sql';
@@ -243,9 +246,10 @@ interface KsResult {
 }
 
 /**
- * KS of every numeric column: bracketed from the fine bins, then, where the
- * check wants it exact and the bracket is open, settled by pass 3 over the
- * candidate bins only.
+ * KS of every numeric column: bracketed from the fine bins; where the check
+ * wants it exact and the bracket is open, bracketed again in the warehouse
+ * over KS_BRACKET_BINS bins (pass 3a), and settled on the raw values of the
+ * few bins still open (pass 3b). Neither pass sorts or groups a whole column.
  */
 async function ksStatistics(
   wh: Warehouse,
@@ -255,7 +259,7 @@ async function ksStatistics(
   ctx?: QueryContext,
 ): Promise<Map<number, KsResult>> {
   const results = new Map<number, KsResult>();
-  const open: Array<{ binning: NumericBinning; bracket: BinnedKs; numbers: number[]; totals: [number, number] }> = [];
+  const open: KsBracket[] = [];
   for (const binning of numeric) {
     const index = binning.column.index;
     const fine = bins.fine.get(index) ?? [];
@@ -267,33 +271,66 @@ async function ksStatistics(
       results.set(index, { value: bracket.lower, method: exact ? 'exact' : 'binned', upper: bracket.upper });
       continue;
     }
-    open.push({ binning, bracket, numbers: bins.fineNumbers.get(index) ?? [], totals });
+    open.push({ binning: bracketBinning(binning, fine), referenceValues: totals[0], currentValues: totals[1] });
   }
   if (open.length === 0) return results;
 
-  const refinements: Refinement[] = open.map((o) => ({
-    binning: o.binning,
-    ranges: runs(o.bracket.candidates.map((i) => o.numbers[i]!)),
-    referenceValues: o.totals[0],
-    currentValues: o.totals[1],
-  }));
-  const { sql, params } = ksRefinementQuery(wh.dialect, check, refinements);
+  const bracketQuery = ksBracketQuery(wh.dialect, check, open);
+  const lower = new Map<number, number>();
+  const candidates = new Map<number, Array<{ bin: number; below: number }>>();
+  for (const r of await wh.query(bracketQuery.sql, bracketQuery.params, ctx)) {
+    const index = countOf(r['feature_index']);
+    lower.set(index, Number(r['lower']));
+    if (countOf(r['open']) === 1) candidates.set(index, [...(candidates.get(index) ?? []), { bin: countOf(r['fine_bin']), below: Number(r['below']) }]);
+  }
+  const refinements: Refinement[] = open
+    .filter((o) => candidates.has(o.binning.column.index))
+    .map((o) => ({ ...o, ranges: runs(candidates.get(o.binning.column.index)!.map((c) => c.bin)) }));
   const inner = new Map<string, { max: number; min: number }>();
-  for (const r of await wh.query(sql, params, ctx)) {
-    inner.set(`${countOf(r['feature_index'])}:${countOf(r['fine_bin'])}`, { max: Number(r['inner_max']), min: Number(r['inner_min']) });
+  if (refinements.length) {
+    const { sql, params } = ksRefinementQuery(wh.dialect, check, refinements);
+    for (const r of await wh.query(sql, params, ctx)) {
+      inner.set(`${countOf(r['feature_index'])}:${countOf(r['fine_bin'])}`, { max: Number(r['inner_max']), min: Number(r['inner_min']) });
+    }
   }
   for (const o of open) {
     const index = o.binning.column.index;
-    let ks = o.bracket.lower;
-    for (const candidate of o.bracket.candidates) {
-      const found = inner.get(`${index}:${o.numbers[candidate]!}`);
-      if (!found) continue;
-      const below = o.bracket.below[candidate]!;
-      ks = Math.max(ks, Math.abs(below + found.max), Math.abs(below + found.min));
+    let ks = lower.get(index) ?? 0;
+    for (const c of candidates.get(index) ?? []) {
+      const found = inner.get(`${index}:${c.bin}`);
+      if (found) ks = Math.max(ks, Math.abs(c.below + found.max), Math.abs(c.below + found.min));
     }
     results.set(index, { value: ks, method: 'exact', upper: ks });
   }
   return results;
+}
+
+/**
+ * The binning exact KS brackets with: KS_BRACKET_BINS equal-width bins over
+ * the range; or, when a long right tail stretches the range (99 % of the
+ * values in its lowest sixteenth), equal-width bins of ln(1 + (v − low) /
+ * shift), shift being where the lowest 1 % of the values end, so the bins
+ * stay fine where the values are and the few bins left open hold few values.
+ */
+function bracketBinning(binning: NumericBinning, fine: readonly FineBin[]): NumericBinning {
+  const bins = rightTail(binning, fine);
+  if (binning.scale <= 0 || !bins) return { ...binning, scale: binning.scale * (KS_BRACKET_BINS / FINE_BINS), bins: KS_BRACKET_BINS };
+  const high = binning.low + FINE_BINS / binning.scale;
+  const shift = Math.max(bins.p01 - binning.low, (high - binning.low) / KS_BRACKET_BINS);
+  return { ...binning, shift, scale: KS_BRACKET_BINS / Math.log1p((high - binning.low) / shift), bins: KS_BRACKET_BINS };
+}
+
+/** Where the lowest 1 % of both windows' values ends, when 99 % of them lie in the lowest sixteenth of the range. */
+function rightTail(binning: NumericBinning, fine: readonly FineBin[]): { p01: number } | undefined {
+  const total = fine.reduce((s, b) => s + b.referenceCount + b.currentCount, 0);
+  let seen = 0;
+  let p01: number | undefined;
+  for (const b of fine) {
+    seen += b.referenceCount + b.currentCount;
+    if (p01 === undefined && seen >= 0.01 * total) p01 = b.max;
+    if (seen >= 0.99 * total) return (b.max - binning.low) * binning.scale <= FINE_BINS / 16 ? { p01: p01 ?? b.max } : undefined;
+  }
+  return undefined;
 }
 
 /** Sorted bin numbers as runs of consecutive ones, so the refinement filter stays short. */

@@ -107,7 +107,7 @@ export const driftThresholdsSchema = z.strictObject({
   exactKs: z
     .boolean({ error: 'must be true or false' })
     .optional()
-    .describe('true: KS exact on the raw values (one more pass over the numeric columns); false: bracketed from fine bins. Default: exact up to 100 000 values per window'),
+    .describe('true: KS exact on the raw values (two more narrow passes over the numeric columns); false: bracketed from fine bins. Default: exact up to 1 000 000 values per window'),
 }, knownFields(THRESHOLD_FIELDS))
   .superRefine((t, ctx) => {
     const misfit = (method: DriftMethod | 'auto' | undefined, allowed: readonly DriftMethod[], path: (string | number)[], what: string) => {
@@ -493,13 +493,13 @@ export function minRowsOf(t: DriftThresholds): number {
 
 /**
  * Up to this many non-null values in each window KS is exact by default: the
- * narrow pass that settles it stays small. Beyond it the fine bins' share
- * (about 1/1000 of a window) is as large as KS's own sampling noise, so the
- * bracket stays open over most bins and the exact pass would group nearly
- * every value; the bracketed statistic (within `ksUpperBound`) is reported
- * instead, exact when `exactKs: true` asks for it.
+ * two narrow passes that settle it stay small. Beyond it a bin of the finer
+ * bracket holds about as much of a window as KS's own sampling noise, so many
+ * bins stay open and the exact passes cost more than the rest of the check;
+ * the bracketed statistic (within `ksUpperBound`) is reported instead, exact
+ * when `exactKs: true` asks for it.
  */
-export const EXACT_KS_MAX_VALUES = 100_000;
+export const EXACT_KS_MAX_VALUES = 1_000_000;
 
 /** Whether KS must be exact for this feature: it is asked for, the windows are small, or a KS test decides the verdict. */
 export function needsExactKs(feature: string, referenceValues: number, currentValues: number, t: DriftThresholds): boolean {
