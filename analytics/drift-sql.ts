@@ -37,11 +37,17 @@ type WindowName = 'reference' | 'current';
 /** Equal-width bins over both windows' range: fine enough that KS is bracketed within 1/1024 of a window in most bins. */
 export const FINE_BINS = 1024;
 /**
- * The bins exact KS brackets the statistic with before it reads raw values:
- * 64 per fine bin, so on a million rows a bin holds a few dozen values and
- * only the few bins near the largest CDF difference stay open.
+ * The most bins exact KS brackets the statistic with before it reads raw
+ * values: 64 per fine bin, so on a million rows a bin holds a few dozen
+ * values and only the few bins near the largest CDF difference stay open.
  */
 export const KS_BRACKET_BINS = 65_536;
+
+/** Bins for the exact-KS bracket of a window of `values`: about 16 values a bin, between 4 and 64 per fine bin. */
+export function ksBracketBins(values: number): number {
+  const wanted = 2 ** Math.ceil(Math.log2(Math.max(1, values / 16)));
+  return Math.min(KS_BRACKET_BINS, Math.max(4 * FINE_BINS, wanted));
+}
 
 export function comparedColumns(check: DriftCheck): ComparedColumn[] {
   const named: Array<{ name: string; kind: ColumnKind }> = [
@@ -164,8 +170,8 @@ export interface KsBracket {
 }
 
 /**
- * Pass 3a, exact KS: the CDF difference at every boundary of KS_BRACKET_BINS
- * bins, computed in the warehouse (counts per bin, then running sums over
+ * Pass 3a, exact KS: the CDF difference at every boundary of up to
+ * KS_BRACKET_BINS bins, computed in the warehouse (counts per bin, then running sums over
  * the bins), so that only the open bins come back: those inside which the
  * difference could still exceed the largest one found at a boundary. Each
  * feature's first bin comes back too,

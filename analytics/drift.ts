@@ -17,11 +17,11 @@ import type { TableRef } from '../domain/table-ref';
 import type { QueryContext, Row, Warehouse } from '../warehouse/warehouse';
 import {
   FINE_BINS,
-  KS_BRACKET_BINS,
   binCountsQuery,
   categoryQuery,
   comparedColumns,
   isNumericKind,
+  ksBracketBins,
   ksBracketQuery,
   ksRefinementQuery,
   profileQuery,
@@ -271,7 +271,7 @@ async function ksStatistics(
       results.set(index, { value: bracket.lower, method: exact ? 'exact' : 'binned', upper: bracket.upper });
       continue;
     }
-    open.push({ binning: bracketBinning(binning, fine), referenceValues: totals[0], currentValues: totals[1] });
+    open.push({ binning: bracketBinning(binning, fine, ksBracketBins(Math.max(...totals))), referenceValues: totals[0], currentValues: totals[1] });
   }
   if (open.length === 0) return results;
 
@@ -306,18 +306,18 @@ async function ksStatistics(
 }
 
 /**
- * The binning exact KS brackets with: KS_BRACKET_BINS equal-width bins over
- * the range; or, when a long right tail stretches the range (99 % of the
+ * The binning exact KS brackets with: `bins` equal-width bins over the
+ * range; or, when a long right tail stretches the range (99 % of the
  * values in its lowest sixteenth), equal-width bins of ln(1 + (v − low) /
  * shift), shift being where the lowest 1 % of the values end, so the bins
  * stay fine where the values are and the few bins left open hold few values.
  */
-function bracketBinning(binning: NumericBinning, fine: readonly FineBin[]): NumericBinning {
-  const bins = rightTail(binning, fine);
-  if (binning.scale <= 0 || !bins) return { ...binning, scale: binning.scale * (KS_BRACKET_BINS / FINE_BINS), bins: KS_BRACKET_BINS };
+function bracketBinning(binning: NumericBinning, fine: readonly FineBin[], bins: number): NumericBinning {
+  const tail = rightTail(binning, fine);
+  if (binning.scale <= 0 || !tail) return { ...binning, scale: binning.scale * (bins / FINE_BINS), bins };
   const high = binning.low + FINE_BINS / binning.scale;
-  const shift = Math.max(bins.p01 - binning.low, (high - binning.low) / KS_BRACKET_BINS);
-  return { ...binning, shift, scale: KS_BRACKET_BINS / Math.log1p((high - binning.low) / shift), bins: KS_BRACKET_BINS };
+  const shift = Math.max(tail.p01 - binning.low, (high - binning.low) / bins);
+  return { ...binning, shift, scale: bins / Math.log1p((high - binning.low) / shift), bins };
 }
 
 /** Where the lowest 1 % of both windows' values ends, when 99 % of them lie in the lowest sixteenth of the range. */
