@@ -10,6 +10,7 @@ import { scoreExpression, trainLogisticRegression } from '../analytics/logistic'
 import type { LogisticModel } from '../domain/stats/logistic';
 import type { Expectation } from '../domain/quality';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
+import { writeBenchmarksDoc } from './benchmarks-doc';
 
 /**
  * aimo side by side with the tools a team would pick instead — Evidently's
@@ -398,6 +399,7 @@ async function main(): Promise<void> {
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, shared with other work; Node ${process.version}, DuckDB memory_limit ${opts.memoryLimit}; ${opts.runs} interleaved runs each`;
   const args = process.argv.slice(2).join(' ');
+  const command = `npm run bench:anchors${args ? ` -- ${args}` : ''}`;
   if (opts.only !== 'training') {
     const table = [
       '| work | aimo (min–max) | aimo peak | anchor | anchor (min–max) | anchor peak | ratio (anchor / aimo, medians) | agreement |',
@@ -405,12 +407,12 @@ async function main(): Promise<void> {
       ...rows.map((r) => `| ${r.work} | ${range(r.aimo)} | ${mb(r.aimoMb)} | ${r.anchorName} | ${range(r.anchor)} | ${mb(r.anchorMb)} | ${r.anchor.length ? `${(median(r.anchor) / median(r.aimo)).toFixed(1)}×` : '—'} | ${r.agreement} |`),
     ].join('\n');
     console.log(`\n${machine}\n\n${table}\n`);
-    writeBenchmarksDoc('bench:anchors', machine, table, args);
+    writeBenchmarksDoc('bench:anchors', command, machine, table);
   }
   if (opts.only !== 'drift') {
     const table = await benchTraining(opts, anchors);
     console.log(`\n${machine}\n\n${table}\n`);
-    writeBenchmarksDoc('bench:anchors:training', machine, table, args);
+    writeBenchmarksDoc('bench:anchors:training', command, machine, table);
   }
 }
 
@@ -486,16 +488,6 @@ async function benchTraining(opts: Options, anchors: { python: string; env: Reco
     '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.work} | ${spread(r.aimo)} | ${mb(r.aimoMb)} | ${r.anchorName} | ${spread(r.anchor)} | ${mb(r.anchorMb)} | ${(median(r.anchor) / median(r.aimo)).toFixed(2)}× | ${r.agreement} |`),
   ].join('\n');
-}
-
-function writeBenchmarksDoc(marker: string, machine: string, table: string, args: string): void {
-  const path = join(ROOT, 'docs', 'benchmarks.md');
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const start = `<!-- ${marker}:start -->`;
-  const end = `<!-- ${marker}:end -->`;
-  const block = `${start}\nLast run (\`npm run bench:anchors${args ? ` -- ${args}` : ''}\`, ${new Date().toISOString().slice(0, 10)}): ${machine}.\n\n${table}\n${end}`;
-  const next = text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*${end}`), block) : `${text}\n${block}\n`;
-  writeFileSync(path, next);
 }
 
 if (process.argv[2] === '--child') {

@@ -13,6 +13,7 @@ const BENCHES: ReadonlyArray<{ script: string; what: string; roughSeconds: numbe
   { script: 'bench-simulator.ts', what: 'simulator', roughSeconds: 180 },
   { script: 'bench-loops.ts', what: 'loops', roughSeconds: 120 },
   { script: 'bench-webhooks.ts', what: 'webhooks', roughSeconds: 90 },
+  { script: 'bench-throughput.ts', what: 'worker throughput', roughSeconds: 150 },
   { script: 'bench-metrics.ts', what: 'metrics', roughSeconds: 60 },
   { script: 'bench-soak.ts', what: 'soak', roughSeconds: 300 },
   { script: 'bench-cli.ts', what: 'CLI', roughSeconds: 150 },

@@ -4,11 +4,12 @@ import type { Activities } from '../activities';
 import { activityKeepAlive } from './activity-keep-alive';
 import { activityQueryCancellation } from './activity-query-cancellation';
 
-export interface AimoWorkerOptions {
+/** The activity set is aimo's own unless a caller (the throughput bench) runs others on the very same worker options. */
+export interface AimoWorkerOptions<A extends object = Activities> {
   readonly connection: NativeConnection;
   readonly namespace: string;
   readonly taskQueue: string;
-  readonly activities: Activities;
+  readonly activities: A;
   /** A prebuilt bundle (tests build one per run); otherwise the worker bundles workflows/ itself */
   readonly workflowBundle?: WorkflowBundleOption;
   readonly identity?: string;
@@ -17,7 +18,7 @@ export interface AimoWorkerOptions {
 }
 
 /** The one way aimo builds a worker: the product, the demo and the tests all come through here. */
-export function createAimoWorker(options: AimoWorkerOptions): Promise<Worker> {
+export function createAimoWorker<A extends object = Activities>(options: AimoWorkerOptions<A>): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
