@@ -59,6 +59,13 @@ const envSchema = z
       .enum(['duckdb', 'bigquery', 'snowflake'], { message: 'expected duckdb, bigquery or snowflake' })
       .default('duckdb'),
     AIMO_DUCKDB_PATH: z.string().min(1).optional(),
+    /** DuckDB's memory limit; beyond it large aggregates and sorts spill to AIMO_DUCKDB_SPILL_DIR (DuckDB's default: 80 % of RAM) */
+    AIMO_DUCKDB_MEMORY_LIMIT: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 8GB or 512MiB')
+      .optional(),
+    /** Where DuckDB spills beyond its memory limit; a relative path is taken from the working directory */
+    AIMO_DUCKDB_SPILL_DIR: z.string().min(1).optional(),
     AIMO_HASH_SALT: z.string().min(16, 'expected at least 16 characters of secret salt').optional(),
     AIMO_SIMULATOR_USERS: z.coerce.number({ message: 'expected a number of users' }).int().min(1000).default(100_000),
     BIGQUERY_PROJECT: z.string().optional(),

@@ -8,13 +8,19 @@ import type { Env } from './env';
 
 /**
  * The warehouse the environment names, as settings the adapters take. The
- * embedded DuckDB file defaults to the data folder; a relative
- * AIMO_DUCKDB_PATH is taken from the working directory.
+ * embedded DuckDB file defaults to the data folder, and DuckDB spills to
+ * duckdb-spill/ there beyond its memory limit; relative paths are taken
+ * from the working directory.
  */
 export function warehouseSettingsFromEnv(env: Env, paths: { readonly cwd: string; readonly dataDir: string }): WarehouseSettings {
   switch (env.AIMO_WAREHOUSE) {
     case 'duckdb':
-      return { kind: 'duckdb', path: env.AIMO_DUCKDB_PATH ? resolve(paths.cwd, env.AIMO_DUCKDB_PATH) : join(paths.dataDir, 'warehouse.duckdb') };
+      return {
+        kind: 'duckdb',
+        path: env.AIMO_DUCKDB_PATH ? resolve(paths.cwd, env.AIMO_DUCKDB_PATH) : join(paths.dataDir, 'warehouse.duckdb'),
+        spillDirectory: env.AIMO_DUCKDB_SPILL_DIR ? resolve(paths.cwd, env.AIMO_DUCKDB_SPILL_DIR) : join(paths.dataDir, 'duckdb-spill'),
+        ...(env.AIMO_DUCKDB_MEMORY_LIMIT ? { memoryLimit: env.AIMO_DUCKDB_MEMORY_LIMIT } : {}),
+      };
     case 'bigquery':
       return { kind: 'bigquery', options: bigQueryOptionsFromEnv(env) };
     case 'snowflake':

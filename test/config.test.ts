@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseEnv } from '../config';
 import { snowflakeOptionsFromEnv } from '../config/warehouse';
+import { openWarehouse } from '../warehouse/open';
 
 /** Every Snowflake setting but the credential. */
 const SNOWFLAKE_WITHOUT_CREDENTIAL = {
@@ -59,10 +60,24 @@ describe('configuration from the environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aimo-config-'));
     const first = loadConfig({ AIMO_DATA_DIR: 'd' }, dir);
     const second = loadConfig({ AIMO_DATA_DIR: 'd' }, dir);
-    expect(first.warehouse).toEqual({ kind: 'duckdb', path: join(dir, 'd', 'warehouse.duckdb') });
+    expect(first.warehouse).toEqual({ kind: 'duckdb', path: join(dir, 'd', 'warehouse.duckdb'), spillDirectory: join(dir, 'd', 'duckdb-spill') });
     expect(first.hashSalt).toHaveLength(48);
     expect(second.hashSalt).toBe(first.hashSalt);
     expect(loadConfig({ AIMO_DATA_DIR: 'd', AIMO_HASH_SALT: 'x'.repeat(20) }, dir).hashSalt).toBe('x'.repeat(20));
+  });
+
+  it('gives DuckDB a memory limit and a spill folder, and names a size it cannot read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aimo-config-'));
+    const config = loadConfig({ AIMO_DATA_DIR: 'd', AIMO_DUCKDB_MEMORY_LIMIT: '512MiB', AIMO_DUCKDB_SPILL_DIR: 'spill' }, dir);
+    expect(config.warehouse).toEqual({ kind: 'duckdb', path: join(dir, 'd', 'warehouse.duckdb'), spillDirectory: join(dir, 'spill'), memoryLimit: '512MiB' });
+    const wh = await openWarehouse(config.warehouse);
+    try {
+      const [row] = await wh.query<{ limit: string; spill: string }>(`SELECT current_setting('memory_limit') AS "limit", current_setting('temp_directory') AS spill`);
+      expect(row).toEqual({ limit: '512.0 MiB', spill: join(dir, 'spill') });
+    } finally {
+      await wh.close();
+    }
+    expect(() => parseEnv({ AIMO_DUCKDB_MEMORY_LIMIT: 'lots' })).toThrow(/AIMO_DUCKDB_MEMORY_LIMIT: expected a size such as 8GB or 512MiB/);
   });
 
   it('takes an OpenAI-compatible endpoint with its key, never echoing the key, and uses the local stand-in without one', () => {

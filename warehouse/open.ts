@@ -5,7 +5,15 @@ import type { Warehouse } from './warehouse';
 
 /** Which warehouse aimo works in, with everything needed to connect to it. */
 export type WarehouseSettings =
-  | { readonly kind: 'duckdb'; /** The database file */ readonly path: string }
+  | {
+      readonly kind: 'duckdb';
+      /** The database file */
+      readonly path: string;
+      /** Where large aggregates and sorts spill beyond the memory limit */
+      readonly spillDirectory?: string;
+      /** e.g. "8GB"; DuckDB's own default (80 % of RAM) when unset */
+      readonly memoryLimit?: string;
+    }
   | { readonly kind: 'bigquery'; readonly options: BigQueryWarehouseOptions }
   | { readonly kind: 'snowflake'; readonly options: SnowflakeWarehouseOptions };
 
@@ -13,7 +21,10 @@ export type WarehouseSettings =
 export async function openWarehouse(settings: WarehouseSettings): Promise<Warehouse> {
   switch (settings.kind) {
     case 'duckdb':
-      return DuckDbWarehouse.open(settings.path);
+      return DuckDbWarehouse.open(settings.path, {
+        ...(settings.spillDirectory ? { tempDirectory: settings.spillDirectory } : {}),
+        ...(settings.memoryLimit ? { memoryLimit: settings.memoryLimit } : {}),
+      });
     case 'bigquery': {
       const { BigQueryWarehouse } = await import('./bigquery');
       return new BigQueryWarehouse(settings.options);
