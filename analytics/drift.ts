@@ -56,7 +56,7 @@ export async function computeDrift(wh: Warehouse, input: DriftCheckInput, ctx?: 
   const columns = comparedColumns(check);
   const profile = await windowProfile(wh, check, columns, ctx);
 
-  const numeric = columns.filter(isNumericKind).map((c) => binningOf(check, c, profile));
+  const numeric = columns.filter(isNumericKind).map((c) => binningOf(c, profile));
   const categorical = columns.filter((c) => !isNumericKind(c));
   const counted = categorical.filter((c) => profile.distinct(c) <= MAX_COUNTED_CATEGORIES);
   const bins = await binCounts(wh, check, numeric, counted, ctx);
@@ -155,7 +155,7 @@ async function windowProfile(wh: Warehouse, check: DriftCheck, columns: readonly
   return profile;
 }
 
-function binningOf(check: DriftCheck, c: ComparedColumn, profile: Profile): NumericBinning {
+function binningOf(c: ComparedColumn, profile: Profile): NumericBinning {
   const low = minOf(profile.reference.min(c), profile.current.min(c));
   const high = maxOf(profile.reference.max(c), profile.current.max(c));
   const scale = low !== null && high !== null && high > low ? FINE_BINS / (high - low) : 0;
@@ -167,9 +167,8 @@ function binningOf(check: DriftCheck, c: ComparedColumn, profile: Profile): Nume
 }
 
 interface BinCounts {
-  /** Occupied fine bins of each numeric column, in order, with their bin numbers */
+  /** Occupied fine bins of each numeric column, in order */
   readonly fine: ReadonlyMap<number, FineBin[]>;
-  readonly fineNumbers: ReadonlyMap<number, number[]>;
   /** Category counts of each counted categorical column */
   readonly categories: ReadonlyMap<number, Array<{ category: string; reference: number; current: number }>>;
 }
@@ -220,10 +219,8 @@ async function binCounts(
     }
   }
   const fine = new Map<number, FineBin[]>();
-  const fineNumbers = new Map<number, number[]>();
   for (const [index, bins] of fineBins) {
     const numbers = [...bins.keys()].sort((a, b) => a - b);
-    fineNumbers.set(index, numbers);
     fine.set(
       index,
       numbers.map((k) => {
@@ -234,7 +231,6 @@ async function binCounts(
   }
   return {
     fine,
-    fineNumbers,
     categories: new Map([...categories].map(([index, counts]) => [index, [...counts].map(([category, c]) => ({ category, ...c }))])),
   };
 }
@@ -267,7 +263,7 @@ async function ksStatistics(
     if (totals[0] === 0 || totals[1] === 0) continue;
     const bracket = binnedKs(fine, totals[0], totals[1]);
     const exact = needsExactKs(binning.column.name, totals[0], totals[1], check.thresholds);
-    if (bracket.candidates.length === 0 || !exact) {
+    if (!bracket.open || !exact) {
       results.set(index, { value: bracket.lower, method: exact ? 'exact' : 'binned', upper: bracket.upper });
       continue;
     }

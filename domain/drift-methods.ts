@@ -100,39 +100,34 @@ export interface BinnedKs {
   readonly lower: number;
   /** No value inside a bin can raise the statistic above this */
   readonly upper: number;
-  /** Bins (their index in the input) whose inside could still hold a larger difference than `lower` */
-  readonly candidates: number[];
-  /** F_ref − F_cur just below each bin, the offset an exact look inside the bin starts from */
-  readonly below: number[];
+  /** Whether some bin's inside could still hold a larger difference than `lower` */
+  readonly open: boolean;
 }
 
 /**
  * The KS statistic from fine-bin counts, bracketed: the CDF difference is
  * exact at every bin boundary, and inside a bin it can move by at most the
  * bin's share of either window. A bin holding one distinct value steps once,
- * so it is exact too. The bins left as candidates are the only ones where
- * looking at the raw values could change the statistic.
+ * so it is exact too. Where the bracket is open, only a look at finer bins
+ * or at the raw values can settle it.
  */
 export function binnedKs(bins: readonly FineBin[], referenceTotal: number, currentTotal: number): BinnedKs {
-  const below: number[] = [];
   let r = 0;
   let c = 0;
   let lower = 0;
-  const inner: Array<{ index: number; high: number }> = [];
-  for (const [i, b] of bins.entries()) {
+  const inner: number[] = [];
+  for (const b of bins) {
     const d = r / referenceTotal - c / currentTotal;
-    below.push(d);
     lower = Math.max(lower, Math.abs(d));
     const rShare = b.referenceCount / referenceTotal;
     const cShare = b.currentCount / currentTotal;
     if (isSingleValue(b)) lower = Math.max(lower, Math.abs(d + rShare - cShare));
-    else inner.push({ index: i, high: Math.max(d + rShare, -(d - cShare)) });
+    else inner.push(Math.max(d + rShare, -(d - cShare)));
     r += b.referenceCount;
     c += b.currentCount;
   }
-  const candidates = inner.filter((x) => x.high > lower).map((x) => x.index);
-  const upper = Math.max(lower, ...inner.map((x) => x.high));
-  return { lower, upper, candidates, below };
+  const upper = Math.max(lower, ...inner);
+  return { lower, upper, open: upper > lower };
 }
 
 /**
