@@ -17,8 +17,6 @@ export interface LogisticScan {
 
 export interface ScanOptions {
   readonly hessian: boolean;
-  /** A condition on the training rows that restricts the pass to a sample of them */
-  readonly sample?: string;
 }
 
 export interface LogisticScanSource {
@@ -52,9 +50,7 @@ export function logisticScanner(wh: Warehouse, source: LogisticScanSource): Logi
  * two columns instead of four factors. Features are only centred in SQL,
  * uᵢ = xᵢ − meanᵢ: the division by the standard deviation is folded into the
  * coefficients of η and applied to the few sums in the worker (readScan),
- * not to every row. A sample is drawn once per query into a materialised
- * common table where the warehouse has them, so the sums run over full
- * vectors rather than a sparse selection of the table.
+ * not to every row.
  */
 export function logisticScanQuery(d: Dialect, source: LogisticScanSource): (beta: readonly number[], options: ScanOptions) => string {
   const k = source.design.length;
@@ -62,7 +58,6 @@ export function logisticScanQuery(d: Dialect, source: LogisticScanSource): (beta
   const uColumns = source.design.map((_, j) => u(j + 1));
   const scaling = source.design.map((f) => source.standardisation[f]!);
   const centred = source.design.map((f, j) => `${d.cast(d.quote(f), 'float')} - ${sqlNumber(d, scaling[j]!.mean)} AS ${u(j + 1)}`);
-  const rawColumns = [source.label, ...source.design].map((c) => d.quote(c)).join(', ');
   const base = (from: string, where: string) => `SELECT ${[`${d.cast(d.quote(source.label), 'float')} AS aimo_y`, ...centred].join(', ')} FROM ${from} WHERE ${where}`;
   const carried = uColumns.join(', ');
   const withComma = k > 0 ? `${carried}, ` : '';
@@ -76,10 +71,7 @@ export function logisticScanQuery(d: Dialect, source: LogisticScanSource): (beta
   return (beta, options) => {
     const eta = [sqlNumber(d, beta[0]!), ...uColumns.map((c, j) => `${sqlNumber(d, beta[j + 1]! / scaling[j]!.std)} * ${c}`)].join(' + ');
     const aggregates = [`COUNT(*) AS ${d.quote('n')}`, `SUM(aimo_loss) AS ${d.quote('nll')}`, ...gradientSums, ...(options.hessian ? hessianSums : [])];
-    const sampled = options.sample
-      ? `WITH ${d.materializedCte('aimo_sample', `SELECT ${rawColumns} FROM ${d.table(source.table)} WHERE ${source.where} AND ${options.sample}`)}\n`
-      : '';
-    const training = options.sample ? base('aimo_sample', '1 = 1') : base(d.table(source.table), source.where);
+    const training = base(d.table(source.table), source.where);
     const scored = `SELECT ${withComma}aimo_p - aimo_y AS aimo_r, aimo_p * (1.0 - aimo_p) AS aimo_w,
          CASE WHEN aimo_eta > 0 THEN aimo_eta + LN(1.0 + aimo_e) ELSE LN(1.0 + aimo_e) END - aimo_y * aimo_eta AS aimo_loss
   FROM (
@@ -91,7 +83,7 @@ export function logisticScanQuery(d: Dialect, source: LogisticScanSource): (beta
     ) aimo_exp
   ) aimo_prob`;
     const rows = options.hessian ? `SELECT aimo_r, aimo_w, aimo_loss${k > 0 ? `, ${carried}, ${weighted.join(', ')}` : ''} FROM (${scored}) aimo_scored` : scored;
-    return `${sampled}SELECT ${aggregates.join(',\n       ')}\nFROM (${rows}) aimo_rows`;
+    return `SELECT ${aggregates.join(',\n       ')}\nFROM (${rows}) aimo_rows`;
   };
 }
 

@@ -2,7 +2,8 @@ import type { FeatureScaling, LogisticModel } from '../domain/stats/logistic';
 import { NonRetryableError } from '../domain/errors';
 import { logit } from '../domain/stats';
 import type { Dialect } from '../warehouse/dialect';
-import { logisticScanner, type LogisticScanner } from './logistic-scan';
+import { logisticScanner, type LogisticScanSource } from './logistic-scan';
+import { longHash } from '../domain/naming';
 import { newtonMinimise, type Scan } from './logistic-newton';
 import type { TableRef } from '../domain/table-ref';
 import type { SqlParams } from '../warehouse/params';
@@ -81,7 +82,8 @@ export async function trainLogisticRegression(wh: Warehouse, spec: LogisticTrain
     if (!constant) design.push(f);
   });
 
-  const scanner = logisticScanner(wh, { table: spec.table, label: spec.label, design, standardisation, where: `(${where.sql}) AND ${complete}`, params: where.params });
+  const source: LogisticScanSource = { table: spec.table, label: spec.label, design, standardisation, where: `(${where.sql}) AND ${complete}`, params: where.params };
+  const scanner = logisticScanner(wh, source);
   const scan: Scan = async (beta, options) => {
     const stats = await scanner(beta, options);
     if (stats.rows !== summary.rows) {
@@ -93,7 +95,7 @@ export async function trainLogisticRegression(wh: Warehouse, spec: LogisticTrain
 
   // Start at the prevalence's log-odds: the exact optimum of the intercept-only model.
   const prevalenceStart = [logit(summary.positives / summary.rows), ...design.map(() => 0)];
-  const warm = await warmStart(wh, spec, scanner, design, summary, prevalenceStart);
+  const warm = await warmStart(wh, spec, source, summary, prevalenceStart);
   const fit = warm
     ? await newtonMinimise(scan, warm.beta, { l2: spec.l2, maxIterations: spec.maxIterations, tolerance: spec.tolerance, reuseHessian: true, startHessian: warm.hessian })
     : await newtonMinimise(scan, prevalenceStart, { l2: spec.l2, maxIterations: spec.maxIterations, tolerance: spec.tolerance, reuseHessian: false });
@@ -120,25 +122,29 @@ export async function trainLogisticRegression(wh: Warehouse, spec: LogisticTrain
 
 /**
  * Newton on a hash sample, with the penalty scaled to the sample so its
- * optimum estimates the full data's. Nothing (undefined) when the table is
- * too small for a sample to save passes, or when the sample fit fails to
- * converge: the caller then fits the full data from the prevalence.
+ * optimum estimates the full data's. The sample is drawn once into a table
+ * of its own beside the training table, so each sample pass reads its few
+ * rows instead of hashing the whole table again; the table is dropped
+ * afterwards, and a retried run replaces it. Nothing (undefined) when the
+ * table is too small for a sample to save passes, or when the sample fit
+ * fails to converge: the caller then fits the full data from the prevalence.
  */
 async function warmStart(
   wh: Warehouse,
   spec: LogisticTrainingSpec,
-  scanner: LogisticScanner,
-  design: readonly string[],
+  source: LogisticScanSource,
   summary: TrainingRows,
   start: number[],
 ): Promise<{ beta: number[]; hessian: number[][] } | undefined> {
   const sampleRows = spec.warmStartRows ?? WARM_START_ROWS;
-  if (design.length === 0 || sampleRows <= 0 || summary.rows < 4 * sampleRows) return undefined;
+  if (source.design.length === 0 || sampleRows <= 0 || summary.rows < 4 * sampleRows) return undefined;
   const fraction = sampleRows / summary.rows;
   const d = wh.dialect;
-  const sample = d.hashSample([spec.label, ...design].map((c) => d.quote(c)), fraction);
-  const scanSample: Scan = (beta, options) => scanner(beta, { ...options, sample });
+  const columns = [source.label, ...source.design].map((c) => d.quote(c));
+  const sampleTable = sampleTableOf(spec, source, fraction);
+  await wh.createOrReplaceTableAs(sampleTable, `SELECT ${columns.join(', ')} FROM ${d.table(spec.table)} WHERE ${source.where} AND ${d.hashSample(columns, fraction)}`, source.params);
   try {
+    const scanSample = logisticScanner(wh, { ...source, table: sampleTable, where: '1 = 1', params: {} });
     const fit = await newtonMinimise(scanSample, start, {
       l2: spec.l2 * fraction,
       maxIterations: Math.min(spec.maxIterations, WARM_START_MAX_ITERATIONS),
@@ -152,7 +158,15 @@ async function warmStart(
     // A sample can be singular where the full data are not (a rare category it missed): fit the full data instead.
     if (err instanceof NonRetryableError && err.type === 'NotPositiveDefinite') return undefined;
     throw err;
+  } finally {
+    await wh.execute(d.dropTableIfExists(sampleTable));
   }
+}
+
+/** The warm start's sample table: beside the training table, named by what it samples, so two trainings never share one. */
+function sampleTableOf(spec: LogisticTrainingSpec, source: LogisticScanSource, fraction: number): TableRef {
+  const key = longHash(JSON.stringify({ table: spec.table, label: source.label, design: source.design, where: source.where, params: source.params, fraction }));
+  return { ...(spec.table.schema ? { schema: spec.table.schema } : {}), name: `aimo_sample_${key}` };
 }
 
 /**

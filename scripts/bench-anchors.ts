@@ -10,6 +10,7 @@ import { scoreExpression, trainLogisticRegression } from '../analytics/logistic'
 import type { LogisticModel } from '../domain/stats/logistic';
 import type { Expectation } from '../domain/quality';
 import { DuckDbWarehouse } from '../warehouse/duckdb';
+import { BASELINE_SOLVER } from '../activities/propensity/model';
 import { writeBenchmarksDoc } from './benchmarks-doc';
 
 /**
@@ -205,8 +206,7 @@ const TRAINING_SPEC = {
   label: 'label',
   filter: { column: 'split', value: 'train' },
   l2: TRAINING.l2,
-  maxIterations: 25,
-  tolerance: 1e-8,
+  ...BASELINE_SOLVER,
 };
 const MODEL_FILE = join(CACHE, 'aimo-training-model.json');
 
@@ -466,7 +466,7 @@ async function benchTraining(opts: Options, anchors: { python: string; env: Reco
   const gap = (fit: Fit) => Math.max(Math.abs(fit.intercept - model.intercept), ...TRAINING.features.map((f) => Math.abs(fit.coefficients[f]! - model.coefficients[f]!)));
   const rows: Row[] = [
     {
-      work: `logistic regression, 1M rows × 20 features, L2 (the baseline step's settings: tolerance 1e-8)`,
+      work: `logistic regression, 1M rows × 20 features, L2 (the baseline step's settings: tolerance ${BASELINE_SOLVER.tolerance.toExponential(0)})`,
       aimo: train.aimo,
       aimoMb: train.aimoMb,
       anchorName: 'scikit-learn 1.7 LogisticRegression (lbfgs, default tol 1e-4)',
