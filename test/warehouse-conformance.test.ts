@@ -228,7 +228,7 @@ describe.each(targets)('$name', (target) => {
 
     const etas = [-1000, -40, -1.5, 0, 2.25, 40, 1000];
     const [row] = await wh.query(
-      `WITH ${d.materializedCte('aimo_etas', `SELECT ${etas.map((e, k) => `${d.cast(String(e), 'float')} AS ${q(`e${k}`)}`).join(', ')}`)}
+      `WITH aimo_etas AS (SELECT ${etas.map((e, k) => `${d.cast(String(e), 'float')} AS ${q(`e${k}`)}`).join(', ')})
        SELECT ${etas.map((_, k) => `${d.logistic(q(`e${k}`))} AS ${q(`p${k}`)}`).join(', ')}, ${d.logistic(d.cast('NULL', 'float'))} AS ${q('p_null')} FROM aimo_etas`,
     );
     etas.forEach((e, k) => {

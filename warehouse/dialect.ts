@@ -32,12 +32,6 @@ export interface Dialect {
    */
   hashSample(exprs: readonly string[], fraction: number): string;
   /**
-   * `name AS (select)` for a WITH clause, computed once and kept, not
-   * recomputed or streamed into the outer query, where the warehouse lets a
-   * query ask for that (DuckDB's MATERIALIZED). `name` is an unquoted alias.
-   */
-  materializedCte(name: string, select: string): string;
-  /**
    * 1 / (1 + e^−expr), never an overflow error, NULL for a NULL expr. Where
    * the warehouse's EXP overflows to infinity (DuckDB) `expr` appears once;
    * elsewhere (BigQuery raises an error on EXP overflow) three times, in a
@@ -101,10 +95,6 @@ abstract class BaseDialect implements Dialect {
 
   abstract unitHash(expr: string): string;
   abstract hashSample(exprs: readonly string[], fraction: number): string;
-
-  materializedCte(name: string, select: string): string {
-    return `${assertIdentifier(name, 'table alias')} AS (${select})`;
-  }
 
   logistic(expr: string): string {
     return `CASE WHEN ${expr} >= 0 THEN 1.0 / (1.0 + EXP(-(${expr}))) ELSE EXP(${expr}) / (1.0 + EXP(${expr})) END`;
@@ -231,10 +221,6 @@ export class DuckDbDialect extends BaseDialect {
 
   unitHash(expr: string): string {
     return `(CAST(('0x' || substr(sha256(${this.cast(expr, 'string')}), 1, 8)) AS UBIGINT) / 4294967296.0)`;
-  }
-
-  override materializedCte(name: string, select: string): string {
-    return `${assertIdentifier(name, 'table alias')} AS MATERIALIZED (${select})`;
   }
 
   override logistic(expr: string): string {
