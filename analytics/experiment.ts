@@ -65,19 +65,20 @@ export async function measureExperimentArms(wh: Warehouse, spec: ExperimentOutco
   const pre = (c: string) => `COALESCE(p.${c}, 0)`;
   const outcomes = (name: string, from: string, to: string) => `${name} AS (
        SELECT o.${user} AS aimo_user, COUNT(*) AS aimo_orders,
-              SUM(${revenue}) AS aimo_revenue,
-              SUM(${money(spec.marginColumn ?? 'margin')}) AS aimo_margin${
+              ${d.exactSum(revenue)} AS aimo_revenue,
+              ${d.exactSum(money(spec.marginColumn ?? 'margin'))} AS aimo_margin${
                 flag
                   ? `,
               SUM(CASE WHEN ${flag} THEN 1 ELSE 0 END) AS aimo_returned,
-              SUM(CASE WHEN ${flag} THEN 0 ELSE ${revenue} END) AS aimo_net_revenue`
+              ${d.exactSum(`CASE WHEN ${flag} THEN 0 ELSE ${revenue} END`)} AS aimo_net_revenue`
                   : ''
               }
        FROM ${d.table(spec.ordersTable)} o
        WHERE ${ts} >= ${d.cast(`@${from}`, 'timestamp')} AND ${ts} < ${d.cast(`@${to}`, 'timestamp')}${notReturned}
        GROUP BY o.${user}
      )`;
-  const sums = (name: string, expr: string) => `SUM(${expr}) AS ${q(name)}`;
+  // Money and its squares are summed exactly, so a retried readout stores the same numbers.
+  const sums = (name: string, expr: string) => `${d.exactSum(expr)} AS ${q(name)}`;
   const columns = [
     sums('orders_sq', `${perUser('aimo_orders')} * ${perUser('aimo_orders')}`),
     sums('revenue_sum', perUser('aimo_revenue')),

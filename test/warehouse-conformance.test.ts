@@ -239,6 +239,14 @@ describe.each(targets)('$name', (target) => {
     expect(row!['p_null']).toBeNull();
   });
 
+  it('exactSum adds floats as fixed-point decimals: 0.1 ten times is 1, whatever the order', async () => {
+    const tenths = Array.from({ length: 10 }, () => `SELECT ${d.cast('0.1', 'float')} AS ${q('x')}`).join(' UNION ALL ');
+    const [row] = await wh.query(`SELECT ${d.exactSum(q('x'))} AS ${q('exact')}, ${d.exactSum(`${q('x')} * ${q('x')}`)} AS ${q('squares')} FROM (${tenths}) t`);
+    // A float SUM of ten 0.1s is 0.9999999999999999.
+    expect(Number(row!['exact'])).toBe(1);
+    expect(Number(row!['squares'])).toBe(0.1);
+  });
+
   it('addDays and dateDiffDays do calendar arithmetic', async () => {
     const leapDay = d.cast("'2024-02-28'", 'date');
     const [row] = await wh.query(

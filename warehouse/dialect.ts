@@ -40,6 +40,14 @@ export interface Dialect {
   logistic(expr: string): string;
   /** Approximate number of distinct non-null values (HyperLogLog) */
   approxCountDistinct(expr: string): string;
+  /**
+   * SUM of a float expression that does not depend on the order the
+   * warehouse adds the rows in: each value is cut to 9 decimals and summed
+   * as a fixed-point decimal, exactly, then read back as a float. A parallel
+   * float SUM can differ in its last bits between two runs of the same
+   * query, and a stored result must not.
+   */
+  exactSum(expr: string): string;
   addDays(expr: string, days: string | number): string;
   dateDiffDays(later: string, earlier: string): string;
   currentTimestamp(): string;
@@ -110,6 +118,13 @@ abstract class BaseDialect implements Dialect {
   approxCountDistinct(expr: string): string {
     return `APPROX_COUNT_DISTINCT(${expr})`;
   }
+
+  exactSum(expr: string): string {
+    return this.cast(`SUM(CAST(${expr} AS ${this.fixedPoint}))`, 'float');
+  }
+
+  /** A decimal type of 9 fractional digits with room for sums of squares of money over millions of rows */
+  protected abstract readonly fixedPoint: string;
 
   abstract addDays(expr: string, days: string | number): string;
   abstract dateDiffDays(later: string, earlier: string): string;
@@ -210,6 +225,7 @@ export class DuckDbDialect extends BaseDialect {
     date: 'DATE',
     timestamp: 'TIMESTAMP',
   };
+  protected readonly fixedPoint = 'DECIMAL(38, 9)';
 
   table(ref: TableRef): string {
     return ref.schema ? `${this.quote(ref.schema)}.${this.quote(ref.name)}` : this.quote(ref.name);
@@ -265,6 +281,8 @@ export class BigQueryDialect extends BaseDialect {
     date: 'DATE',
     timestamp: 'TIMESTAMP',
   };
+  // NUMERIC: 29 integer digits and 9 decimals, summed exactly.
+  protected readonly fixedPoint = 'NUMERIC';
 
   constructor(
     private readonly project: string,
@@ -340,6 +358,7 @@ export class SnowflakeDialect extends BaseDialect {
     date: 'DATE',
     timestamp: 'TIMESTAMP_NTZ',
   };
+  protected readonly fixedPoint = 'NUMBER(38, 9)';
 
   constructor(
     private readonly database: string,
