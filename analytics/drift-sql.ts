@@ -107,7 +107,7 @@ export interface NumericBinning {
 }
 
 /** The lowest value of a bin, or of the bin boundary `bin` (fractional bins in between), under a binning. */
-export function binStart(b: NumericBinning, bin: number): number {
+function binStart(b: NumericBinning, bin: number): number {
   if (b.scale <= 0) return b.low;
   return b.shift === undefined ? b.low + bin / b.scale : b.low + b.shift * Math.expm1(bin / b.scale);
 }
